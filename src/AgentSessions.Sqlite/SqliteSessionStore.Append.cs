@@ -1,0 +1,129 @@
+using AgentSessions.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace AgentSessions.Sqlite;
+
+public sealed partial class SqliteSessionStore
+{
+    /// <inheritdoc />
+    public ValueTask<AppendResult> AppendAsync(string sessionId, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken = default)
+    {
+        SessionIds.Validate(sessionId);
+        ArgumentNullException.ThrowIfNull(messages);
+        if (messages.Count == 0)
+        {
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, "nothing to append: the message list is empty");
+        }
+
+        // Validate and serialize before taking the write lock, so the transaction holds it only for I/O.
+        var prepared = new PreparedMessage[messages.Count];
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i];
+            var text = StoreRules.ValidateMessage(message, _options.MaxMessageBytes);
+            prepared[i] = new PreparedMessage(message, text, FormatParts(message.Parts), FormatMetadata(message.Metadata));
+        }
+
+        return WriteAsync(_ => AppendCore(sessionId, prepared), cancellationToken);
+    }
+
+    private readonly record struct PreparedMessage(NewMessage Message, string Text, object Parts, object Metadata);
+
+    private AppendResult AppendCore(string sessionId, PreparedMessage[] prepared)
+    {
+        var c = _commands;
+        c.SessionHead.Parameters[0].Value = sessionId;
+        long sessionRow, count;
+        bool hasTitle;
+        using (var head = c.SessionHead.ExecuteReader())
+        {
+            if (!head.Read())
+            {
+                throw AgentSessionsException.SessionNotFound(sessionId);
+            }
+
+            sessionRow = head.GetInt64(0);
+            count = head.GetInt64(1);
+            hasTitle = !head.IsDBNull(2);
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var stored = new SessionMessage[prepared.Length];
+        long input = 0, output = 0;
+        string? autoTitle = null;
+        var p = c.InsertMessage.Parameters;
+        for (var i = 0; i < prepared.Length; i++)
+        {
+            var (message, text, parts, metadata) = prepared[i];
+            var id = message.Id ?? SessionIds.NewMessageId();
+            var createdAt = (message.CreatedAt ?? now).ToUniversalTime();
+            var seq = count + i + 1;
+            p[0].Value = sessionRow;
+            p[1].Value = seq;
+            p[2].Value = id;
+            p[3].Value = (int)message.Role;
+            p[4].Value = text;
+            p[5].Value = parts;
+            p[6].Value = Nullable(message.AuthorName);
+            p[7].Value = ToTicks(createdAt);
+            p[8].Value = message.InputTokens;
+            p[9].Value = message.OutputTokens;
+            p[10].Value = Nullable(message.Model);
+            p[11].Value = metadata;
+            try
+            {
+                c.InsertMessage.ExecuteNonQuery();
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode == 19)
+            {
+                throw new AgentSessionsException(ErrorCode.Conflict, $"message id '{id}' already exists in session '{sessionId}'", e);
+            }
+
+            c.IndexMessage.Parameters[0].Value = text;
+            c.IndexMessage.ExecuteNonQuery();
+            input += message.InputTokens;
+            output += message.OutputTokens;
+            if (!hasTitle && autoTitle is null && message.Role == MessageRole.User)
+            {
+                autoTitle = SessionTitles.FromText(text);
+            }
+
+            stored[i] = new SessionMessage
+            {
+                Id = id,
+                Sequence = seq,
+                Role = message.Role,
+                Parts = message.Parts,
+                AuthorName = message.AuthorName,
+                CreatedAt = createdAt,
+                InputTokens = message.InputTokens,
+                OutputTokens = message.OutputTokens,
+                Model = message.Model,
+                Metadata = message.Metadata,
+            };
+        }
+
+        var u = c.UpdateTotals.Parameters;
+        u[0].Value = prepared.Length;
+        u[1].Value = input;
+        u[2].Value = output;
+        u[3].Value = ToTicks(now);
+        u[4].Value = Nullable(autoTitle);
+        u[5].Value = sessionRow;
+        Session session;
+        using (var reader = c.UpdateTotals.ExecuteReader())
+        {
+            reader.Read();
+            session = ReadSession(reader);
+        }
+
+        if (autoTitle is not null)
+        {
+            c.IndexTitle.Parameters[0].Value = sessionRow;
+            c.IndexTitle.Parameters[1].Value = autoTitle;
+            c.IndexTitle.ExecuteNonQuery();
+        }
+
+        return new AppendResult(session, stored);
+    }
+}

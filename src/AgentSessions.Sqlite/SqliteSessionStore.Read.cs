@@ -1,0 +1,200 @@
+using System.Runtime.CompilerServices;
+using AgentSessions.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace AgentSessions.Sqlite;
+
+public sealed partial class SqliteSessionStore
+{
+    /// <inheritdoc />
+    public ValueTask<Session?> GetAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        SessionIds.Validate(sessionId);
+        return ValueTask.FromResult(Read(connection => GetSession(connection, sessionId)));
+    }
+
+    private static Session? GetSession(SqliteConnection connection, string sessionId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {SessionColumns} FROM sessions WHERE id = $id";
+        command.Parameters.AddWithValue("$id", sessionId);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadSession(reader) : null;
+    }
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<SessionMessage> ReadAsync(string sessionId, MessageRange range = default, CancellationToken cancellationToken = default)
+    {
+        SessionIds.Validate(sessionId);
+        if (range.Limit is < 0)
+        {
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, $"limit cannot be negative (got {range.Limit})");
+        }
+
+        return ReadCore(sessionId, range, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<SessionMessage> ReadCore(string sessionId, MessageRange range, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // One read transaction: the existence check and the rows come from the same snapshot, and a concurrent
+        // append can neither tear the page nor be half-seen.
+        var connection = RentReader();
+        SqliteTransaction? transaction = null;
+        SqliteCommand? command = null;
+        SqliteDataReader? reader = null;
+        try
+        {
+            try
+            {
+                transaction = connection.BeginTransaction(deferred: true);
+                long sessionRow;
+                using (var head = connection.CreateCommand())
+                {
+                    head.Transaction = transaction;
+                    head.CommandText = "SELECT row_id FROM sessions WHERE id = $id";
+                    head.Parameters.AddWithValue("$id", sessionId);
+                    sessionRow = head.ExecuteScalar() is long row ? row : throw AgentSessionsException.SessionNotFound(sessionId);
+                }
+
+                command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = $"SELECT {MessageColumns} FROM messages WHERE session_row = $s AND seq >= $from ORDER BY seq LIMIT $limit";
+                command.Parameters.AddWithValue("$s", sessionRow);
+                command.Parameters.AddWithValue("$from", Math.Max(1, range.FromSequence));
+                command.Parameters.AddWithValue("$limit", range.Limit ?? -1);
+                reader = command.ExecuteReader();
+            }
+            catch (SqliteException e)
+            {
+                throw Translate(e, _options.DatabasePath);
+            }
+
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                SessionMessage message;
+                try
+                {
+                    if (!reader.Read())
+                    {
+                        break;
+                    }
+
+                    message = ReadMessage(reader);
+                }
+                catch (SqliteException e)
+                {
+                    throw Translate(e, _options.DatabasePath);
+                }
+
+                yield return message;
+            }
+        }
+        finally
+        {
+            reader?.Dispose();
+            command?.Dispose();
+            transaction?.Dispose();
+            ReturnReader(connection);
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<SessionPage> ListAsync(SessionQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var limit = StoreRules.ValidateLimit(query.Limit, 10_000);
+        if (query.Offset < 0)
+        {
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, $"offset cannot be negative (got {query.Offset})");
+        }
+
+        var tag = query.Tag is null ? null : StoreRules.ValidateTag(query.Tag);
+        return ValueTask.FromResult(Read(connection =>
+        {
+            using var command = connection.CreateCommand();
+            var where = new List<string>();
+            if (tag is not null)
+            {
+                where.Add("row_id IN (SELECT session_row FROM session_tags WHERE tag = $tag)");
+                command.Parameters.AddWithValue("$tag", tag);
+            }
+
+            if (query.Pinned is { } pinned)
+            {
+                where.Add("pinned = $pinned");
+                command.Parameters.AddWithValue("$pinned", pinned ? 1 : 0);
+            }
+
+            if (query.ProjectPath is not null)
+            {
+                where.Add("project_path = $project");
+                command.Parameters.AddWithValue("$project", query.ProjectPath);
+            }
+
+            if (!string.IsNullOrEmpty(query.TitleContains))
+            {
+                where.Add("instr(lower(title), lower($title)) > 0");
+                command.Parameters.AddWithValue("$title", query.TitleContains);
+            }
+
+            command.CommandText = $"""
+                SELECT {SessionColumns} FROM sessions
+                {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
+                ORDER BY updated_at DESC, row_id DESC
+                LIMIT $limit OFFSET $offset
+                """;
+            command.Parameters.AddWithValue("$limit", limit + 1);
+            command.Parameters.AddWithValue("$offset", query.Offset);
+            using var reader = command.ExecuteReader();
+            var sessions = new List<Session>(Math.Min(limit, 1024));
+            while (reader.Read())
+            {
+                if (sessions.Count == limit)
+                {
+                    return new SessionPage(sessions, HasMore: true);
+                }
+
+                sessions.Add(ReadSession(reader));
+            }
+
+            return new SessionPage(sessions, HasMore: false);
+        }));
+    }
+
+    /// <inheritdoc />
+    public ValueTask<StoreInfo> GetInfoAsync(CancellationToken cancellationToken = default)
+        => ValueTask.FromResult(Read(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT count(*), coalesce(sum(message_count), 0), sqlite_version() FROM sessions";
+            using var reader = command.ExecuteReader();
+            reader.Read();
+            long size = 0;
+            foreach (var suffix in (ReadOnlySpan<string>)["", "-wal", "-shm"])
+            {
+                var file = new FileInfo(_options.DatabasePath + suffix);
+                size += file.Exists ? file.Length : 0;
+            }
+
+            return new StoreInfo
+            {
+                Backend = "sqlite",
+                Location = _options.DatabasePath,
+                SchemaVersion = SchemaVersion,
+                SessionCount = reader.GetInt64(0),
+                MessageCount = reader.GetInt64(1),
+                SizeBytes = size,
+                Details = new Dictionary<string, string>
+                {
+                    ["sqliteVersion"] = reader.GetString(2),
+                    ["journalMode"] = "wal",
+                    ["durability"] = _options.Durability == SqliteDurability.Full
+                        ? "full (synchronous=FULL: acknowledged writes survive power loss)"
+                        : "normal (synchronous=NORMAL: acknowledged writes survive a process crash)",
+                },
+            };
+        }));
+}

@@ -1,0 +1,84 @@
+using System.Text.Json;
+using AgentSessions.Formats;
+using Microsoft.Data.Sqlite;
+
+namespace AgentSessions.Sqlite;
+
+public sealed partial class SqliteSessionStore
+{
+    private const string SessionColumns =
+        "id, title, created_at, updated_at, model, project_path, tags, pinned, parent_id, fork_seq, metadata, message_count, input_tokens, output_tokens";
+
+    private const string MessageColumns =
+        "seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata";
+
+    private static Session ReadSession(SqliteDataReader r, int o = 0) => new()
+    {
+        Id = r.GetString(o),
+        Title = r.IsDBNull(o + 1) ? null : r.GetString(o + 1),
+        CreatedAt = FromTicks(r.GetInt64(o + 2)),
+        UpdatedAt = FromTicks(r.GetInt64(o + 3)),
+        Model = r.IsDBNull(o + 4) ? null : r.GetString(o + 4),
+        ProjectPath = r.IsDBNull(o + 5) ? null : r.GetString(o + 5),
+        Tags = ParseTags(r.GetString(o + 6)),
+        Pinned = r.GetInt64(o + 7) != 0,
+        ParentId = r.IsDBNull(o + 8) ? null : r.GetString(o + 8),
+        ForkSequence = r.IsDBNull(o + 9) ? null : r.GetInt64(o + 9),
+        Metadata = r.IsDBNull(o + 10) ? EmptyMetadataDictionary : ParseMetadata(r.GetString(o + 10)),
+        MessageCount = r.GetInt64(o + 11),
+        InputTokens = r.GetInt64(o + 12),
+        OutputTokens = r.GetInt64(o + 13),
+    };
+
+    private static SessionMessage ReadMessage(SqliteDataReader r)
+    {
+        var text = r.GetString(3);
+        return new SessionMessage
+        {
+            Sequence = r.GetInt64(0),
+            Id = r.GetString(1),
+            Role = (MessageRole)r.GetInt32(2),
+            Parts = r.IsDBNull(4) ? [new TextPart(text)] : ParseParts(r.GetString(4)),
+            AuthorName = r.IsDBNull(5) ? null : r.GetString(5),
+            CreatedAt = FromTicks(r.GetInt64(6)),
+            InputTokens = r.GetInt64(7),
+            OutputTokens = r.GetInt64(8),
+            Model = r.IsDBNull(9) ? null : r.GetString(9),
+            Metadata = r.IsDBNull(10) ? EmptyMetadataDictionary : ParseMetadata(r.GetString(10)),
+        };
+    }
+
+    private static readonly IReadOnlyDictionary<string, JsonElement> EmptyMetadataDictionary = new Dictionary<string, JsonElement>();
+
+    private static DateTimeOffset FromTicks(long ticks) => new(ticks, TimeSpan.Zero);
+
+    private static long ToTicks(DateTimeOffset time) => time.UtcTicks;
+
+    private static IReadOnlyList<string> ParseTags(string json)
+        => json == "[]" ? [] : JsonSerializer.Deserialize(json, AgentSessionsJson.Context.ListString) ?? [];
+
+    private static string FormatTags(IReadOnlyList<string> tags)
+        => tags.Count == 0 ? "[]" : JsonSerializer.Serialize(tags.ToList(), AgentSessionsJson.Context.ListString);
+
+    private static IReadOnlyDictionary<string, JsonElement> ParseMetadata(string json)
+        => JsonSerializer.Deserialize(json, AgentSessionsJson.Context.DictionaryStringJsonElement) ?? EmptyMetadataDictionary;
+
+    private static object FormatMetadata(IReadOnlyDictionary<string, JsonElement>? metadata)
+        => metadata is null || metadata.Count == 0
+            ? DBNull.Value
+            : JsonSerializer.Serialize(metadata.ToDictionary(), AgentSessionsJson.Context.DictionaryStringJsonElement);
+
+    private static IReadOnlyList<ContentPart> ParseParts(string json)
+        => JsonSerializer.Deserialize(json, AgentSessionsJson.Context.ListContentPart)
+            ?? throw new AgentSessionsException(ErrorCode.Corrupt, "a stored message has no content");
+
+    /// <summary>The parts column: NULL for the common single-text-part message, whose text column already holds it.</summary>
+    private static object FormatParts(IReadOnlyList<ContentPart> parts)
+        => parts is [TextPart]
+            ? DBNull.Value
+            : JsonSerializer.Serialize(parts.ToList(), AgentSessionsJson.Context.ListContentPart);
+
+    private static object Nullable(string? value) => value is null ? DBNull.Value : value;
+
+    private static object Nullable(long? value) => value is null ? DBNull.Value : value.Value;
+}

@@ -1,0 +1,167 @@
+using Microsoft.Data.Sqlite;
+
+namespace AgentSessions.Sqlite;
+
+public sealed partial class SqliteSessionStore
+{
+    /// <summary>The newest schema version this build writes and understands.</summary>
+    public const int SchemaVersion = 1;
+
+    // 'AGSS': marks the file as ours, so a random SQLite database given as a store is refused, not altered.
+    private const int ApplicationId = 0x41475353;
+
+    // Each entry moves the schema from version (index) to version (index + 1). Never edit a released entry:
+    // add a new one. Stores written by version 1 are kept as test fixtures.
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE sessions (
+            row_id        INTEGER PRIMARY KEY,
+            id            TEXT    NOT NULL UNIQUE,
+            title         TEXT,
+            created_at    INTEGER NOT NULL,            -- UTC ticks (100 ns since 0001-01-01)
+            updated_at    INTEGER NOT NULL,
+            model         TEXT,
+            project_path  TEXT,
+            tags          TEXT    NOT NULL DEFAULT '[]', -- JSON array, sorted; session_tags indexes it
+            pinned        INTEGER NOT NULL DEFAULT 0,
+            parent_id     TEXT,
+            fork_seq      INTEGER,
+            metadata      TEXT,                         -- JSON object or NULL
+            message_count INTEGER NOT NULL DEFAULT 0,
+            input_tokens  INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX sessions_by_update  ON sessions (updated_at);
+        CREATE INDEX sessions_by_pinned  ON sessions (pinned, updated_at);
+        CREATE INDEX sessions_by_project ON sessions (project_path, updated_at) WHERE project_path IS NOT NULL;
+
+        CREATE TABLE session_tags (
+            tag         TEXT    NOT NULL,
+            session_row INTEGER NOT NULL,
+            PRIMARY KEY (tag, session_row)
+        ) WITHOUT ROWID;
+        CREATE INDEX session_tags_by_session ON session_tags (session_row);
+
+        CREATE TABLE messages (
+            row_id        INTEGER PRIMARY KEY,
+            session_row   INTEGER NOT NULL,
+            seq           INTEGER NOT NULL,
+            message_id    TEXT    NOT NULL,
+            role          INTEGER NOT NULL,             -- MessageRole
+            text          TEXT    NOT NULL,             -- searchable text of all parts
+            parts         TEXT,                         -- JSON array; NULL when the content is one text part equal to text
+            author        TEXT,
+            created_at    INTEGER NOT NULL,
+            input_tokens  INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            model         TEXT,
+            metadata      TEXT,
+            UNIQUE (session_row, seq)
+        );
+        CREATE UNIQUE INDEX messages_by_id ON messages (session_row, message_id);
+
+        -- External-content indexes: the text lives once, in messages and sessions.
+        CREATE VIRTUAL TABLE messages_fts USING fts5 (
+            text, content = 'messages', content_rowid = 'row_id', tokenize = 'unicode61 remove_diacritics 2');
+        CREATE VIRTUAL TABLE titles_fts USING fts5 (
+            title, content = 'sessions', content_rowid = 'row_id', tokenize = 'unicode61 remove_diacritics 2');
+        """,
+    ];
+
+    private static void Migrate(SqliteConnection connection, SqliteStoreOptions options)
+    {
+        var (version, applicationId) = ReadVersion(connection);
+        CheckVersion(version, applicationId, options);
+        if (version == SchemaVersion)
+        {
+            return;
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var begin = connection.CreateCommand();
+                begin.CommandText = "BEGIN IMMEDIATE";
+                begin.ExecuteNonQuery();
+                break;
+            }
+            catch (SqliteException e) when (IsBusy(e) && clock.Elapsed < options.BusyTimeout)
+            {
+                Backoff(attempt);
+            }
+        }
+
+        try
+        {
+            // Another process may have migrated while we waited for the lock.
+            (version, applicationId) = ReadVersion(connection);
+            CheckVersion(version, applicationId, options);
+            for (var v = version; v < SchemaVersion; v++)
+            {
+                using var migrate = connection.CreateCommand();
+                migrate.CommandText = Migrations[v];
+                migrate.ExecuteNonQuery();
+            }
+
+            using (var stamp = connection.CreateCommand())
+            {
+                stamp.CommandText = $"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {SchemaVersion};";
+                stamp.ExecuteNonQuery();
+            }
+
+            using var commit = connection.CreateCommand();
+            commit.CommandText = "COMMIT";
+            commit.ExecuteNonQuery();
+        }
+        catch
+        {
+            using var rollback = connection.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            try
+            {
+                rollback.ExecuteNonQuery();
+            }
+            catch (SqliteException)
+            {
+                // Already rolled back.
+            }
+
+            throw;
+        }
+    }
+
+    private static (int Version, int ApplicationId) ReadVersion(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA user_version; PRAGMA application_id;";
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        var version = reader.GetInt32(0);
+        reader.NextResult();
+        reader.Read();
+        return (version, reader.GetInt32(0));
+    }
+
+    private static void CheckVersion(int version, int applicationId, SqliteStoreOptions options)
+    {
+        if (applicationId != 0 && applicationId != ApplicationId)
+        {
+            throw new AgentSessionsException(ErrorCode.Corrupt, $"'{options.DatabasePath}' is a SQLite database of another application, not an agent-sessions store; choose another --store directory");
+        }
+
+        if (version > SchemaVersion)
+        {
+            throw new AgentSessionsException(
+                ErrorCode.UnsupportedVersion,
+                $"the store at '{options.DatabasePath}' has schema version {version}, written by a newer agent-sessions; this version understands up to {SchemaVersion}. Upgrade agent-sessions to open it");
+        }
+
+        if (version > 0 && applicationId == 0)
+        {
+            throw new AgentSessionsException(ErrorCode.Corrupt, $"'{options.DatabasePath}' is a SQLite database of another application, not an agent-sessions store; choose another --store directory");
+        }
+    }
+}

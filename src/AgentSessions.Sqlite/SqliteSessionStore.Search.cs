@@ -1,0 +1,230 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using AgentSessions.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace AgentSessions.Sqlite;
+
+public sealed partial class SqliteSessionStore
+{
+    private const char HighlightStart = '\u0002';
+    private const char HighlightEnd = '\u0003';
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<SearchHit> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var match = FtsQuery.Build(query.Text);
+        var limit = StoreRules.ValidateLimit(query.Limit, 1_000);
+        var tag = query.Tag is null ? null : StoreRules.ValidateTag(query.Tag);
+        if (query.SessionId is not null)
+        {
+            SessionIds.Validate(query.SessionId);
+        }
+
+        return SearchCore(query, match, limit, tag, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<SearchHit> SearchCore(SearchQuery query, string match, int limit, string? tag, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Both result lists are small (at most `limit` rows each), so they are gathered, merged by score and
+        // streamed; the FTS engine does the ranking and the top-N cut itself.
+        var hits = Read(connection =>
+        {
+            var found = SearchMessages(connection, query, match, limit, tag);
+            if (query.Role is null)
+            {
+                found.AddRange(SearchTitles(connection, query, match, limit, tag));
+                found.Sort((a, b) => b.Score.CompareTo(a.Score));
+            }
+
+            return found.Count > limit ? found.GetRange(0, limit) : found;
+        });
+
+        foreach (var hit in hits)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return hit;
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    private static List<SearchHit> SearchMessages(SqliteConnection connection, SearchQuery query, string match, int limit, string? tag)
+    {
+        using var command = connection.CreateCommand();
+        var sql = new StringBuilder("""
+            SELECT s.id, s.title, m.seq, m.role, m.created_at,
+                   snippet(messages_fts, 0, char(2), char(3), '…', 24), bm25(messages_fts)
+            FROM messages_fts
+            JOIN messages m ON m.row_id = messages_fts.rowid
+            JOIN sessions s ON s.row_id = m.session_row
+            WHERE messages_fts MATCH $match
+            """);
+        command.Parameters.AddWithValue("$match", match);
+        AddFilters(command, sql, query, tag, sessionRowColumn: "m.session_row", timeColumn: "m.created_at");
+        if (query.Role is { } role)
+        {
+            sql.Append(" AND m.role = $role");
+            command.Parameters.AddWithValue("$role", (int)role);
+        }
+
+        sql.Append(" ORDER BY bm25(messages_fts) LIMIT $limit");
+        command.Parameters.AddWithValue("$limit", limit);
+        command.CommandText = sql.ToString();
+        return ReadHits(command, withMessage: true);
+    }
+
+    private static List<SearchHit> SearchTitles(SqliteConnection connection, SearchQuery query, string match, int limit, string? tag)
+    {
+        using var command = connection.CreateCommand();
+        var sql = new StringBuilder("""
+            SELECT s.id, s.title, NULL, NULL, s.updated_at,
+                   snippet(titles_fts, 0, char(2), char(3), '…', 24), bm25(titles_fts)
+            FROM titles_fts
+            JOIN sessions s ON s.row_id = titles_fts.rowid
+            WHERE titles_fts MATCH $match
+            """);
+        command.Parameters.AddWithValue("$match", match);
+        AddFilters(command, sql, query, tag, sessionRowColumn: "s.row_id", timeColumn: "s.updated_at");
+        sql.Append(" ORDER BY bm25(titles_fts) LIMIT $limit");
+        command.Parameters.AddWithValue("$limit", limit);
+        command.CommandText = sql.ToString();
+        return ReadHits(command, withMessage: false);
+    }
+
+    private static void AddFilters(SqliteCommand command, StringBuilder sql, SearchQuery query, string? tag, string sessionRowColumn, string timeColumn)
+    {
+        if (tag is not null)
+        {
+            sql.Append($" AND {sessionRowColumn} IN (SELECT session_row FROM session_tags WHERE tag = $tag)");
+            command.Parameters.AddWithValue("$tag", tag);
+        }
+
+        if (query.Since is { } since)
+        {
+            sql.Append($" AND {timeColumn} >= $since");
+            command.Parameters.AddWithValue("$since", ToTicks(since));
+        }
+
+        if (query.SessionId is not null)
+        {
+            sql.Append(" AND s.id = $session");
+            command.Parameters.AddWithValue("$session", query.SessionId);
+        }
+    }
+
+    private static List<SearchHit> ReadHits(SqliteCommand command, bool withMessage)
+    {
+        var hits = new List<SearchHit>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var (snippet, highlights) = ParseSnippet(reader.GetString(5));
+            hits.Add(new SearchHit
+            {
+                SessionId = reader.GetString(0),
+                SessionTitle = reader.IsDBNull(1) ? null : reader.GetString(1),
+                Sequence = withMessage ? reader.GetInt64(2) : null,
+                Role = withMessage ? (MessageRole)reader.GetInt32(3) : null,
+                CreatedAt = FromTicks(reader.GetInt64(4)),
+                Snippet = snippet,
+                Highlights = highlights,
+                // bm25() is lower-is-better and negative; flip it so higher is better.
+                Score = -reader.GetDouble(6),
+            });
+        }
+
+        return hits;
+    }
+
+    /// <summary>Turns FTS5's marked-up snippet into plain text plus highlight ranges.</summary>
+    internal static (string Text, IReadOnlyList<TextRange> Highlights) ParseSnippet(string marked)
+    {
+        var text = new StringBuilder(marked.Length);
+        var ranges = new List<TextRange>();
+        var start = -1;
+        foreach (var c in marked)
+        {
+            switch (c)
+            {
+                case HighlightStart:
+                    start = text.Length;
+                    break;
+                case HighlightEnd when start >= 0:
+                    ranges.Add(new TextRange(start, text.Length - start));
+                    start = -1;
+                    break;
+                case '\n' or '\r' or '\t':
+                    text.Append(' ');
+                    break;
+                default:
+                    if (!char.IsControl(c))
+                    {
+                        text.Append(c);
+                    }
+
+                    break;
+            }
+        }
+
+        return (text.ToString(), ranges);
+    }
+}
+
+/// <summary>Builds a safe FTS5 query from user text: every word must match; operators are not interpreted.</summary>
+internal static class FtsQuery
+{
+    public static string Build(string? text)
+    {
+        var terms = new List<string>();
+        if (text is not null)
+        {
+            var i = 0;
+            while (i < text.Length)
+            {
+                if (char.IsWhiteSpace(text[i]))
+                {
+                    i++;
+                    continue;
+                }
+
+                string term;
+                var prefix = false;
+                if (text[i] == '"')
+                {
+                    var end = text.IndexOf('"', i + 1);
+                    end = end < 0 ? text.Length : end;
+                    term = text[(i + 1)..end];
+                    i = end + 1;
+                }
+                else
+                {
+                    var end = i;
+                    while (end < text.Length && !char.IsWhiteSpace(text[end]))
+                    {
+                        end++;
+                    }
+
+                    term = text[i..end];
+                    i = end;
+                    if (term.EndsWith('*'))
+                    {
+                        prefix = true;
+                        term = term.TrimEnd('*');
+                    }
+                }
+
+                // A term without letters or digits has no tokens; FTS5 would reject or ignore it.
+                if (term.Any(char.IsLetterOrDigit))
+                {
+                    terms.Add("\"" + term.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" + (prefix ? "*" : ""));
+                }
+            }
+        }
+
+        return terms.Count == 0
+            ? throw new AgentSessionsException(ErrorCode.InvalidArgument, "the search text has no words to look for")
+            : string.Join(' ', terms);
+    }
+}

@@ -1,0 +1,324 @@
+using System.Text.Json;
+using AgentSessions.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace AgentSessions.Sqlite;
+
+public sealed partial class SqliteSessionStore
+{
+    /// <inheritdoc />
+    public ValueTask<Session> CreateAsync(NewSession session, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var id = session.Id is null ? SessionIds.NewSessionId() : SessionIds.Validate(session.Id);
+        if (session.ParentId is not null)
+        {
+            SessionIds.Validate(session.ParentId, "parent session");
+        }
+
+        var tags = StoreRules.NormalizeTags(session.Tags);
+        var now = (session.CreatedAt ?? DateTimeOffset.UtcNow).ToUniversalTime();
+        var created = new Session
+        {
+            Id = id,
+            Title = string.IsNullOrWhiteSpace(session.Title) ? null : session.Title.Trim(),
+            CreatedAt = now,
+            UpdatedAt = now,
+            Model = session.Model,
+            ProjectPath = session.ProjectPath,
+            Tags = tags,
+            Pinned = session.Pinned,
+            ParentId = session.ParentId,
+            ForkSequence = session.ForkSequence,
+            Metadata = session.Metadata,
+        };
+        return WriteAsync(connection =>
+        {
+            InsertSession(connection, created);
+            return created;
+        }, cancellationToken);
+    }
+
+    private static long InsertSession(SqliteConnection connection, Session session)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO sessions (id, title, created_at, updated_at, model, project_path, tags, pinned, parent_id, fork_seq, metadata, message_count, input_tokens, output_tokens)
+            VALUES ($id, $title, $created, $updated, $model, $project, $tags, $pinned, $parent, $fork, $metadata, $count, $input, $output)
+            RETURNING row_id
+            """;
+        command.Parameters.AddWithValue("$id", session.Id);
+        command.Parameters.AddWithValue("$title", Nullable(session.Title));
+        command.Parameters.AddWithValue("$created", ToTicks(session.CreatedAt));
+        command.Parameters.AddWithValue("$updated", ToTicks(session.UpdatedAt));
+        command.Parameters.AddWithValue("$model", Nullable(session.Model));
+        command.Parameters.AddWithValue("$project", Nullable(session.ProjectPath));
+        command.Parameters.AddWithValue("$tags", FormatTags(session.Tags));
+        command.Parameters.AddWithValue("$pinned", session.Pinned ? 1 : 0);
+        command.Parameters.AddWithValue("$parent", Nullable(session.ParentId));
+        command.Parameters.AddWithValue("$fork", Nullable(session.ForkSequence));
+        command.Parameters.AddWithValue("$metadata", FormatMetadata(session.Metadata));
+        command.Parameters.AddWithValue("$count", session.MessageCount);
+        command.Parameters.AddWithValue("$input", session.InputTokens);
+        command.Parameters.AddWithValue("$output", session.OutputTokens);
+        long row;
+        try
+        {
+            row = (long)command.ExecuteScalar()!;
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 19)
+        {
+            throw new AgentSessionsException(ErrorCode.Conflict, $"a session with id '{session.Id}' already exists", e);
+        }
+
+        SetTagRows(connection, row, session.Tags, []);
+        if (session.Title is not null)
+        {
+            IndexTitle(connection, row, session.Title, insert: true);
+        }
+
+        return row;
+    }
+
+    private static void SetTagRows(SqliteConnection connection, long sessionRow, IEnumerable<string> add, IEnumerable<string> remove)
+    {
+        using var command = connection.CreateCommand();
+        var tag = command.Parameters.Add(new SqliteParameter { ParameterName = "$tag" });
+        command.Parameters.AddWithValue("$row", sessionRow);
+        command.CommandText = "DELETE FROM session_tags WHERE tag = $tag AND session_row = $row";
+        foreach (var t in remove)
+        {
+            tag.Value = t;
+            command.ExecuteNonQuery();
+        }
+
+        command.CommandText = "INSERT OR IGNORE INTO session_tags (tag, session_row) VALUES ($tag, $row)";
+        foreach (var t in add)
+        {
+            tag.Value = t;
+            command.ExecuteNonQuery();
+        }
+    }
+
+    private static void IndexTitle(SqliteConnection connection, long sessionRow, string title, bool insert)
+    {
+        using var command = connection.CreateCommand();
+        // External-content FTS5 tables are told about removals with the old value and the 'delete' command.
+        command.CommandText = insert
+            ? "INSERT INTO titles_fts (rowid, title) VALUES ($row, $title)"
+            : "INSERT INTO titles_fts (titles_fts, rowid, title) VALUES ('delete', $row, $title)";
+        command.Parameters.AddWithValue("$row", sessionRow);
+        command.Parameters.AddWithValue("$title", title);
+        command.ExecuteNonQuery();
+    }
+
+    /// <inheritdoc />
+    public ValueTask<Session> UpdateAsync(string sessionId, SessionUpdate update, CancellationToken cancellationToken = default)
+    {
+        SessionIds.Validate(sessionId);
+        ArgumentNullException.ThrowIfNull(update);
+        var add = StoreRules.NormalizeTags(update.AddTags);
+        var remove = StoreRules.NormalizeTags(update.RemoveTags);
+        return WriteAsync(connection =>
+        {
+            long row;
+            Session current;
+            using (var head = connection.CreateCommand())
+            {
+                head.CommandText = $"SELECT row_id, {SessionColumns} FROM sessions WHERE id = $id";
+                head.Parameters.AddWithValue("$id", sessionId);
+                using var reader = head.ExecuteReader();
+                if (!reader.Read())
+                {
+                    throw AgentSessionsException.SessionNotFound(sessionId);
+                }
+
+                row = reader.GetInt64(0);
+                current = ReadSession(reader, 1);
+            }
+
+            var tags = new SortedSet<string>(current.Tags, StringComparer.Ordinal);
+            tags.ExceptWith(remove);
+            tags.UnionWith(add);
+            var metadata = current.Metadata;
+            if (update.Metadata is { Count: > 0 })
+            {
+                var merged = new Dictionary<string, JsonElement>(current.Metadata);
+                foreach (var (key, value) in update.Metadata)
+                {
+                    if (value.ValueKind == JsonValueKind.Null)
+                    {
+                        merged.Remove(key);
+                    }
+                    else
+                    {
+                        merged[key] = value.Clone();
+                    }
+                }
+
+                metadata = merged;
+            }
+
+            var updated = current with
+            {
+                Title = update.Title ?? current.Title,
+                Pinned = update.Pinned ?? current.Pinned,
+                Model = update.Model ?? current.Model,
+                Tags = [.. tags],
+                Metadata = metadata,
+                UpdatedAt = Max(current.UpdatedAt, DateTimeOffset.UtcNow),
+            };
+
+            using (var command = connection.CreateCommand())
+            {
+                command.CommandText = """
+                    UPDATE sessions SET title = $title, pinned = $pinned, model = $model, tags = $tags, metadata = $metadata, updated_at = $updated
+                    WHERE row_id = $row
+                    """;
+                command.Parameters.AddWithValue("$title", Nullable(updated.Title));
+                command.Parameters.AddWithValue("$pinned", updated.Pinned ? 1 : 0);
+                command.Parameters.AddWithValue("$model", Nullable(updated.Model));
+                command.Parameters.AddWithValue("$tags", FormatTags(updated.Tags));
+                command.Parameters.AddWithValue("$metadata", FormatMetadata(updated.Metadata));
+                command.Parameters.AddWithValue("$updated", ToTicks(updated.UpdatedAt));
+                command.Parameters.AddWithValue("$row", row);
+                command.ExecuteNonQuery();
+            }
+
+            SetTagRows(connection, row, add, remove.Except(add));
+            if (updated.Title != current.Title)
+            {
+                if (current.Title is not null)
+                {
+                    IndexTitle(connection, row, current.Title, insert: false);
+                }
+
+                IndexTitle(connection, row, updated.Title!, insert: true);
+            }
+
+            return updated;
+        }, cancellationToken);
+    }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    /// <inheritdoc />
+    public ValueTask<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        SessionIds.Validate(sessionId);
+        return WriteAsync(connection => DeleteCore(connection, sessionId), cancellationToken);
+    }
+
+    private static bool DeleteCore(SqliteConnection connection, string sessionId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT row_id, title FROM sessions WHERE id = $id";
+        command.Parameters.AddWithValue("$id", sessionId);
+        long row;
+        string? title;
+        using (var reader = command.ExecuteReader())
+        {
+            if (!reader.Read())
+            {
+                return false;
+            }
+
+            row = reader.GetInt64(0);
+            title = reader.IsDBNull(1) ? null : reader.GetString(1);
+        }
+
+        if (title is not null)
+        {
+            IndexTitle(connection, row, title, insert: false);
+        }
+
+        command.Parameters.Clear();
+        command.Parameters.AddWithValue("$row", row);
+        command.CommandText = """
+            INSERT INTO messages_fts (messages_fts, rowid, text) SELECT 'delete', row_id, text FROM messages WHERE session_row = $row;
+            DELETE FROM messages WHERE session_row = $row;
+            DELETE FROM session_tags WHERE session_row = $row;
+            DELETE FROM sessions WHERE row_id = $row;
+            """;
+        command.ExecuteNonQuery();
+        return true;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<Session> ImportAsync(Session session, IAsyncEnumerable<SessionMessage> messages, bool replace = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(messages);
+        SessionIds.Validate(session.Id);
+        if (session.ParentId is not null)
+        {
+            SessionIds.Validate(session.ParentId, "parent session");
+        }
+
+        // Gather and validate first: the write transaction then runs without waiting on the caller's I/O.
+        var prepared = new List<(SessionMessage Message, string Text, object Parts, object Metadata)>();
+        long input = 0, output = 0;
+        await foreach (var message in messages.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            if (message.Sequence != prepared.Count + 1)
+            {
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"message {prepared.Count + 1} of session '{session.Id}' has sequence number {message.Sequence}; sequence numbers must run 1, 2, 3... without gaps");
+            }
+
+            SessionIds.Validate(message.Id, "message");
+            var text = StoreRules.ValidateMessage(NewMessage.From(message), _options.MaxMessageBytes);
+            prepared.Add((message, text, FormatParts(message.Parts), FormatMetadata(message.Metadata)));
+            input += message.InputTokens;
+            output += message.OutputTokens;
+        }
+
+        var imported = session with
+        {
+            Tags = StoreRules.NormalizeTags(session.Tags),
+            MessageCount = prepared.Count,
+            InputTokens = input,
+            OutputTokens = output,
+            Metadata = session.Metadata ?? EmptyMetadataDictionary,
+        };
+
+        return await WriteAsync(connection =>
+        {
+            if (replace)
+            {
+                DeleteCore(connection, imported.Id);
+            }
+
+            var row = InsertSession(connection, imported);
+            var c = _commands;
+            var p = c.InsertMessage.Parameters;
+            foreach (var (message, text, parts, metadata) in prepared)
+            {
+                p[0].Value = row;
+                p[1].Value = message.Sequence;
+                p[2].Value = message.Id;
+                p[3].Value = (int)message.Role;
+                p[4].Value = text;
+                p[5].Value = parts;
+                p[6].Value = Nullable(message.AuthorName);
+                p[7].Value = ToTicks(message.CreatedAt);
+                p[8].Value = message.InputTokens;
+                p[9].Value = message.OutputTokens;
+                p[10].Value = Nullable(message.Model);
+                p[11].Value = metadata;
+                try
+                {
+                    c.InsertMessage.ExecuteNonQuery();
+                }
+                catch (SqliteException e) when (e.SqliteErrorCode == 19)
+                {
+                    throw new AgentSessionsException(ErrorCode.Conflict, $"message id '{message.Id}' appears twice in session '{imported.Id}'", e);
+                }
+
+                c.IndexMessage.Parameters[0].Value = text;
+                c.IndexMessage.ExecuteNonQuery();
+            }
+
+            return imported;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,361 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using AgentSessions.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace AgentSessions.Sqlite;
+
+/// <summary>The embedded SQLite store: one database file in WAL mode, shared safely by many processes.</summary>
+/// <remarks>
+/// <para>
+/// Writes go through one connection per store instance, serialized in-process by a semaphore and across
+/// processes by <c>BEGIN IMMEDIATE</c> with a busy timeout; a write that still meets <c>SQLITE_BUSY</c> is retried
+/// until <see cref="SqliteStoreOptions.BusyTimeout"/>, so callers never see "database is locked". Reads use a small
+/// pool of separate connections and never block writers (WAL).
+/// </para>
+/// <para>
+/// Microsoft.Data.Sqlite's async methods run synchronously, so this type does its I/O synchronously and returns
+/// completed tasks rather than pretending otherwise; transactions are kept short instead.
+/// </para>
+/// </remarks>
+public sealed partial class SqliteSessionStore : ISessionStore
+{
+    private const int MaxPooledReaders = 4;
+
+    private readonly SqliteStoreOptions _options;
+    private readonly string _connectionString;
+    private readonly SqliteConnection _writer;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly ConcurrentBag<SqliteConnection> _readers = [];
+    private readonly WriterCommands _commands;
+    private int _disposed;
+
+    static SqliteSessionStore() => SQLitePCL.Batteries_V2.Init();
+
+    private SqliteSessionStore(SqliteStoreOptions options, string connectionString, SqliteConnection writer)
+    {
+        _options = options;
+        _connectionString = connectionString;
+        _writer = writer;
+        _commands = new WriterCommands(writer);
+    }
+
+    /// <inheritdoc />
+    public string Location => _options.DatabasePath;
+
+    /// <summary>The options the store was opened with.</summary>
+    public SqliteStoreOptions Options => _options;
+
+    /// <summary>Opens (creating and migrating when needed) the store in <paramref name="directory"/>.</summary>
+    public static SqliteSessionStore Open(string directory) => Open(new SqliteStoreOptions(directory));
+
+    /// <summary>Opens (creating and migrating when needed) a store.</summary>
+    /// <exception cref="AgentSessionsException">
+    /// <see cref="ErrorCode.UnsupportedVersion"/> when a newer AgentSessions wrote the store;
+    /// <see cref="ErrorCode.Corrupt"/> when the file is not an AgentSessions database.
+    /// </exception>
+    public static SqliteSessionStore Open(SqliteStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        PrepareFiles(options);
+        var connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = options.DatabasePath,
+            Mode = SqliteOpenMode.ReadWrite,
+            Cache = SqliteCacheMode.Private,
+            Pooling = false,
+            DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
+        }.ToString();
+
+        SqliteConnection? writer = null;
+        try
+        {
+            writer = OpenConnection(connectionString, options, isWriter: true);
+            Migrate(writer, options);
+            RestrictSideFiles(options);
+            return new SqliteSessionStore(options, connectionString, writer);
+        }
+        catch (SqliteException e)
+        {
+            writer?.Dispose();
+            throw Translate(e, options.DatabasePath);
+        }
+        catch
+        {
+            writer?.Dispose();
+            throw;
+        }
+    }
+
+    private static void PrepareFiles(SqliteStoreOptions options)
+    {
+        const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        try
+        {
+            if (!Directory.Exists(options.Directory))
+            {
+                if (OperatingSystem.IsWindows())
+                {
+                    Directory.CreateDirectory(options.Directory);
+                }
+                else
+                {
+                    Directory.CreateDirectory(options.Directory, OwnerOnlyDirectory);
+                }
+            }
+
+            if (!File.Exists(options.DatabasePath))
+            {
+                // Create the file ourselves so it is 0600 from its first byte; SQLite gives its -wal and -shm
+                // files the database file's permissions.
+                var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+                if (!OperatingSystem.IsWindows())
+                {
+                    create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                }
+
+                try
+                {
+                    using var _ = new FileStream(options.DatabasePath, create);
+                }
+                catch (IOException) when (File.Exists(options.DatabasePath))
+                {
+                    // Another process created it first: fine.
+                }
+            }
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, $"cannot use store directory '{options.Directory}': permission denied; choose another with --store or AGENT_SESSIONS_HOME", e);
+        }
+        catch (IOException e)
+        {
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, $"cannot use store directory '{options.Directory}': {e.Message}", e);
+        }
+    }
+
+    private static void RestrictSideFiles(SqliteStoreOptions options)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        foreach (var suffix in (ReadOnlySpan<string>)["", "-wal", "-shm"])
+        {
+            var path = options.DatabasePath + suffix;
+            try
+            {
+                if (File.Exists(path) && (File.GetUnixFileMode(path) & ~(UnixFileMode.UserRead | UnixFileMode.UserWrite)) != 0)
+                {
+                    File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                }
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Owned by someone else (a shared team directory, say): leave the owner's choice alone.
+            }
+        }
+    }
+
+    private static SqliteConnection OpenConnection(string connectionString, SqliteStoreOptions options, bool isWriter)
+    {
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            var synchronous = options.Durability == SqliteDurability.Full ? "FULL" : "NORMAL";
+            command.CommandText = $"""
+                PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};
+                PRAGMA synchronous = {synchronous};
+                PRAGMA foreign_keys = OFF;
+                PRAGMA temp_store = MEMORY;
+                """;
+            command.ExecuteNonQuery();
+            if (isWriter)
+            {
+                // Switching to WAL needs a brief exclusive lock; several processes may race here on a new store.
+                ExecuteWithBusyRetry(connection, "PRAGMA journal_mode = WAL;", options.BusyTimeout);
+            }
+
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private static void ExecuteWithBusyRetry(SqliteConnection connection, string sql, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = sql;
+                command.ExecuteNonQuery();
+                return;
+            }
+            catch (SqliteException e) when (IsBusy(e) && clock.Elapsed < timeout)
+            {
+                Backoff(attempt);
+            }
+        }
+    }
+
+    private SqliteConnection RentReader()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _readers.TryTake(out var connection) ? connection : OpenConnection(_connectionString, _options, isWriter: false);
+    }
+
+    private void ReturnReader(SqliteConnection connection)
+    {
+        if (Volatile.Read(ref _disposed) == 0 && _readers.Count < MaxPooledReaders)
+        {
+            _readers.Add(connection);
+        }
+        else
+        {
+            connection.Dispose();
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> on a pooled read connection, translating SQLite errors.</summary>
+    private T Read<T>(Func<SqliteConnection, T> work)
+    {
+        var connection = RentReader();
+        try
+        {
+            return work(connection);
+        }
+        catch (SqliteException e)
+        {
+            throw Translate(e, _options.DatabasePath);
+        }
+        finally
+        {
+            ReturnReader(connection);
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one <c>BEGIN IMMEDIATE</c> transaction on the writer, retrying on busy.</summary>
+    private async ValueTask<T> WriteAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            for (var attempt = 0; ; attempt++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var began = false;
+                try
+                {
+                    _commands.Begin.ExecuteNonQuery();
+                    began = true;
+                    var result = work(_writer);
+                    _commands.Commit.ExecuteNonQuery();
+                    return result;
+                }
+                catch (Exception e) when (began)
+                {
+                    Rollback();
+                    if (e is SqliteException busy && IsBusy(busy) && clock.Elapsed < _options.BusyTimeout)
+                    {
+                        Backoff(attempt);
+                        continue;
+                    }
+
+                    throw e is SqliteException sqlite ? Translate(sqlite, _options.DatabasePath) : Rethrow(e);
+                }
+                catch (SqliteException e) when (IsBusy(e) && clock.Elapsed < _options.BusyTimeout)
+                {
+                    Backoff(attempt);
+                }
+                catch (SqliteException e)
+                {
+                    throw Translate(e, _options.DatabasePath);
+                }
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private static Exception Rethrow(Exception e)
+    {
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e).Throw();
+        return e; // unreachable
+    }
+
+    private void Rollback()
+    {
+        try
+        {
+            if (!_writer.IsInTransaction())
+            {
+                return;
+            }
+
+            _commands.Rollback.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+            // The transaction is already gone (SQLite rolls back on some errors by itself).
+        }
+    }
+
+    private static void Backoff(int attempt)
+        => Thread.Sleep(Math.Min(100, 1 + (attempt * attempt)) + Random.Shared.Next(0, 5));
+
+    private static bool IsBusy(SqliteException e) => (e.SqliteErrorCode & 0xFF) is 5 or 6; // SQLITE_BUSY, SQLITE_LOCKED
+
+    internal static AgentSessionsException Translate(SqliteException e, string path) => (e.SqliteErrorCode & 0xFF) switch
+    {
+        5 or 6 => new AgentSessionsException(ErrorCode.Busy, $"the store at '{path}' stayed locked by another process; try again, or check for a stuck process", e),
+        13 => new AgentSessionsException(ErrorCode.StoreFull, $"the store at '{path}' is full (no space left on the device or the size limit was reached); free some space and try again", e),
+        11 or 26 => new AgentSessionsException(ErrorCode.Corrupt, $"'{path}' is damaged or is not an agent-sessions database ({e.Message.TrimEnd('.')})", e),
+        19 => new AgentSessionsException(ErrorCode.Conflict, $"the change conflicts with data already in the store ({e.Message.TrimEnd('.')})", e),
+        14 or 8 or 23 => new AgentSessionsException(ErrorCode.InvalidArgument, $"cannot open or write '{path}': {e.Message.TrimEnd('.')}; check the path and its permissions", e),
+        _ => new AgentSessionsException(ErrorCode.Corrupt, $"store error at '{path}': {e.Message.TrimEnd('.')}", e),
+    };
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _writeGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _commands.Dispose();
+            _writer.Dispose();
+            while (_readers.TryTake(out var reader))
+            {
+                reader.Dispose();
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+}
+
+internal static class SqliteConnectionExtensions
+{
+    // sqlite3_get_autocommit is 0 while a transaction is open.
+    public static bool IsInTransaction(this SqliteConnection connection)
+        => SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0;
+}

@@ -1,0 +1,73 @@
+namespace AgentSessions.Sqlite;
+
+/// <summary>How hard the store works to keep an acknowledged write.</summary>
+public enum SqliteDurability
+{
+    /// <summary>
+    /// The default. <c>synchronous=FULL</c> in WAL mode: every commit is fsynced to the write-ahead log before the
+    /// append returns, so an acknowledged append survives a process crash and a power loss. Costs one fsync per
+    /// transaction (batch messages with one append call to share it).
+    /// </summary>
+    Full,
+
+    /// <summary>
+    /// <c>synchronous=NORMAL</c> in WAL mode: an acknowledged append survives a process crash; after a power loss
+    /// or an OS crash the last transactions before the last checkpoint may be rolled back (never torn). Faster on
+    /// disks with slow fsync.
+    /// </summary>
+    Normal,
+}
+
+/// <summary>Settings of a <see cref="SqliteSessionStore"/>.</summary>
+public sealed record SqliteStoreOptions
+{
+    /// <summary>The file name of the database inside the store directory.</summary>
+    public const string DatabaseFileName = "sessions.db";
+
+    /// <summary>Creates options for a store directory.</summary>
+    public SqliteStoreOptions(string directory)
+    {
+        if (string.IsNullOrWhiteSpace(directory))
+        {
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, "the store directory is empty");
+        }
+
+        Directory = Path.GetFullPath(directory);
+    }
+
+    /// <summary>The store directory (created 0700 when missing). The database is <see cref="DatabaseFileName"/> inside it.</summary>
+    public string Directory { get; }
+
+    /// <summary>The database file.</summary>
+    public string DatabasePath => Path.Combine(Directory, DatabaseFileName);
+
+    /// <summary>Durability of acknowledged writes. Default: <see cref="SqliteDurability.Full"/>.</summary>
+    public SqliteDurability Durability { get; init; } = SqliteDurability.Full;
+
+    /// <summary>How long a write waits for another process's write to finish before failing. Default: 30 seconds.</summary>
+    public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The largest message accepted, in bytes of content. Default: 16 MiB.</summary>
+    public long MaxMessageBytes { get; init; } = Storage.StoreRules.DefaultMaxMessageBytes;
+
+    /// <summary>
+    /// The default store directory: <c>$AGENT_SESSIONS_HOME</c>, else <c>$XDG_DATA_HOME/agent-sessions</c>, else
+    /// <c>~/.local/share/agent-sessions</c>.
+    /// </summary>
+    public static string DefaultDirectory()
+    {
+        var home = Environment.GetEnvironmentVariable("AGENT_SESSIONS_HOME");
+        if (!string.IsNullOrEmpty(home))
+        {
+            return Path.GetFullPath(home);
+        }
+
+        var xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+        if (!string.IsNullOrEmpty(xdg) && Path.IsPathRooted(xdg))
+        {
+            return Path.Combine(xdg, "agent-sessions");
+        }
+
+        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "agent-sessions");
+    }
+}

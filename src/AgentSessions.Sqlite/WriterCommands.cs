@@ -1,0 +1,76 @@
+using Microsoft.Data.Sqlite;
+
+namespace AgentSessions.Sqlite;
+
+/// <summary>
+/// The writer connection's hot statements, created once so SQLite prepares them once: an append then costs
+/// a few statement resets and binds, not a parse per call.
+/// </summary>
+internal sealed class WriterCommands : IDisposable
+{
+    public WriterCommands(SqliteConnection connection)
+    {
+        Begin = Create(connection, "BEGIN IMMEDIATE");
+        Commit = Create(connection, "COMMIT");
+        Rollback = Create(connection, "ROLLBACK");
+        SessionHead = Create(connection, "SELECT row_id, message_count, title FROM sessions WHERE id = $id", "$id");
+        InsertMessage = Create(
+            connection,
+            """
+            INSERT INTO messages (session_row, seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata)
+            VALUES ($session, $seq, $id, $role, $text, $parts, $author, $created, $input, $output, $model, $metadata)
+            """,
+            "$session", "$seq", "$id", "$role", "$text", "$parts", "$author", "$created", "$input", "$output", "$model", "$metadata");
+        IndexMessage = Create(connection, "INSERT INTO messages_fts (rowid, text) VALUES (last_insert_rowid(), $text)", "$text");
+        UpdateTotals = Create(
+            connection,
+            """
+            UPDATE sessions SET
+                message_count = message_count + $count,
+                input_tokens = input_tokens + $input,
+                output_tokens = output_tokens + $output,
+                updated_at = max(updated_at, $now),
+                title = coalesce(title, $title)
+            WHERE row_id = $session
+            RETURNING id, title, created_at, updated_at, model, project_path, tags, pinned, parent_id, fork_seq, metadata, message_count, input_tokens, output_tokens
+            """,
+            "$count", "$input", "$output", "$now", "$title", "$session");
+        IndexTitle = Create(connection, "INSERT INTO titles_fts (rowid, title) VALUES ($session, $title)", "$session", "$title");
+    }
+
+    public SqliteCommand Begin { get; }
+
+    public SqliteCommand Commit { get; }
+
+    public SqliteCommand Rollback { get; }
+
+    public SqliteCommand SessionHead { get; }
+
+    public SqliteCommand InsertMessage { get; }
+
+    public SqliteCommand IndexMessage { get; }
+
+    public SqliteCommand UpdateTotals { get; }
+
+    public SqliteCommand IndexTitle { get; }
+
+    private static SqliteCommand Create(SqliteConnection connection, string sql, params string[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        return command;
+    }
+
+    public void Dispose()
+    {
+        foreach (var command in new[] { Begin, Commit, Rollback, SessionHead, InsertMessage, IndexMessage, UpdateTotals, IndexTitle })
+        {
+            command.Dispose();
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using System.Text.Json;
+
+namespace AgentSessions.Formats;
+
+/// <summary>
+/// Our own export format: one JSON document holding a session and all its messages, with full fidelity.
+/// </summary>
+/// <remarks>
+/// <code>
+/// { "format": "agent-sessions", "version": 1, "exportedAt": "...", "session": { ... }, "messages": [ ... ] }
+/// </code>
+/// The version changes only when a reader of an older version could no longer read the file correctly; new
+/// optional fields do not change it. Readers refuse versions newer than they know.
+/// </remarks>
+public static class SessionJsonFormat
+{
+    /// <summary>The value of the <c>format</c> field.</summary>
+    public const string FormatName = "agent-sessions";
+
+    /// <summary>The version this library writes and the newest it reads.</summary>
+    public const int CurrentVersion = 1;
+
+    /// <summary>Writes a session and its messages, streaming the messages as they are read.</summary>
+    public static async Task WriteAsync(Stream output, Session session, IAsyncEnumerable<SessionMessage> messages, CancellationToken cancellationToken = default)
+    {
+        await using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+        writer.WriteStartObject();
+        writer.WriteString("format", FormatName);
+        writer.WriteNumber("version", CurrentVersion);
+        writer.WriteString("exportedAt", DateTimeOffset.UtcNow);
+        writer.WritePropertyName("session");
+        JsonSerializer.Serialize(writer, session, AgentSessionsJson.Context.Session);
+        writer.WriteStartArray("messages");
+        await foreach (var message in messages.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            JsonSerializer.Serialize(writer, message, AgentSessionsJson.Context.SessionMessage);
+            if (writer.BytesPending > 64 * 1024)
+            {
+                await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads an export written by <see cref="WriteAsync"/>.</summary>
+    /// <param name="input">The document.</param>
+    /// <param name="sourceName">A name for error messages (usually the file path).</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <exception cref="AgentSessionsException">
+    /// <see cref="ErrorCode.Corrupt"/> for malformed JSON or a document that is not ours (the message names the
+    /// source and the position); <see cref="ErrorCode.UnsupportedVersion"/> for a newer version.
+    /// </exception>
+    public static async Task<(Session Session, IReadOnlyList<SessionMessage> Messages)> ReadAsync(Stream input, string sourceName, CancellationToken cancellationToken = default)
+    {
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(input, new JsonDocumentOptions { MaxDepth = 256 }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException e)
+        {
+            throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: not valid JSON at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1}: {FirstSentence(e.Message)}", e);
+        }
+        catch (ArgumentException e) when (e is not ArgumentNullException)
+        {
+            // Invalid UTF-8 surfaces as an ArgumentException from the parser.
+            throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: not valid UTF-8 JSON: {FirstSentence(e.Message)}", e);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("format", out var format)
+                || format.ValueKind != JsonValueKind.String
+                || format.GetString() != FormatName)
+            {
+                throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: not an agent-sessions export (no \"format\": \"{FormatName}\" field)");
+            }
+
+            if (!root.TryGetProperty("version", out var versionElement) || !versionElement.TryGetInt32(out var version) || version < 1)
+            {
+                throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: the export has no valid \"version\" field");
+            }
+
+            if (version > CurrentVersion)
+            {
+                throw new AgentSessionsException(ErrorCode.UnsupportedVersion, $"{sourceName}: export format version {version} is newer than this agent-sessions understands ({CurrentVersion}); upgrade agent-sessions");
+            }
+
+            var session = Deserialize(root, "session", AgentSessionsJson.Context.Session, sourceName)
+                ?? throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: the export has no \"session\" object");
+            if (!root.TryGetProperty("messages", out var messagesElement) || messagesElement.ValueKind != JsonValueKind.Array)
+            {
+                throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: the export has no \"messages\" array");
+            }
+
+            var messages = new List<SessionMessage>(messagesElement.GetArrayLength());
+            var index = 0;
+            foreach (var element in messagesElement.EnumerateArray())
+            {
+                var message = DeserializeElement(element, AgentSessionsJson.Context.SessionMessage, $"{sourceName}: message {index + 1}");
+                if (message is null || message.Parts is null)
+                {
+                    throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: message {index + 1} is empty");
+                }
+
+                if (message.Sequence != index + 1)
+                {
+                    throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: message {index + 1} has sequence number {message.Sequence}; expected {index + 1}");
+                }
+
+                messages.Add(message);
+                index++;
+            }
+
+            return (session, messages);
+        }
+    }
+
+    private static T? Deserialize<T>(JsonElement root, string property, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, string sourceName)
+        => root.TryGetProperty(property, out var element) ? DeserializeElement(element, typeInfo, $"{sourceName}: {property}") : default;
+
+    private static T? DeserializeElement<T>(JsonElement element, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, string where)
+    {
+        try
+        {
+            return element.Deserialize(typeInfo);
+        }
+        catch (JsonException e)
+        {
+            throw new AgentSessionsException(ErrorCode.Corrupt, $"{where}: {FirstSentence(e.Message)}", e);
+        }
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var end = message.IndexOf(". ", StringComparison.Ordinal);
+        return end > 0 ? message[..end] : message.TrimEnd('.');
+    }
+}

@@ -1,0 +1,143 @@
+using System.Runtime.CompilerServices;
+using AgentSessions.Formats;
+using AgentSessions.Storage;
+
+namespace AgentSessions;
+
+/// <summary>The operations front ends use: the storage contract plus formats and friendlier errors.</summary>
+/// <remarks>
+/// Front ends talk to this type, never to SQL; it talks to an <see cref="ISessionStore"/>. It does not own the
+/// store's lifetime unless created with <c>ownsStore: true</c>.
+/// </remarks>
+public sealed class SessionService : IAsyncDisposable
+{
+    private readonly bool _ownsStore;
+
+    /// <summary>Creates a service over a store.</summary>
+    public SessionService(ISessionStore store, bool ownsStore = false)
+    {
+        Store = store ?? throw new ArgumentNullException(nameof(store));
+        _ownsStore = ownsStore;
+    }
+
+    /// <summary>The underlying store.</summary>
+    public ISessionStore Store { get; }
+
+    /// <summary>Creates a session.</summary>
+    public ValueTask<Session> CreateAsync(NewSession session, CancellationToken cancellationToken = default)
+        => Store.CreateAsync(session, cancellationToken);
+
+    /// <summary>Reads a session, failing with <see cref="ErrorCode.NotFound"/> when it does not exist.</summary>
+    public async ValueTask<Session> GetAsync(string sessionId, CancellationToken cancellationToken = default)
+        => await Store.GetAsync(sessionId, cancellationToken).ConfigureAwait(false)
+            ?? throw AgentSessionsException.SessionNotFound(sessionId);
+
+    /// <summary>Appends one message.</summary>
+    public async ValueTask<SessionMessage> AppendAsync(string sessionId, NewMessage message, CancellationToken cancellationToken = default)
+        => (await Store.AppendAsync(sessionId, [message], cancellationToken).ConfigureAwait(false)).Messages[0];
+
+    /// <summary>Appends several messages atomically.</summary>
+    public ValueTask<AppendResult> AppendAsync(string sessionId, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken = default)
+        => Store.AppendAsync(sessionId, messages, cancellationToken);
+
+    /// <summary>Streams messages.</summary>
+    public IAsyncEnumerable<SessionMessage> ReadAsync(string sessionId, MessageRange range = default, CancellationToken cancellationToken = default)
+        => Store.ReadAsync(sessionId, range, cancellationToken);
+
+    /// <summary>Lists sessions.</summary>
+    public ValueTask<SessionPage> ListAsync(SessionQuery query, CancellationToken cancellationToken = default)
+        => Store.ListAsync(query, cancellationToken);
+
+    /// <summary>Sets the title.</summary>
+    public ValueTask<Session> RenameAsync(string sessionId, string title, CancellationToken cancellationToken = default)
+    {
+        var trimmed = title?.Trim();
+        if (string.IsNullOrEmpty(trimmed) || trimmed.Any(char.IsControl))
+        {
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, "a title must have visible text and no control characters");
+        }
+
+        return Store.UpdateAsync(sessionId, new SessionUpdate { Title = trimmed }, cancellationToken);
+    }
+
+    /// <summary>Adds and removes tags.</summary>
+    public ValueTask<Session> TagAsync(string sessionId, IReadOnlyList<string> add, IReadOnlyList<string> remove, CancellationToken cancellationToken = default)
+        => Store.UpdateAsync(sessionId, new SessionUpdate { AddTags = add, RemoveTags = remove }, cancellationToken);
+
+    /// <summary>Pins or unpins.</summary>
+    public ValueTask<Session> PinAsync(string sessionId, bool pinned, CancellationToken cancellationToken = default)
+        => Store.UpdateAsync(sessionId, new SessionUpdate { Pinned = pinned }, cancellationToken);
+
+    /// <summary>Deletes a session, failing with <see cref="ErrorCode.NotFound"/> when it does not exist.</summary>
+    public async ValueTask DeleteAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        if (!await Store.DeleteAsync(sessionId, cancellationToken).ConfigureAwait(false))
+        {
+            throw AgentSessionsException.SessionNotFound(sessionId);
+        }
+    }
+
+    /// <summary>Searches.</summary>
+    public IAsyncEnumerable<SearchHit> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default)
+        => Store.SearchAsync(query, cancellationToken);
+
+    /// <summary>Exports a session in our JSON format.</summary>
+    public async Task ExportJsonAsync(string sessionId, Stream output, CancellationToken cancellationToken = default)
+    {
+        var session = await GetAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        await SessionJsonFormat.WriteAsync(output, session, Store.ReadAsync(sessionId, MessageRange.All, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Exports a session as Markdown.</summary>
+    public async Task ExportMarkdownAsync(string sessionId, Stream output, CancellationToken cancellationToken = default)
+    {
+        var session = await GetAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        await MarkdownExporter.WriteAsync(output, session, Store.ReadAsync(sessionId, MessageRange.All, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Imports a session exported in our JSON format.</summary>
+    /// <param name="input">The export.</param>
+    /// <param name="sourceName">A name for error messages.</param>
+    /// <param name="newId">Store it under this id instead of the original one.</param>
+    /// <param name="replace">Replace a session with the same id instead of failing with <see cref="ErrorCode.Conflict"/>.</param>
+    /// <param name="cancellationToken">Cancels the import; nothing is stored then.</param>
+    public async Task<Session> ImportJsonAsync(Stream input, string sourceName, string? newId = null, bool replace = false, CancellationToken cancellationToken = default)
+    {
+        if (newId is not null)
+        {
+            SessionIds.Validate(newId);
+        }
+
+        var (session, messages) = await SessionJsonFormat.ReadAsync(input, sourceName, cancellationToken).ConfigureAwait(false);
+        if (newId is not null)
+        {
+            session = session with { Id = newId };
+        }
+
+        try
+        {
+            return await Store.ImportAsync(session, AsAsync(messages), replace, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AgentSessionsException e) when (e.Code == ErrorCode.Conflict && !replace)
+        {
+            throw new AgentSessionsException(ErrorCode.Conflict, $"session '{session.Id}' already exists; import it under another id with --as NEW_ID, or replace it with --replace", e);
+        }
+    }
+
+    /// <summary>Describes the store.</summary>
+    public ValueTask<StoreInfo> GetInfoAsync(CancellationToken cancellationToken = default) => Store.GetInfoAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => _ownsStore ? Store.DisposeAsync() : ValueTask.CompletedTask;
+
+    private static async IAsyncEnumerable<T> AsAsync<T>(IEnumerable<T> items, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        foreach (var item in items)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return item;
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,64 @@
+namespace AgentSessions.Storage;
+
+/// <summary>The storage contract every AgentSessions backend implements.</summary>
+/// <remarks>
+/// <para>
+/// The contract is deliberately narrow and speaks the domain's words; everything else (auto-titles' rules,
+/// formats, front ends) lives above it in <see cref="SessionService"/>. The conformance suite in
+/// AgentSessions.Specification.Tests pins down the behaviour every implementation must share.
+/// </para>
+/// <para>
+/// Rules common to all members: ids are validated with <see cref="SessionIds.Validate"/> before they reach a
+/// query; a missing session raises <see cref="ErrorCode.NotFound"/>; an operation is atomic (it happens whole
+/// or not at all); when a method returns, its change is as durable as the store's configured durability
+/// promises. Implementations are safe for concurrent use from many threads, and from many processes where
+/// the backend allows it.
+/// </para>
+/// </remarks>
+public interface ISessionStore : IAsyncDisposable
+{
+    /// <summary>A short description of where the data lives, for <c>info</c> and error messages.</summary>
+    string Location { get; }
+
+    /// <summary>Creates a session.</summary>
+    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.Conflict"/> when the id is taken.</exception>
+    ValueTask<Session> CreateAsync(NewSession session, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads a session's fields and totals, or <see langword="null"/> when it does not exist.</summary>
+    ValueTask<Session?> GetAsync(string sessionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Appends messages atomically and returns them with their ids and sequence numbers.</summary>
+    /// <remarks>
+    /// Sequence numbers continue the session's gap-free sequence even under concurrent appends. The session's
+    /// totals and <see cref="Session.UpdatedAt"/> change in the same transaction. When the session has no
+    /// title, the first user message with text sets one (<see cref="SessionTitles.FromText"/>). The cost does
+    /// not depend on the session's length.
+    /// </remarks>
+    ValueTask<AppendResult> AppendAsync(string sessionId, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken = default);
+
+    /// <summary>Streams a session's messages in sequence order.</summary>
+    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.NotFound"/> when the session does not exist.</exception>
+    IAsyncEnumerable<SessionMessage> ReadAsync(string sessionId, MessageRange range = default, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists sessions, most recently updated first.</summary>
+    ValueTask<SessionPage> ListAsync(SessionQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Changes a session's descriptive fields and returns the result.</summary>
+    ValueTask<Session> UpdateAsync(string sessionId, SessionUpdate update, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a session and its messages; returns <see langword="false"/> when it did not exist.</summary>
+    ValueTask<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Full-text search over message text and session titles, best match first.</summary>
+    IAsyncEnumerable<SearchHit> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes a whole session exactly as given (ids, times, sequence numbers kept) in one transaction.</summary>
+    /// <param name="session">The session fields; totals are recomputed from the messages.</param>
+    /// <param name="messages">The messages, in sequence order, numbered 1..n without gaps.</param>
+    /// <param name="replace">Replace an existing session with the same id instead of failing with <see cref="ErrorCode.Conflict"/>.</param>
+    /// <param name="cancellationToken">Cancels the import; nothing is written then.</param>
+    ValueTask<Session> ImportAsync(Session session, IAsyncEnumerable<SessionMessage> messages, bool replace = false, CancellationToken cancellationToken = default);
+
+    /// <summary>Describes the store: location, schema, counts, sizes.</summary>
+    ValueTask<StoreInfo> GetInfoAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,123 @@
+namespace AgentSessions.Storage;
+
+/// <summary>A range of messages by sequence number.</summary>
+/// <param name="FromSequence">The first sequence number to return (1 and below mean the start).</param>
+/// <param name="Limit">The most messages to return; <see langword="null"/> for all.</param>
+public readonly record struct MessageRange(long FromSequence = 1, int? Limit = null)
+{
+    /// <summary>Every message.</summary>
+    public static MessageRange All => default;
+}
+
+/// <summary>What <see cref="ISessionStore.AppendAsync"/> returns.</summary>
+/// <param name="Session">The session after the append (totals, title, update time).</param>
+/// <param name="Messages">The appended messages with their ids and sequence numbers.</param>
+public sealed record AppendResult(Session Session, IReadOnlyList<SessionMessage> Messages);
+
+/// <summary>Filters and paging for <see cref="ISessionStore.ListAsync"/>.</summary>
+public sealed record SessionQuery
+{
+    /// <summary>The most sessions to return (default 50, at most 10,000).</summary>
+    public int Limit { get; init; } = 50;
+
+    /// <summary>How many matching sessions to skip, for paging.</summary>
+    public int Offset { get; init; }
+
+    /// <summary>Only sessions carrying this tag.</summary>
+    public string? Tag { get; init; }
+
+    /// <summary>Only pinned (true) or only unpinned (false) sessions.</summary>
+    public bool? Pinned { get; init; }
+
+    /// <summary>Only sessions of this project path (exact match).</summary>
+    public string? ProjectPath { get; init; }
+
+    /// <summary>Only sessions whose title contains this text (case-insensitive for ASCII).</summary>
+    public string? TitleContains { get; init; }
+}
+
+/// <summary>One page of <see cref="ISessionStore.ListAsync"/>.</summary>
+/// <param name="Sessions">The sessions, most recently updated first.</param>
+/// <param name="HasMore">Whether a next page exists.</param>
+public sealed record SessionPage(IReadOnlyList<Session> Sessions, bool HasMore);
+
+/// <summary>A full-text search.</summary>
+/// <param name="Text">
+/// Words to find. Every word must match (a trailing <c>*</c> makes a word a prefix); a phrase can be quoted.
+/// Operators of the underlying engine are not interpreted, so user input is always safe to pass.
+/// </param>
+public sealed record SearchQuery(string Text)
+{
+    /// <summary>The most hits to return (default 20, at most 1,000).</summary>
+    public int Limit { get; init; } = 20;
+
+    /// <summary>Only sessions carrying this tag.</summary>
+    public string? Tag { get; init; }
+
+    /// <summary>Only messages of this role (title hits are then excluded).</summary>
+    public MessageRole? Role { get; init; }
+
+    /// <summary>Only messages created at or after this time (title hits: sessions updated since).</summary>
+    public DateTimeOffset? Since { get; init; }
+
+    /// <summary>Only this session.</summary>
+    public string? SessionId { get; init; }
+}
+
+/// <summary>One search result.</summary>
+public sealed record SearchHit
+{
+    /// <summary>The session the hit belongs to.</summary>
+    public required string SessionId { get; init; }
+
+    /// <summary>That session's title.</summary>
+    public string? SessionTitle { get; init; }
+
+    /// <summary>The matching message's sequence number, or <see langword="null"/> for a match in the title.</summary>
+    public long? Sequence { get; init; }
+
+    /// <summary>The matching message's role, or <see langword="null"/> for a title match.</summary>
+    public MessageRole? Role { get; init; }
+
+    /// <summary>The matching message's (or, for a title hit, the session's update) time.</summary>
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>A short excerpt around the match, as plain text.</summary>
+    public required string Snippet { get; init; }
+
+    /// <summary>The matched ranges within <see cref="Snippet"/>, in order.</summary>
+    public IReadOnlyList<TextRange> Highlights { get; init; } = [];
+
+    /// <summary>The relevance score; higher is better. Comparable only within one result list.</summary>
+    public double Score { get; init; }
+}
+
+/// <summary>A range of characters in a string.</summary>
+/// <param name="Start">The zero-based start index.</param>
+/// <param name="Length">The number of characters.</param>
+public readonly record struct TextRange(int Start, int Length);
+
+/// <summary>A description of a store, for <c>info</c>.</summary>
+public sealed record StoreInfo
+{
+    /// <summary>The backend's name (<c>sqlite</c>, <c>postgresql</c>...).</summary>
+    public required string Backend { get; init; }
+
+    /// <summary>Where the data lives.</summary>
+    public required string Location { get; init; }
+
+    /// <summary>The schema version in use.</summary>
+    public required int SchemaVersion { get; init; }
+
+    /// <summary>The number of sessions.</summary>
+    public long SessionCount { get; init; }
+
+    /// <summary>The number of messages in all sessions.</summary>
+    public long MessageCount { get; init; }
+
+    /// <summary>Bytes used on disk, where the backend can tell.</summary>
+    public long? SizeBytes { get; init; }
+
+    /// <summary>Backend-specific facts (engine version, durability mode...).</summary>
+    public IReadOnlyDictionary<string, string> Details { get; init; } = new Dictionary<string, string>();
+}

@@ -1,0 +1,110 @@
+using System.Text;
+
+namespace AgentSessions.Storage;
+
+/// <summary>Input rules shared by every backend, so that all stores accept and refuse the same things.</summary>
+public static class StoreRules
+{
+    /// <summary>The largest message accepted by default: 16 MiB of UTF-8 content.</summary>
+    public const long DefaultMaxMessageBytes = 16L * 1024 * 1024;
+
+    /// <summary>The longest tag, in characters.</summary>
+    public const int MaxTagLength = 64;
+
+    /// <summary>Validates a message to append and returns its searchable text.</summary>
+    /// <exception cref="AgentSessionsException">The message breaks a rule.</exception>
+    public static string ValidateMessage(NewMessage message, long maxMessageBytes = DefaultMaxMessageBytes)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Id is not null)
+        {
+            SessionIds.Validate(message.Id, "message");
+        }
+
+        if (!Enum.IsDefined(message.Role))
+        {
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, $"unknown role {(int)message.Role}");
+        }
+
+        if (message.Parts is null || message.Parts.Count == 0)
+        {
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, "a message needs at least one content part");
+        }
+
+        if (message.InputTokens < 0 || message.OutputTokens < 0)
+        {
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, "token counts cannot be negative");
+        }
+
+        long size = 0;
+        foreach (var part in message.Parts)
+        {
+            size += part switch
+            {
+                null => throw new AgentSessionsException(ErrorCode.InvalidArgument, "a content part is missing (null)"),
+                TextPart t => Encoding.UTF8.GetByteCount(t.Text ?? throw Missing("text")),
+                ToolCallPart c => RequireText(c.CallId, "tool call id") + RequireText(c.Name, "tool name") + (c.Arguments?.GetRawText().Length ?? 0),
+                ToolResultPart r => RequireText(r.CallId, "tool call id") + (r.Result?.GetRawText().Length ?? 0),
+                DataPart d => (d.Data ?? throw Missing("data")).LongLength + RequireText(d.MediaType, "media type"),
+                UriPart u => RequireText(u.Uri, "uri") + RequireText(u.MediaType, "media type"),
+                ReasoningPart r => Encoding.UTF8.GetByteCount(r.Text ?? throw Missing("reasoning text")),
+                _ => throw new AgentSessionsException(ErrorCode.InvalidArgument, $"unsupported content part {part.GetType().Name}"),
+            };
+        }
+
+        if (size > maxMessageBytes)
+        {
+            throw new AgentSessionsException(
+                ErrorCode.TooLarge,
+                $"message is {FormatBytes(size)}; the store accepts at most {FormatBytes(maxMessageBytes)} per message (split it, or store large files outside the session and link them)");
+        }
+
+        return MessageText.Of(message.Parts);
+
+        static AgentSessionsException Missing(string what) => new(ErrorCode.InvalidArgument, $"a content part has no {what}");
+
+        static int RequireText(string? value, string what)
+            => string.IsNullOrEmpty(value) ? throw Missing(what) : value.Length;
+    }
+
+    /// <summary>Normalizes tags (trimmed, distinct, sorted ordinally) and validates each one.</summary>
+    public static IReadOnlyList<string> NormalizeTags(IEnumerable<string> tags)
+    {
+        var set = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var raw in tags)
+        {
+            set.Add(ValidateTag(raw));
+        }
+
+        return [.. set];
+    }
+
+    /// <summary>Validates one tag and returns it trimmed.</summary>
+    public static string ValidateTag(string? tag)
+    {
+        var trimmed = tag?.Trim();
+        if (string.IsNullOrEmpty(trimmed) || trimmed.Length > MaxTagLength || trimmed.Any(c => char.IsControl(c) || char.IsWhiteSpace(c) || c == ','))
+        {
+            throw new AgentSessionsException(
+                ErrorCode.InvalidArgument,
+                $"invalid tag '{new string((tag ?? "").Take(MaxTagLength).Select(c => char.IsControl(c) ? '?' : c).ToArray())}': tags are 1-{MaxTagLength} characters without spaces, commas or control characters");
+        }
+
+        return trimmed;
+    }
+
+    /// <summary>Clamps a limit into 1..<paramref name="max"/>, refusing values below 1.</summary>
+    public static int ValidateLimit(int limit, int max)
+        => limit < 1
+            ? throw new AgentSessionsException(ErrorCode.InvalidArgument, $"limit must be at least 1 (got {limit})")
+            : Math.Min(limit, max);
+
+    /// <summary>Formats a byte count for people (<c>16 MiB</c>).</summary>
+    public static string FormatBytes(long bytes) => bytes switch
+    {
+        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.#} GiB",
+        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.#} MiB",
+        >= 1L << 10 => $"{bytes / 1024.0:0.#} KiB",
+        _ => $"{bytes} B",
+    };
+}
