@@ -47,6 +47,9 @@ public static class AgentSessionsJson
 [JsonSerializable(typeof(List<string>))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(object))]
+[JsonSerializable(typeof(Storage.SearchHit))]
+[JsonSerializable(typeof(Storage.StoreInfo))]
+[JsonSerializable(typeof(Storage.SessionPage))]
 public sealed partial class AgentSessionsJsonContext : JsonSerializerContext;
 
 /// <summary>Writes <see cref="MessageRole"/> as its lower-case wire name.</summary>

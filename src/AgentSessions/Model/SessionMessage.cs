@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace AgentSessions;
 
@@ -9,7 +10,8 @@ public sealed record SessionMessage
     /// <summary>The message id, unique within its session.</summary>
     public required string Id { get; init; }
 
-    /// <summary>The position in the session: 1-based, gap-free, assigned by the store.</summary>
+    /// <summary>The position in the session: 1-based, gap-free, assigned by the store (<c>seq</c> in JSON).</summary>
+    [JsonPropertyName("seq")]
     public required long Sequence { get; init; }
 
     /// <summary>Who produced the message.</summary>

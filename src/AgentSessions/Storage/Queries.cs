@@ -73,7 +73,8 @@ public sealed record SearchHit
     /// <summary>That session's title.</summary>
     public string? SessionTitle { get; init; }
 
-    /// <summary>The matching message's sequence number, or <see langword="null"/> for a match in the title.</summary>
+    /// <summary>The matching message's sequence number (<c>seq</c> in JSON), or <see langword="null"/> for a match in the title.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("seq")]
     public long? Sequence { get; init; }
 
     /// <summary>The matching message's role, or <see langword="null"/> for a title match.</summary>

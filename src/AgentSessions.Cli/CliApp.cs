@@ -1,0 +1,123 @@
+using System.CommandLine;
+using AgentSessions.Cli.Commands;
+using AgentSessions.Sqlite;
+
+namespace AgentSessions.Cli;
+
+/// <summary>Builds the command tree and maps failures to one line on stderr and an exit code.</summary>
+internal static class CliApp
+{
+    /// <summary>The store directory; recursive so it can follow any sub-command.</summary>
+    public static readonly Option<string?> StoreOption = new("--store")
+    {
+        Description = "The store directory (default: $AGENT_SESSIONS_HOME, else $XDG_DATA_HOME/agent-sessions, else ~/.local/share/agent-sessions)",
+        HelpName = "DIR",
+        Recursive = true,
+    };
+
+    public static RootCommand BuildRootCommand()
+    {
+        var root = new RootCommand("agent-sessions: a durable, searchable store for AI agent sessions.");
+        root.Add(StoreOption);
+        SessionCommands.AddTo(root);
+        MessageCommands.AddTo(root);
+        TransferCommands.AddTo(root);
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        using var cancellation = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancellation.Cancel();
+        };
+
+        ConfigureConsole();
+        var root = BuildRootCommand();
+        var parseResult = root.Parse(args);
+        if (parseResult.Errors.Count > 0)
+        {
+            foreach (var error in parseResult.Errors)
+            {
+                Console.Error.WriteLine($"agent-sessions: error: {error.Message}");
+            }
+
+            Console.Error.WriteLine($"Run '{HelpHint(parseResult)} --help' for usage.");
+            return ExitCodes.InvalidInput;
+        }
+
+        try
+        {
+            return await parseResult.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancellation.Token);
+        }
+        catch (AgentSessionsException e)
+        {
+            return Fail(e.Message, ExitCodes.For(e.Code), e);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            return Fail("cancelled; nothing after the last completed step was written", ExitCodes.Failure, null);
+        }
+        catch (IOException e)
+        {
+            return Fail($"I/O error: {e.Message}", ExitCodes.Failure, e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            return Fail($"permission denied: {e.Message}", ExitCodes.Failure, e);
+        }
+        catch (Exception e)
+        {
+            return Fail($"unexpected failure ({e.GetType().Name}): {e.Message}. Set AGENT_SESSIONS_DEBUG=1 for details and report it.", ExitCodes.Failure, e);
+        }
+    }
+
+    /// <summary>Plain text when piped or when NO_COLOR is set, so scripts and logs get no escape codes.</summary>
+    private static void ConfigureConsole()
+    {
+        if (Console.IsOutputRedirected || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR")))
+        {
+            Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+            {
+                Ansi = Spectre.Console.AnsiSupport.No,
+                ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
+                Interactive = Spectre.Console.InteractionSupport.No,
+                Out = new Spectre.Console.AnsiConsoleOutput(Console.Out),
+            });
+        }
+    }
+
+    private static string HelpHint(ParseResult parseResult)
+    {
+        var names = new List<string>();
+        for (var result = parseResult.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            names.Insert(0, result.Command.Name);
+        }
+
+        names[0] = "agent-sessions";
+        return string.Join(' ', names);
+    }
+
+    private static int Fail(string message, int exitCode, Exception? exception)
+    {
+        Console.Out.Flush();
+        Console.Error.WriteLine($"agent-sessions: error: {message}");
+        if (exception is not null && Environment.GetEnvironmentVariable("AGENT_SESSIONS_DEBUG") == "1")
+        {
+            Console.Error.WriteLine(exception);
+        }
+
+        return exitCode;
+    }
+
+    /// <summary>Opens the store named by --store (or the default) as a service for one command.</summary>
+    public static SessionService OpenService(ParseResult parseResult)
+    {
+        var directory = parseResult.GetValue(StoreOption);
+        var options = new SqliteStoreOptions(string.IsNullOrWhiteSpace(directory) ? SqliteStoreOptions.DefaultDirectory() : directory);
+        return new SessionService(SqliteSessionStore.Open(options), ownsStore: true);
+    }
+}

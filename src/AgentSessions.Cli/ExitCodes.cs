@@ -1,0 +1,17 @@
+namespace AgentSessions.Cli;
+
+/// <summary>The process exit codes; documented in docs/cli.md and stable.</summary>
+internal static class ExitCodes
+{
+    public const int Success = 0;
+    public const int Failure = 1;
+    public const int InvalidInput = 2;
+    public const int NotFound = 3;
+
+    public static int For(ErrorCode code) => code switch
+    {
+        ErrorCode.InvalidArgument or ErrorCode.InvalidId or ErrorCode.TooLarge or ErrorCode.Conflict => InvalidInput,
+        ErrorCode.NotFound => NotFound,
+        _ => Failure,
+    };
+}

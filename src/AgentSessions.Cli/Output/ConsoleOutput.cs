@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Text.Json;
+using AgentSessions.Storage;
+using Spectre.Console;
+
+namespace AgentSessions.Cli.Output;
+
+/// <summary>Human-readable rendering. All user content goes through <see cref="Text"/> or Markup.Escape.</summary>
+internal static class ConsoleOutput
+{
+    public static string Time(DateTimeOffset time)
+        => time.ToLocalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+
+    public static void SessionTable(IReadOnlyList<Session> sessions, bool hasMore, int offset)
+    {
+        if (sessions.Count == 0)
+        {
+            AnsiConsole.MarkupLine("[grey]No sessions. Create one with 'agent-sessions new'.[/]");
+            return;
+        }
+
+        var table = new Table().Border(TableBorder.Rounded);
+        table.AddColumn(new TableColumn("ID").NoWrap());
+        table.AddColumn("Title");
+        table.AddColumn(new TableColumn("Msgs").RightAligned());
+        table.AddColumn("Updated");
+        table.AddColumn("Tags");
+        foreach (var s in sessions)
+        {
+            table.AddRow(
+                new Text(s.Id),
+                new Markup((s.Pinned ? "[yellow]★[/] " : "") + Markup.Escape(s.Title ?? "(untitled)")),
+                new Text(s.MessageCount.ToString(CultureInfo.InvariantCulture)),
+                new Text(Time(s.UpdatedAt)),
+                new Text(string.Join(", ", s.Tags)));
+        }
+
+        AnsiConsole.Write(table);
+        if (hasMore)
+        {
+            AnsiConsole.MarkupLine($"[grey]More sessions: add --offset {offset + sessions.Count}.[/]");
+        }
+    }
+
+    public static void SessionHeader(Session s)
+    {
+        AnsiConsole.Write(new Rule(Markup.Escape(s.Title ?? "(untitled)")).LeftJustified());
+        var grid = new Grid().AddColumn().AddColumn();
+        grid.AddRow(new Text("id"), new Text(s.Id));
+        grid.AddRow(new Text("created"), new Text(Time(s.CreatedAt)));
+        grid.AddRow(new Text("updated"), new Text(Time(s.UpdatedAt)));
+        grid.AddRow(new Text("messages"), new Text(s.MessageCount.ToString(CultureInfo.InvariantCulture)));
+        grid.AddRow(new Text("tokens"), new Text($"in {s.InputTokens}, out {s.OutputTokens}"));
+        if (s.Model is not null)
+        {
+            grid.AddRow(new Text("model"), new Text(s.Model));
+        }
+
+        if (s.ProjectPath is not null)
+        {
+            grid.AddRow(new Text("project"), new Text(s.ProjectPath));
+        }
+
+        if (s.Tags.Count > 0)
+        {
+            grid.AddRow(new Text("tags"), new Text(string.Join(", ", s.Tags)));
+        }
+
+        if (s.Pinned)
+        {
+            grid.AddRow(new Text("pinned"), new Text("yes"));
+        }
+
+        if (s.ParentId is not null)
+        {
+            grid.AddRow(new Text("forked from"), new Text($"{s.ParentId} at {s.ForkSequence}"));
+        }
+
+        AnsiConsole.Write(grid);
+    }
+
+    public static void Message(SessionMessage m)
+    {
+        var role = m.Role switch
+        {
+            MessageRole.User => "[blue]user[/]",
+            MessageRole.Assistant => "[green]assistant[/]",
+            MessageRole.System => "[yellow]system[/]",
+            _ => "[magenta]tool[/]",
+        };
+        var header = $"{m.Sequence}. {role}";
+        if (m.AuthorName is not null)
+        {
+            header += $" ({Markup.Escape(m.AuthorName)})";
+        }
+
+        header += $" [grey]{Time(m.CreatedAt)}";
+        if (m.InputTokens > 0 || m.OutputTokens > 0)
+        {
+            header += $" · tokens in {m.InputTokens}, out {m.OutputTokens}";
+        }
+
+        AnsiConsole.WriteLine();
+        AnsiConsole.MarkupLine(header + "[/]");
+        foreach (var part in m.Parts)
+        {
+            switch (part)
+            {
+                case TextPart t:
+                    AnsiConsole.Write(new Text(t.Text + "\n"));
+                    break;
+                case ReasoningPart r:
+                    AnsiConsole.Write(new Text(r.Text + "\n", new Style(Color.Grey, decoration: Decoration.Italic)));
+                    break;
+                case ToolCallPart c:
+                    AnsiConsole.Write(new Text($"→ tool call {c.Name} [{c.CallId}] {c.Arguments?.GetRawText() ?? "{}"}\n", new Style(Color.Cyan1)));
+                    break;
+                case ToolResultPart r:
+                    var result = r.Result is { ValueKind: JsonValueKind.String } s ? s.GetString() : r.Result?.GetRawText();
+                    AnsiConsole.Write(new Text($"← {(r.IsError ? "tool error" : "tool result")} [{r.CallId}]\n{result}\n", new Style(r.IsError ? Color.Red : Color.Cyan1)));
+                    break;
+                case DataPart d:
+                    AnsiConsole.Write(new Text($"[attachment {d.Name ?? "(unnamed)"}, {d.MediaType}, {StoreRules.FormatBytes(d.Data.LongLength)}]\n", new Style(Color.Grey)));
+                    break;
+                case UriPart u:
+                    AnsiConsole.Write(new Text($"[link {u.Uri} ({u.MediaType})]\n", new Style(Color.Grey)));
+                    break;
+            }
+        }
+    }
+
+    public static void SearchHit(SearchHit hit)
+    {
+        var where = hit.Sequence is { } seq ? $"#{seq} {hit.Role?.ToWireName()}" : "title";
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(hit.SessionId)}[/] [grey]{Markup.Escape(where)} · {Time(hit.CreatedAt)}[/] {Markup.Escape(hit.SessionTitle ?? "")}");
+        var line = new System.Text.StringBuilder("  ");
+        var position = 0;
+        foreach (var range in hit.Highlights)
+        {
+            line.Append(Markup.Escape(hit.Snippet[position..range.Start]));
+            line.Append("[black on yellow]").Append(Markup.Escape(hit.Snippet.Substring(range.Start, range.Length))).Append("[/]");
+            position = range.Start + range.Length;
+        }
+
+        line.Append(Markup.Escape(hit.Snippet[position..]));
+        AnsiConsole.MarkupLine(line.ToString());
+    }
+
+    public static void Info(StoreInfo info)
+    {
+        var grid = new Grid().AddColumn().AddColumn();
+        grid.AddRow(new Text("backend"), new Text(info.Backend));
+        grid.AddRow(new Text("location"), new Text(info.Location));
+        grid.AddRow(new Text("schema version"), new Text(info.SchemaVersion.ToString(CultureInfo.InvariantCulture)));
+        grid.AddRow(new Text("sessions"), new Text(info.SessionCount.ToString(CultureInfo.InvariantCulture)));
+        grid.AddRow(new Text("messages"), new Text(info.MessageCount.ToString(CultureInfo.InvariantCulture)));
+        if (info.SizeBytes is { } size)
+        {
+            grid.AddRow(new Text("size on disk"), new Text(StoreRules.FormatBytes(size)));
+        }
+
+        foreach (var (key, value) in info.Details)
+        {
+            grid.AddRow(new Text(key), new Text(value));
+        }
+
+        AnsiConsole.Write(grid);
+    }
+}

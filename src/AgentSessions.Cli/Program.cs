@@ -1,0 +1,3 @@
+using AgentSessions.Cli;
+
+return await CliApp.RunAsync(args);
