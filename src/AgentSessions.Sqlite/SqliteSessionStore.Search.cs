@@ -34,7 +34,10 @@ public sealed partial class SqliteSessionStore
             var found = SearchMessages(connection, query, match, limit, tag);
             if (query.Role is null)
             {
-                found.AddRange(SearchTitles(connection, query, match, limit, tag));
+                // A session already represented by a matching message needs no second hit for its title
+                // (automatic titles repeat the first message word for word).
+                var sessions = found.Select(h => h.SessionId).ToHashSet(StringComparer.Ordinal);
+                found.AddRange(SearchTitles(connection, query, match, limit, tag).Where(h => !sessions.Contains(h.SessionId)));
                 found.Sort((a, b) => b.Score.CompareTo(a.Score));
             }
 
