@@ -1,0 +1,84 @@
+using AgentSessions.Sqlite;
+using AgentSessions.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AgentSessions.Sqlite.Tests;
+
+/// <summary>Kill a writer with SIGKILL at random moments; nothing it acknowledged may be lost or torn.</summary>
+public sealed class CrashTests(ITestOutputHelper output)
+{
+    /// <summary>Kills per run; AGENT_SESSIONS_CRASH_KILLS raises it for a long campaign.</summary>
+    private static int Kills => int.TryParse(Environment.GetEnvironmentVariable("AGENT_SESSIONS_CRASH_KILLS"), out var n) ? n : 40;
+
+    [Fact]
+    public async Task Append_after_SIGKILL_keeps_every_acknowledged_message_untorn()
+    {
+        using var temp = TempDirectory.ForCaller();
+        var store = temp.Combine("store");
+        await using (var s = SqliteSessionStore.Open(store))
+        {
+            await s.CreateAsync(new NewSession { Id = "crash" });
+        }
+
+        var random = new Random(20261121);
+        var acknowledged = new List<(long Seq, string Tag, int Index)>();
+        for (var round = 0; round < Kills; round++)
+        {
+            var tag = $"r{round}";
+            using var child = ChildProcess.Start("append", store, "crash", "100000", tag);
+            var wanted = random.Next(1, 40);
+            // Read acknowledgements, then kill at a random point: sometimes right after an ack, sometimes
+            // a little later, while the next append is in flight.
+            for (var i = 0; i < wanted; i++)
+            {
+                var line = child.ReadLine();
+                if (line is null)
+                {
+                    Assert.Fail($"child exited early: {await child.Process.StandardError.ReadToEndAsync()}");
+                }
+
+                var parts = line!.Split(' ');
+                acknowledged.Add((long.Parse(parts[1]), parts[2], int.Parse(parts[3])));
+            }
+
+            if (random.Next(2) == 0)
+            {
+                Thread.SpinWait(random.Next(1, 200_000));
+            }
+
+            child.Kill();
+        }
+
+        await using var reopened = SqliteSessionStore.Open(store);
+        var stored = new List<SessionMessage>();
+        await foreach (var m in reopened.ReadAsync("crash"))
+        {
+            stored.Add(m);
+        }
+
+        output.WriteLine($"{Kills} kills, {acknowledged.Count} acknowledged appends, {stored.Count} stored");
+        Assert.Equal(Enumerable.Range(1, stored.Count).Select(i => (long)i), stored.Select(m => m.Sequence));
+        foreach (var (seq, tag, index) in acknowledged)
+        {
+            Assert.True(seq <= stored.Count, $"acknowledged message {seq} is missing");
+            Assert.Equal(ExpectedText(tag, index), stored[(int)seq - 1].Text);
+        }
+
+        // Messages appended but killed before their ack may be there too; none may be torn.
+        Assert.All(stored, m =>
+        {
+            var head = m.Text.Split(' ');
+            Assert.Equal(ExpectedText(head[0], int.Parse(head[1])), m.Text);
+        });
+        Assert.Equal(stored.Count, (await reopened.GetAsync("crash"))!.MessageCount);
+        Assert.True(acknowledged.Count >= Kills);
+    }
+
+    // Mirrors ChildText.For in AgentSessions.TestChild.
+    private static string ExpectedText(string tag, int i)
+    {
+        var body = string.Concat(Enumerable.Repeat($"{tag}:{i};", 40 + (i % 50)));
+        return $"{tag} {i} {body} end-{body.Length}";
+    }
+}

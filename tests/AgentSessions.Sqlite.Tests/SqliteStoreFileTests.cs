@@ -1,0 +1,186 @@
+using AgentSessions.Sqlite;
+using AgentSessions.Testing;
+using Microsoft.Data.Sqlite;
+using Xunit;
+
+namespace AgentSessions.Sqlite.Tests;
+
+/// <summary>What the SQLite store does with files: permissions, WAL, schema versions, foreign files.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class SqliteStoreFileTests
+{
+    private const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    [Fact]
+    public async Task A_new_store_is_a_0700_directory_with_0600_files_in_WAL_mode()
+    {
+        using var temp = TempDirectory.ForCaller();
+        var directory = temp.Combine("nested", "store");
+
+        await using (var store = SqliteSessionStore.Open(directory))
+        {
+            await store.CreateAsync(new NewSession { Id = "p" });
+            await store.AppendAsync("p", [new NewMessage(MessageRole.User, "x")]);
+
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(directory));
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                var path = Path.Combine(directory, "sessions.db" + suffix);
+                Assert.True(File.Exists(path), $"{path} exists while the store is open");
+                Assert.Equal(OwnerReadWrite, File.GetUnixFileMode(path));
+            }
+        }
+
+        // Bytes 18 and 19 of the header are 2 for a WAL database.
+        var header = new byte[20];
+        await using (var file = File.OpenRead(Path.Combine(directory, "sessions.db")))
+        {
+            await file.ReadExactlyAsync(header);
+        }
+
+        Assert.Equal([2, 2], header[18..20]);
+    }
+
+    [Fact]
+    public async Task A_store_written_by_a_newer_version_is_refused_and_left_unchanged()
+    {
+        using var temp = TempDirectory.ForCaller();
+        var directory = temp.Combine("store");
+        await using (var store = SqliteSessionStore.Open(directory))
+        {
+            await store.CreateAsync(new NewSession { Id = "keep" });
+        }
+
+        var db = Path.Combine(directory, "sessions.db");
+        Exec(db, "PRAGMA user_version = 99");
+        var before = await File.ReadAllBytesAsync(db);
+
+        var e = Assert.Throws<AgentSessionsException>(() => SqliteSessionStore.Open(directory));
+
+        Assert.Equal(ErrorCode.UnsupportedVersion, e.Code);
+        Assert.Contains("schema version 99", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Upgrade agent-sessions", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllBytesAsync(db));
+    }
+
+    [Fact]
+    public void A_database_of_another_application_is_refused()
+    {
+        using var temp = TempDirectory.ForCaller();
+        var directory = temp.Combine("store");
+        Directory.CreateDirectory(directory);
+        var db = Path.Combine(directory, "sessions.db");
+        Exec(db, "CREATE TABLE theirs (x); PRAGMA user_version = 1;");
+
+        var e = Assert.Throws<AgentSessionsException>(() => SqliteSessionStore.Open(directory));
+
+        Assert.Equal(ErrorCode.Corrupt, e.Code);
+        Assert.Contains("another application", e.Message, StringComparison.Ordinal);
+        Assert.Equal(1L, Scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'theirs'"));
+        Assert.Equal(0L, Scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'sessions'"));
+    }
+
+    [Fact]
+    public async Task A_file_that_is_not_a_database_gives_a_clear_corrupt_error()
+    {
+        using var temp = TempDirectory.ForCaller();
+        var directory = temp.Combine("store");
+        Directory.CreateDirectory(directory);
+        var db = Path.Combine(directory, "sessions.db");
+        await File.WriteAllTextAsync(db, new string('z', 8192));
+
+        var e = Assert.Throws<AgentSessionsException>(() => SqliteSessionStore.Open(directory));
+
+        Assert.Equal(ErrorCode.Corrupt, e.Code);
+        Assert.Contains(db, e.Message, StringComparison.Ordinal);
+        Assert.Equal(new string('z', 8192), await File.ReadAllTextAsync(db));
+    }
+
+    [Fact]
+    public async Task Reopening_an_existing_store_keeps_its_data_and_schema_version()
+    {
+        using var temp = TempDirectory.ForCaller();
+        var directory = temp.Combine("store");
+        await using (var store = SqliteSessionStore.Open(directory))
+        {
+            await store.CreateAsync(new NewSession { Id = "again", Title = "t" });
+        }
+
+        await using (var store = SqliteSessionStore.Open(new SqliteStoreOptions(directory) { Durability = SqliteDurability.Normal }))
+        {
+            Assert.Equal("t", (await store.GetAsync("again"))!.Title);
+            var info = await store.GetInfoAsync();
+            Assert.Equal(SqliteSessionStore.SchemaVersion, info.SchemaVersion);
+            Assert.StartsWith("normal", info.Details["durability"], StringComparison.Ordinal);
+        }
+
+        Assert.Equal((long)SqliteSessionStore.SchemaVersion, Scalar(Path.Combine(directory, "sessions.db"), "PRAGMA user_version"));
+    }
+
+    [Fact]
+    public async Task A_writer_blocked_by_another_connection_waits_instead_of_failing()
+    {
+        using var temp = TempDirectory.ForCaller();
+        var directory = temp.Combine("store");
+        await using var store = SqliteSessionStore.Open(directory);
+        await store.CreateAsync(new NewSession { Id = "wait" });
+
+        // Another "process" holds the write lock for a while.
+        using var other = new SqliteConnection($"Data Source={Path.Combine(directory, "sessions.db")};Pooling=False");
+        other.Open();
+        using (var begin = other.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            begin.ExecuteNonQuery();
+        }
+
+        var append = Task.Run(async () => await store.AppendAsync("wait", [new NewMessage(MessageRole.User, "after the lock")]));
+        await Task.Delay(700);
+        Assert.False(append.IsCompleted);
+        using (var commit = other.CreateCommand())
+        {
+            commit.CommandText = "COMMIT";
+            commit.ExecuteNonQuery();
+        }
+
+        var result = await append.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, result.Messages[0].Sequence);
+    }
+
+    [Fact]
+    public async Task A_store_whose_lock_never_frees_reports_busy_clearly()
+    {
+        using var temp = TempDirectory.ForCaller();
+        var directory = temp.Combine("store");
+        await using var store = SqliteSessionStore.Open(new SqliteStoreOptions(directory) { BusyTimeout = TimeSpan.FromMilliseconds(300) });
+        await store.CreateAsync(new NewSession { Id = "stuck" });
+        using var other = new SqliteConnection($"Data Source={Path.Combine(directory, "sessions.db")};Pooling=False");
+        other.Open();
+        using var begin = other.CreateCommand();
+        begin.CommandText = "BEGIN IMMEDIATE";
+        begin.ExecuteNonQuery();
+
+        var e = await Assert.ThrowsAsync<AgentSessionsException>(async () => await store.AppendAsync("stuck", [new NewMessage(MessageRole.User, "x")]));
+
+        Assert.Equal(ErrorCode.Busy, e.Code);
+        Assert.DoesNotContain("database is locked", e.Message, StringComparison.Ordinal);
+    }
+
+    private static void Exec(string db, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={db};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(string db, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={db};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+}
