@@ -68,6 +68,19 @@ public sealed record SqliteStoreOptions
             return Path.Combine(xdg, "agent-sessions");
         }
 
-        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "agent-sessions");
+        // $HOME first, as every other XDG-following tool does; the passwd entry only when it is unset.
+        var userHome = Environment.GetEnvironmentVariable("HOME");
+        if (string.IsNullOrEmpty(userHome))
+        {
+            userHome = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        }
+
+        if (string.IsNullOrEmpty(userHome) || !Path.IsPathRooted(userHome))
+        {
+            // Never fall back to a path relative to the working directory: sessions would scatter.
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, "cannot find a home directory for the default store; set AGENT_SESSIONS_HOME or pass --store DIR");
+        }
+
+        return Path.Combine(userHome, ".local", "share", "agent-sessions");
     }
 }

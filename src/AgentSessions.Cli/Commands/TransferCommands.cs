@@ -54,9 +54,15 @@ internal static class TransferCommands
         command.SetAction(async (parse, ct) =>
         {
             var path = parse.GetValue(file)!;
+            var newId = parse.GetValue(asId);
+            if (newId is not null)
+            {
+                SessionIds.Validate(newId);
+            }
+
             await using var input = OpenInput(path);
             await using var service = CliApp.OpenService(parse);
-            var session = await service.ImportJsonAsync(input, path == "-" ? "stdin" : path, parse.GetValue(asId), parse.GetValue(replace), ct);
+            var session = await service.ImportJsonAsync(input, path == "-" ? "stdin" : path, newId, parse.GetValue(replace), ct);
             Console.Out.WriteLine(session.Id);
             Console.Error.WriteLine($"imported {session.Id}: {session.MessageCount} messages");
             return ExitCodes.Success;
