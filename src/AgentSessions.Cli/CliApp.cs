@@ -117,7 +117,15 @@ internal static class CliApp
     public static SessionService OpenService(ParseResult parseResult)
     {
         var directory = parseResult.GetValue(StoreOption);
-        var options = new SqliteStoreOptions(string.IsNullOrWhiteSpace(directory) ? SqliteStoreOptions.DefaultDirectory() : directory);
+        var options = new SqliteStoreOptions(string.IsNullOrWhiteSpace(directory) ? SqliteStoreOptions.DefaultDirectory() : directory)
+        {
+            Durability = Environment.GetEnvironmentVariable("AGENT_SESSIONS_DURABILITY")?.Trim().ToLowerInvariant() switch
+            {
+                null or "" or "full" => SqliteDurability.Full,
+                "normal" => SqliteDurability.Normal,
+                var other => throw new AgentSessionsException(ErrorCode.InvalidArgument, $"AGENT_SESSIONS_DURABILITY is '{other}'; use full (the default) or normal"),
+            },
+        };
         return new SessionService(SqliteSessionStore.Open(options), ownsStore: true);
     }
 }

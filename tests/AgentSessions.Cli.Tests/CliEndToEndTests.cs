@@ -305,6 +305,16 @@ public sealed class CliEndToEndTests : IDisposable
         Assert.Equal(Path.Combine(_cli.StoreDirectory, "sessions.db"), info.GetProperty("location").GetString());
         Assert.Equal(1, info.GetProperty("sessionCount").GetInt64());
         Assert.Equal("sqlite", info.GetProperty("backend").GetString());
+        Assert.StartsWith("full", info.GetProperty("details").GetProperty("durability").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Durability_is_chosen_with_AGENT_SESSIONS_DURABILITY()
+    {
+        var normal = await _cli.RunAsync(["info", "--json"], null, new Dictionary<string, string?> { ["AGENT_SESSIONS_DURABILITY"] = "normal" });
+        Assert.StartsWith("normal", normal.Json.GetProperty("details").GetProperty("durability").GetString(), StringComparison.Ordinal);
+
+        AssertCleanError(await _cli.RunAsync(["list"], null, new Dictionary<string, string?> { ["AGENT_SESSIONS_DURABILITY"] = "yolo" }), 2, "AGENT_SESSIONS_DURABILITY");
     }
 
     [Fact]
