@@ -26,6 +26,19 @@ public static class Fixtures
         }
     }
 
+    /// <summary>Creates the append benchmark's sessions "short" and "long" in one store.</summary>
+    /// <remarks>
+    /// A third session is created after them because the newest session's index entries sit at the right edge
+    /// of the (session_row, ...) indexes, where SQLite appends without splitting pages; in a real store with many
+    /// sessions, appends land inside the tree. Without it whichever session came last would look cheaper.
+    /// </remarks>
+    public static async Task CreateAppendSessionsAsync(ISessionStore store, int shortLength, int longLength)
+    {
+        await CreateSessionAsync(store, "short", shortLength);
+        await CreateSessionAsync(store, "long", longLength);
+        await CreateSessionAsync(store, "tail", shortLength);
+    }
+
     /// <summary>
     /// Writes <paramref name="count"/> sessions straight into a closed store's database in one transaction
     /// (seconds, where 100,000 durable CreateAsync calls would take minutes), filling every table and index that

@@ -18,7 +18,7 @@ public sealed class TempRoot : IDisposable
     public static TempRoot Create()
     {
         var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"agentsessions-bench-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(path);
+        System.IO.Directory.CreateDirectory(path);
         return new TempRoot(path);
     }
 

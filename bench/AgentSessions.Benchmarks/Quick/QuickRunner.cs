@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using System.Globalization;
+using AgentSessions.Benchmarks.Shared;
+
+namespace AgentSessions.Benchmarks.Quick;
+
+/// <summary>
+/// The quick mode: a few minutes at most on a small machine, Stopwatch loops with every store figure set beside
+/// a raw SQLite baseline timed in the same run, so the ratios hold on any machine even when the absolute
+/// times do not.
+/// </summary>
+public static class QuickRunner
+{
+    public static async Task<int> RunAsync(TextWriter output)
+    {
+        var total = Stopwatch.StartNew();
+        using var temp = TempRoot.Create();
+        // Ctrl+C skips the using's Dispose; clean up anyway so aborted runs do not leave databases in /tmp.
+        ConsoleCancelEventHandler onCancel = (_, _) => temp.Dispose();
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            var machine = MachineInfo.Collect(temp.Path);
+            output.WriteLine("AgentSessions quick benchmark");
+            machine.Print(output);
+            output.WriteLine();
+
+            var rows = new List<ResultRow>();
+            rows.AddRange(await AppendBench.RunAsync(temp, output));
+            rows.AddRange(await LoadBench.RunAsync(temp, output));
+            rows.AddRange(await ListBench.RunAsync(temp, output));
+
+            output.WriteLine();
+            output.WriteLine("Summary (medians; ratio = store median / baseline median):");
+            output.WriteLine();
+            output.WriteLine($"Machine: {machine.Summary}");
+            output.WriteLine();
+            Report.PrintMarkdown(output, rows);
+            output.WriteLine();
+            var missed = rows.Count(r => !r.Met);
+            output.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{rows.Count - missed} of {rows.Count} targets met; total time {total.Elapsed.TotalSeconds:0} s."));
+            return 0;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+}
