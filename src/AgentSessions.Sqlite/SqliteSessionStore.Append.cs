@@ -117,6 +117,13 @@ public sealed partial class SqliteSessionStore
             session = ReadSession(reader);
         }
 
+        if (session.Tags.Count > 0)
+        {
+            c.TouchTags.Parameters[0].Value = ToTicks(session.UpdatedAt);
+            c.TouchTags.Parameters[1].Value = sessionRow;
+            c.TouchTags.ExecuteNonQuery();
+        }
+
         if (autoTitle is not null)
         {
             c.IndexTitle.Parameters[0].Value = sessionRow;

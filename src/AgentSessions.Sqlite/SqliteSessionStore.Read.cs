@@ -116,34 +116,40 @@ public sealed partial class SqliteSessionStore
         {
             using var command = connection.CreateCommand();
             var where = new List<string>();
+            // With a tag, walk that tag's (tag, updated_at) index newest-first and join each row to its
+            // session: the cost is the page size, not the number of sessions carrying the tag.
+            var from = "sessions s";
+            var order = "s.updated_at DESC, s.row_id DESC";
             if (tag is not null)
             {
-                where.Add("row_id IN (SELECT session_row FROM session_tags WHERE tag = $tag)");
+                from = "session_tags t JOIN sessions s ON s.row_id = t.session_row";
+                order = "t.updated_at DESC, t.session_row DESC";
+                where.Add("t.tag = $tag");
                 command.Parameters.AddWithValue("$tag", tag);
             }
 
             if (query.Pinned is { } pinned)
             {
-                where.Add("pinned = $pinned");
+                where.Add("s.pinned = $pinned");
                 command.Parameters.AddWithValue("$pinned", pinned ? 1 : 0);
             }
 
             if (query.ProjectPath is not null)
             {
-                where.Add("project_path = $project");
+                where.Add("s.project_path = $project");
                 command.Parameters.AddWithValue("$project", query.ProjectPath);
             }
 
             if (!string.IsNullOrEmpty(query.TitleContains))
             {
-                where.Add("instr(lower(title), lower($title)) > 0");
+                where.Add("instr(lower(s.title), lower($title)) > 0");
                 command.Parameters.AddWithValue("$title", query.TitleContains);
             }
 
             command.CommandText = $"""
-                SELECT {SessionColumns} FROM sessions
+                SELECT {QualifiedSessionColumns} FROM {from}
                 {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
-                ORDER BY updated_at DESC, row_id DESC
+                ORDER BY {order}
                 LIMIT $limit OFFSET $offset
                 """;
             command.Parameters.AddWithValue("$limit", limit + 1);

@@ -9,6 +9,9 @@ public sealed partial class SqliteSessionStore
     private const string SessionColumns =
         "id, title, created_at, updated_at, model, project_path, tags, pinned, parent_id, fork_seq, metadata, message_count, input_tokens, output_tokens";
 
+    private const string QualifiedSessionColumns =
+        "s.id, s.title, s.created_at, s.updated_at, s.model, s.project_path, s.tags, s.pinned, s.parent_id, s.fork_seq, s.metadata, s.message_count, s.input_tokens, s.output_tokens";
+
     private const string MessageColumns =
         "seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata";
 

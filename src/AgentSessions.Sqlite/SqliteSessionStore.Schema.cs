@@ -36,11 +36,15 @@ public sealed partial class SqliteSessionStore
         CREATE INDEX sessions_by_pinned  ON sessions (pinned, updated_at);
         CREATE INDEX sessions_by_project ON sessions (project_path, updated_at) WHERE project_path IS NOT NULL;
 
+        -- updated_at copies sessions.updated_at so that "newest sessions with tag T" is one ordered index
+        -- range, whatever share of the store carries the tag.
         CREATE TABLE session_tags (
             tag         TEXT    NOT NULL,
             session_row INTEGER NOT NULL,
+            updated_at  INTEGER NOT NULL,
             PRIMARY KEY (tag, session_row)
         ) WITHOUT ROWID;
+        CREATE INDEX session_tags_by_update  ON session_tags (tag, updated_at, session_row);
         CREATE INDEX session_tags_by_session ON session_tags (session_row);
 
         CREATE TABLE messages (

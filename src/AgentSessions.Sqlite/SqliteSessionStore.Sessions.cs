@@ -71,7 +71,7 @@ public sealed partial class SqliteSessionStore
             throw new AgentSessionsException(ErrorCode.Conflict, $"a session with id '{session.Id}' already exists", e);
         }
 
-        SetTagRows(connection, row, session.Tags, []);
+        SetTagRows(connection, row, session.Tags, [], ToTicks(session.UpdatedAt));
         if (session.Title is not null)
         {
             IndexTitle(connection, row, session.Title, insert: true);
@@ -80,11 +80,13 @@ public sealed partial class SqliteSessionStore
         return row;
     }
 
-    private static void SetTagRows(SqliteConnection connection, long sessionRow, IEnumerable<string> add, IEnumerable<string> remove)
+    /// <summary>Applies tag changes to session_tags and stamps every remaining tag row with the session's update time.</summary>
+    private static void SetTagRows(SqliteConnection connection, long sessionRow, IEnumerable<string> add, IEnumerable<string> remove, long updatedTicks)
     {
         using var command = connection.CreateCommand();
         var tag = command.Parameters.Add(new SqliteParameter { ParameterName = "$tag" });
         command.Parameters.AddWithValue("$row", sessionRow);
+        command.Parameters.AddWithValue("$updated", updatedTicks);
         command.CommandText = "DELETE FROM session_tags WHERE tag = $tag AND session_row = $row";
         foreach (var t in remove)
         {
@@ -92,12 +94,15 @@ public sealed partial class SqliteSessionStore
             command.ExecuteNonQuery();
         }
 
-        command.CommandText = "INSERT OR IGNORE INTO session_tags (tag, session_row) VALUES ($tag, $row)";
+        command.CommandText = "INSERT OR IGNORE INTO session_tags (tag, session_row, updated_at) VALUES ($tag, $row, $updated)";
         foreach (var t in add)
         {
             tag.Value = t;
             command.ExecuteNonQuery();
         }
+
+        command.CommandText = "UPDATE session_tags SET updated_at = $updated WHERE session_row = $row";
+        command.ExecuteNonQuery();
     }
 
     private static void IndexTitle(SqliteConnection connection, long sessionRow, string title, bool insert)
@@ -185,7 +190,7 @@ public sealed partial class SqliteSessionStore
                 command.ExecuteNonQuery();
             }
 
-            SetTagRows(connection, row, add, remove.Except(add));
+            SetTagRows(connection, row, add, remove.Except(add), ToTicks(updated.UpdatedAt));
             if (updated.Title != current.Title)
             {
                 if (current.Title is not null)

@@ -36,6 +36,7 @@ internal sealed class WriterCommands : IDisposable
             """,
             "$count", "$input", "$output", "$now", "$title", "$session");
         IndexTitle = Create(connection, "INSERT INTO titles_fts (rowid, title) VALUES ($session, $title)", "$session", "$title");
+        TouchTags = Create(connection, "UPDATE session_tags SET updated_at = $updated WHERE session_row = $session", "$updated", "$session");
     }
 
     public SqliteCommand Begin { get; }
@@ -54,6 +55,9 @@ internal sealed class WriterCommands : IDisposable
 
     public SqliteCommand IndexTitle { get; }
 
+    /// <summary>Keeps session_tags.updated_at equal to sessions.updated_at.</summary>
+    public SqliteCommand TouchTags { get; }
+
     private static SqliteCommand Create(SqliteConnection connection, string sql, params string[] parameters)
     {
         var command = connection.CreateCommand();
@@ -68,7 +72,7 @@ internal sealed class WriterCommands : IDisposable
 
     public void Dispose()
     {
-        foreach (var command in new[] { Begin, Commit, Rollback, SessionHead, InsertMessage, IndexMessage, UpdateTotals, IndexTitle })
+        foreach (var command in new[] { Begin, Commit, Rollback, SessionHead, InsertMessage, IndexMessage, UpdateTotals, IndexTitle, TouchTags })
         {
             command.Dispose();
         }

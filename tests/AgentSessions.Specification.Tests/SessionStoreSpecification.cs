@@ -376,6 +376,28 @@ public abstract class SessionStoreSpecification : IAsyncLifetime
         await ThrowsCode(ErrorCode.InvalidArgument, async () => await Store.ListAsync(new SessionQuery { Limit = 0 }));
     }
 
+    [Fact]
+    public async Task A_tagged_session_moves_to_the_top_of_its_tag_when_it_changes()
+    {
+        await Store.CreateAsync(new NewSession { Id = "old", Tags = ["t"] });
+        await Store.CreateAsync(new NewSession { Id = "mid", Tags = ["t", "u"] });
+        await Store.CreateAsync(new NewSession { Id = "new", Tags = ["t"] });
+        async Task<string[]> Tagged(string tag) => (await Store.ListAsync(new SessionQuery { Tag = tag })).Sessions.Select(s => s.Id).ToArray();
+        Assert.Equal(["new", "mid", "old"], await Tagged("t"));
+
+        await Store.AppendAsync("old", [new NewMessage(MessageRole.User, "bump")]);
+        Assert.Equal(["old", "new", "mid"], await Tagged("t"));
+
+        await Store.UpdateAsync("mid", new SessionUpdate { Pinned = true });
+        Assert.Equal(["mid", "old", "new"], await Tagged("t"));
+
+        await Store.UpdateAsync("new", new SessionUpdate { AddTags = ["u"] });
+        Assert.Equal(["new", "mid"], await Tagged("u"));
+        Assert.Equal(["mid"], (await Store.ListAsync(new SessionQuery { Tag = "u", Pinned = true })).Sessions.Select(s => s.Id));
+        Assert.Equal(["new"], (await Store.ListAsync(new SessionQuery { Tag = "t", Limit = 1 })).Sessions.Select(s => s.Id));
+        Assert.Equal(["old"], (await Store.ListAsync(new SessionQuery { Tag = "t", Limit = 1, Offset = 2 })).Sessions.Select(s => s.Id));
+    }
+
     // ---- update and delete ----
 
     [Fact]

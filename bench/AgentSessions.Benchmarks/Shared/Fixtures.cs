@@ -64,7 +64,7 @@ public static class Fixtures
             VALUES ($row, $id, $title, $created, $updated, $tags, $pinned, 0)
             """,
             "$row", "$id", "$title", "$created", "$updated", "$tags", "$pinned");
-        using var insertTag = RawSqlite.Prepare(connection, "INSERT INTO session_tags (tag, session_row) VALUES ($tag, $row)", "$tag", "$row");
+        using var insertTag = RawSqlite.Prepare(connection, "INSERT INTO session_tags (tag, session_row, updated_at) VALUES ($tag, $row, $updated)", "$tag", "$row", "$updated");
         using var indexTitle = RawSqlite.Prepare(connection, "INSERT INTO titles_fts (rowid, title) VALUES ($row, $title)", "$row", "$title");
         insertSession.Transaction = insertTag.Transaction = indexTitle.Transaction = transaction;
 
@@ -88,6 +88,7 @@ public static class Fixtures
 
             insertTag.Parameters[0].Value = tags[i % tagValues];
             insertTag.Parameters[1].Value = row;
+            insertTag.Parameters[2].Value = updated.UtcTicks;
             insertTag.ExecuteNonQuery();
 
             indexTitle.Parameters[0].Value = row;

@@ -66,9 +66,9 @@ public sealed class RawReader : IDisposable
         _newestWithTag = RawSqlite.Prepare(
             _connection,
             """
-            SELECT id, title, updated_at FROM sessions
-            WHERE row_id IN (SELECT session_row FROM session_tags WHERE tag = $tag)
-            ORDER BY updated_at DESC LIMIT $limit
+            SELECT s.id, s.title, s.updated_at FROM session_tags t JOIN sessions s ON s.row_id = t.session_row
+            WHERE t.tag = $tag
+            ORDER BY t.updated_at DESC, t.session_row DESC LIMIT $limit
             """,
             "$tag", "$limit");
     }
