@@ -13,10 +13,9 @@ public sealed partial class SqliteSessionStore
         return ValueTask.FromResult(Read(connection => GetSession(connection, sessionId)));
     }
 
-    private static Session? GetSession(SqliteConnection connection, string sessionId)
+    private static Session? GetSession(ReadConnection connection, string sessionId)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {SessionColumns} FROM sessions WHERE id = $id";
+        var command = connection.Command($"SELECT {SessionColumns} FROM sessions WHERE id = $id");
         command.Parameters.AddWithValue("$id", sessionId);
         using var reader = command.ExecuteReader();
         return reader.Read() ? ReadSession(reader) : null;
@@ -36,30 +35,21 @@ public sealed partial class SqliteSessionStore
 
     private async IAsyncEnumerable<SessionMessage> ReadCore(string sessionId, MessageRange range, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        // One read transaction: the existence check and the rows come from the same snapshot, and a concurrent
-        // append can neither tear the page nor be half-seen.
+        // One statement is one consistent snapshot: a concurrent append can neither tear the page nor be
+        // half-seen. Only an empty result needs the second look that tells "no messages" from "no session".
         var connection = RentReader();
-        SqliteTransaction? transaction = null;
-        SqliteCommand? command = null;
         SqliteDataReader? reader = null;
         try
         {
+            var returned = 0;
             try
             {
-                transaction = connection.BeginTransaction(deferred: true);
-                long sessionRow;
-                using (var head = connection.CreateCommand())
-                {
-                    head.Transaction = transaction;
-                    head.CommandText = "SELECT row_id FROM sessions WHERE id = $id";
-                    head.Parameters.AddWithValue("$id", sessionId);
-                    sessionRow = head.ExecuteScalar() is long row ? row : throw AgentSessionsException.SessionNotFound(sessionId);
-                }
-
-                command = connection.CreateCommand();
-                command.Transaction = transaction;
-                command.CommandText = $"SELECT {MessageColumns} FROM messages WHERE session_row = $s AND seq >= $from ORDER BY seq LIMIT $limit";
-                command.Parameters.AddWithValue("$s", sessionRow);
+                var command = connection.Command($"""
+                    SELECT {MessageColumns} FROM messages
+                    WHERE session_row = (SELECT row_id FROM sessions WHERE id = $id) AND seq >= $from
+                    ORDER BY seq LIMIT $limit
+                    """);
+                command.Parameters.AddWithValue("$id", sessionId);
                 command.Parameters.AddWithValue("$from", Math.Max(1, range.FromSequence));
                 command.Parameters.AddWithValue("$limit", range.Limit ?? -1);
                 reader = command.ExecuteReader();
@@ -87,14 +77,20 @@ public sealed partial class SqliteSessionStore
                     throw Translate(e, _options.DatabasePath);
                 }
 
+                returned++;
                 yield return message;
+            }
+
+            reader.Dispose();
+            reader = null;
+            if (returned == 0 && GetSession(connection, sessionId) is null)
+            {
+                throw AgentSessionsException.SessionNotFound(sessionId);
             }
         }
         finally
         {
             reader?.Dispose();
-            command?.Dispose();
-            transaction?.Dispose();
             ReturnReader(connection);
         }
 
@@ -114,7 +110,7 @@ public sealed partial class SqliteSessionStore
         var tag = query.Tag is null ? null : StoreRules.ValidateTag(query.Tag);
         return ValueTask.FromResult(Read(connection =>
         {
-            using var command = connection.CreateCommand();
+            var parameters = new List<(string Name, object Value)>();
             var where = new List<string>();
             // With a tag, walk that tag's (tag, updated_at) index newest-first and join each row to its
             // session: the cost is the page size, not the number of sessions carrying the tag.
@@ -125,33 +121,38 @@ public sealed partial class SqliteSessionStore
                 from = "session_tags t JOIN sessions s ON s.row_id = t.session_row";
                 order = "t.updated_at DESC, t.session_row DESC";
                 where.Add("t.tag = $tag");
-                command.Parameters.AddWithValue("$tag", tag);
+                parameters.Add(("$tag", tag));
             }
 
             if (query.Pinned is { } pinned)
             {
                 where.Add("s.pinned = $pinned");
-                command.Parameters.AddWithValue("$pinned", pinned ? 1 : 0);
+                parameters.Add(("$pinned", pinned ? 1 : 0));
             }
 
             if (query.ProjectPath is not null)
             {
                 where.Add("s.project_path = $project");
-                command.Parameters.AddWithValue("$project", query.ProjectPath);
+                parameters.Add(("$project", query.ProjectPath));
             }
 
             if (!string.IsNullOrEmpty(query.TitleContains))
             {
                 where.Add("instr(lower(s.title), lower($title)) > 0");
-                command.Parameters.AddWithValue("$title", query.TitleContains);
+                parameters.Add(("$title", query.TitleContains));
             }
 
-            command.CommandText = $"""
+            var command = connection.Command($"""
                 SELECT {QualifiedSessionColumns} FROM {from}
                 {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
                 ORDER BY {order}
                 LIMIT $limit OFFSET $offset
-                """;
+                """);
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters.AddWithValue(name, value);
+            }
+
             command.Parameters.AddWithValue("$limit", limit + 1);
             command.Parameters.AddWithValue("$offset", query.Offset);
             using var reader = command.ExecuteReader();
@@ -174,8 +175,7 @@ public sealed partial class SqliteSessionStore
     public ValueTask<StoreInfo> GetInfoAsync(CancellationToken cancellationToken = default)
         => ValueTask.FromResult(Read(connection =>
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT count(*), coalesce(sum(message_count), 0), sqlite_version() FROM sessions";
+            var command = connection.Command("SELECT count(*), coalesce(sum(message_count), 0), sqlite_version() FROM sessions");
             using var reader = command.ExecuteReader();
             reader.Read();
             long size = 0;

@@ -53,9 +53,9 @@ public sealed partial class SqliteSessionStore
         await Task.CompletedTask.ConfigureAwait(false);
     }
 
-    private static List<SearchHit> SearchMessages(SqliteConnection connection, SearchQuery query, string match, int limit, string? tag)
+    private static List<SearchHit> SearchMessages(ReadConnection connection, SearchQuery query, string match, int limit, string? tag)
     {
-        using var command = connection.CreateCommand();
+        var parameters = new List<(string Name, object Value)>();
         var sql = new StringBuilder("""
             SELECT s.id, s.title, m.seq, m.role, m.created_at,
                    snippet(messages_fts, 0, char(2), char(3), '…', 24), bm25(messages_fts)
@@ -64,23 +64,22 @@ public sealed partial class SqliteSessionStore
             JOIN sessions s ON s.row_id = m.session_row
             WHERE messages_fts MATCH $match
             """);
-        command.Parameters.AddWithValue("$match", match);
-        AddFilters(command, sql, query, tag, sessionRowColumn: "m.session_row", timeColumn: "m.created_at");
+        parameters.Add(("$match", match));
+        AddFilters(parameters, sql, query, tag, sessionRowColumn: "m.session_row", timeColumn: "m.created_at");
         if (query.Role is { } role)
         {
             sql.Append(" AND m.role = $role");
-            command.Parameters.AddWithValue("$role", (int)role);
+            parameters.Add(("$role", (int)role));
         }
 
         sql.Append(" ORDER BY bm25(messages_fts) LIMIT $limit");
-        command.Parameters.AddWithValue("$limit", limit);
-        command.CommandText = sql.ToString();
-        return ReadHits(command, withMessage: true);
+        parameters.Add(("$limit", limit));
+        return ReadHits(connection.Command(sql.ToString()), parameters, withMessage: true);
     }
 
-    private static List<SearchHit> SearchTitles(SqliteConnection connection, SearchQuery query, string match, int limit, string? tag)
+    private static List<SearchHit> SearchTitles(ReadConnection connection, SearchQuery query, string match, int limit, string? tag)
     {
-        using var command = connection.CreateCommand();
+        var parameters = new List<(string Name, object Value)>();
         var sql = new StringBuilder("""
             SELECT s.id, s.title, NULL, NULL, s.updated_at,
                    snippet(titles_fts, 0, char(2), char(3), '…', 24), bm25(titles_fts)
@@ -88,37 +87,41 @@ public sealed partial class SqliteSessionStore
             JOIN sessions s ON s.row_id = titles_fts.rowid
             WHERE titles_fts MATCH $match
             """);
-        command.Parameters.AddWithValue("$match", match);
-        AddFilters(command, sql, query, tag, sessionRowColumn: "s.row_id", timeColumn: "s.updated_at");
+        parameters.Add(("$match", match));
+        AddFilters(parameters, sql, query, tag, sessionRowColumn: "s.row_id", timeColumn: "s.updated_at");
         sql.Append(" ORDER BY bm25(titles_fts) LIMIT $limit");
-        command.Parameters.AddWithValue("$limit", limit);
-        command.CommandText = sql.ToString();
-        return ReadHits(command, withMessage: false);
+        parameters.Add(("$limit", limit));
+        return ReadHits(connection.Command(sql.ToString()), parameters, withMessage: false);
     }
 
-    private static void AddFilters(SqliteCommand command, StringBuilder sql, SearchQuery query, string? tag, string sessionRowColumn, string timeColumn)
+    private static void AddFilters(List<(string Name, object Value)> parameters, StringBuilder sql, SearchQuery query, string? tag, string sessionRowColumn, string timeColumn)
     {
         if (tag is not null)
         {
             sql.Append($" AND {sessionRowColumn} IN (SELECT session_row FROM session_tags WHERE tag = $tag)");
-            command.Parameters.AddWithValue("$tag", tag);
+            parameters.Add(("$tag", tag));
         }
 
         if (query.Since is { } since)
         {
             sql.Append($" AND {timeColumn} >= $since");
-            command.Parameters.AddWithValue("$since", ToTicks(since));
+            parameters.Add(("$since", ToTicks(since)));
         }
 
         if (query.SessionId is not null)
         {
             sql.Append(" AND s.id = $session");
-            command.Parameters.AddWithValue("$session", query.SessionId);
+            parameters.Add(("$session", query.SessionId));
         }
     }
 
-    private static List<SearchHit> ReadHits(SqliteCommand command, bool withMessage)
+    private static List<SearchHit> ReadHits(SqliteCommand command, List<(string Name, object Value)> parameters, bool withMessage)
     {
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
         var hits = new List<SearchHit>();
         using var reader = command.ExecuteReader();
         while (reader.Read())

@@ -26,7 +26,7 @@ public sealed partial class SqliteSessionStore : ISessionStore
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
-    private readonly ConcurrentBag<SqliteConnection> _readers = [];
+    private readonly ConcurrentBag<ReadConnection> _readers = [];
     private readonly WriterCommands _commands;
     private int _disposed;
 
@@ -207,13 +207,13 @@ public sealed partial class SqliteSessionStore : ISessionStore
         }
     }
 
-    private SqliteConnection RentReader()
+    private ReadConnection RentReader()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return _readers.TryTake(out var connection) ? connection : OpenConnection(_connectionString, _options, isWriter: false);
+        return _readers.TryTake(out var connection) ? connection : new ReadConnection(OpenConnection(_connectionString, _options, isWriter: false));
     }
 
-    private void ReturnReader(SqliteConnection connection)
+    private void ReturnReader(ReadConnection connection)
     {
         if (Volatile.Read(ref _disposed) == 0 && _readers.Count < MaxPooledReaders)
         {
@@ -226,7 +226,7 @@ public sealed partial class SqliteSessionStore : ISessionStore
     }
 
     /// <summary>Runs <paramref name="work"/> on a pooled read connection, translating SQLite errors.</summary>
-    private T Read<T>(Func<SqliteConnection, T> work)
+    private T Read<T>(Func<ReadConnection, T> work)
     {
         var connection = RentReader();
         try
