@@ -51,56 +51,30 @@ public sealed partial class SqliteSessionStore
         var stored = new SessionMessage[prepared.Length];
         long input = 0, output = 0;
         string? autoTitle = null;
-        var p = c.InsertMessage.Parameters;
         for (var i = 0; i < prepared.Length; i++)
         {
             var (message, text, parts, metadata) = prepared[i];
-            var id = message.Id ?? SessionIds.NewMessageId();
-            var createdAt = (message.CreatedAt ?? now).ToUniversalTime();
-            var seq = count + i + 1;
-            p[0].Value = sessionRow;
-            p[1].Value = seq;
-            p[2].Value = id;
-            p[3].Value = (int)message.Role;
-            p[4].Value = text;
-            p[5].Value = parts;
-            p[6].Value = Nullable(message.AuthorName);
-            p[7].Value = ToTicks(createdAt);
-            p[8].Value = message.InputTokens;
-            p[9].Value = message.OutputTokens;
-            p[10].Value = Nullable(message.Model);
-            p[11].Value = metadata;
-            try
+            stored[i] = new SessionMessage
             {
-                c.InsertMessage.ExecuteNonQuery();
-            }
-            catch (SqliteException e) when (e.SqliteErrorCode == 19)
-            {
-                throw new AgentSessionsException(ErrorCode.Conflict, $"message id '{id}' already exists in session '{sessionId}'", e);
-            }
+                Id = message.Id ?? SessionIds.NewMessageId(),
+                Sequence = count + i + 1,
+                Role = message.Role,
+                Parts = message.Parts,
+                AuthorName = message.AuthorName,
+                CreatedAt = (message.CreatedAt ?? now).ToUniversalTime(),
+                InputTokens = message.InputTokens,
+                OutputTokens = message.OutputTokens,
+                Model = message.Model,
+                Metadata = message.Metadata,
+            };
 
-            c.IndexMessage.Parameters[0].Value = text;
-            c.IndexMessage.ExecuteNonQuery();
+            InsertMessageRow(sessionRow, stored[i], text, parts, metadata, sessionId);
             input += message.InputTokens;
             output += message.OutputTokens;
             if (!hasTitle && autoTitle is null && message.Role == MessageRole.User)
             {
                 autoTitle = SessionTitles.FromText(text);
             }
-
-            stored[i] = new SessionMessage
-            {
-                Id = id,
-                Sequence = seq,
-                Role = message.Role,
-                Parts = message.Parts,
-                AuthorName = message.AuthorName,
-                CreatedAt = createdAt,
-                InputTokens = message.InputTokens,
-                OutputTokens = message.OutputTokens,
-                Model = message.Model,
-                Metadata = message.Metadata,
-            };
         }
 
         var u = c.UpdateTotals.Parameters;
@@ -132,5 +106,35 @@ public sealed partial class SqliteSessionStore
         }
 
         return new AppendResult(session, stored);
+    }
+
+    /// <summary>Inserts one message row and its search entry (the caller holds the write transaction).</summary>
+    private void InsertMessageRow(long sessionRow, SessionMessage message, string text, object parts, object metadata, string sessionId)
+    {
+        var c = _commands;
+        var p = c.InsertMessage.Parameters;
+        p[0].Value = sessionRow;
+        p[1].Value = message.Sequence;
+        p[2].Value = message.Id;
+        p[3].Value = (int)message.Role;
+        p[4].Value = text;
+        p[5].Value = parts;
+        p[6].Value = Nullable(message.AuthorName);
+        p[7].Value = ToTicks(message.CreatedAt);
+        p[8].Value = message.InputTokens;
+        p[9].Value = message.OutputTokens;
+        p[10].Value = Nullable(message.Model);
+        p[11].Value = metadata;
+        try
+        {
+            c.InsertMessage.ExecuteNonQuery();
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 19)
+        {
+            throw new AgentSessionsException(ErrorCode.Conflict, $"message id '{message.Id}' already exists in session '{sessionId}'", e);
+        }
+
+        c.IndexMessage.Parameters[0].Value = text;
+        c.IndexMessage.ExecuteNonQuery();
     }
 }

@@ -294,33 +294,9 @@ public sealed partial class SqliteSessionStore
             }
 
             var row = InsertSession(connection, imported);
-            var c = _commands;
-            var p = c.InsertMessage.Parameters;
             foreach (var (message, text, parts, metadata) in prepared)
             {
-                p[0].Value = row;
-                p[1].Value = message.Sequence;
-                p[2].Value = message.Id;
-                p[3].Value = (int)message.Role;
-                p[4].Value = text;
-                p[5].Value = parts;
-                p[6].Value = Nullable(message.AuthorName);
-                p[7].Value = ToTicks(message.CreatedAt);
-                p[8].Value = message.InputTokens;
-                p[9].Value = message.OutputTokens;
-                p[10].Value = Nullable(message.Model);
-                p[11].Value = metadata;
-                try
-                {
-                    c.InsertMessage.ExecuteNonQuery();
-                }
-                catch (SqliteException e) when (e.SqliteErrorCode == 19)
-                {
-                    throw new AgentSessionsException(ErrorCode.Conflict, $"message id '{message.Id}' appears twice in session '{imported.Id}'", e);
-                }
-
-                c.IndexMessage.Parameters[0].Value = text;
-                c.IndexMessage.ExecuteNonQuery();
+                InsertMessageRow(row, message, text, parts, metadata, imported.Id);
             }
 
             return imported;

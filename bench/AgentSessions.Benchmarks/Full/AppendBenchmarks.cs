@@ -11,40 +11,24 @@ namespace AgentSessions.Benchmarks.Full;
 /// iteration count, is the closer measure of "a session of 10".
 /// </remarks>
 [MemoryDiagnoser]
-public class AppendBenchmarks
+public class AppendBenchmarks : StoreBenchmark<RawAppender>
 {
-    private TempRoot? _temp;
-    private SqliteSessionStore? _store;
-    private RawAppender? _raw;
     private int _n;
 
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        _temp = TempRoot.Create();
-        _store = SqliteSessionStore.Open(_temp.Directory("store"));
-        await Fixtures.CreateAppendSessionsAsync(_store, 10, 10_000);
-        _raw = RawAppender.Open(Path.Combine(_temp.Directory("raw"), "raw.db"));
-    }
-
-    [GlobalCleanup]
-    public async Task CleanupAsync()
-    {
-        _raw?.Dispose();
-        if (_store is not null)
-        {
-            await _store.DisposeAsync();
-        }
-
-        _temp?.Dispose();
+        Store = SqliteSessionStore.Open(Temp.Directory("store"));
+        await Fixtures.CreateAppendSessionsAsync(Store, 10, 10_000);
+        Raw = RawAppender.Open(Path.Combine(Temp.Directory("raw"), "raw.db"));
     }
 
     [Benchmark(Baseline = true, Description = "raw BEGIN/INSERT/COMMIT")]
-    public void RawInsert() => _raw!.Insert(BenchText.Get(_n++));
+    public void RawInsert() => Raw!.Insert(BenchText.Get(_n++));
 
     [Benchmark(Description = "AppendAsync, session of 10")]
-    public async Task AppendShort() => await _store!.AppendAsync("short", [new NewMessage(MessageRole.Assistant, BenchText.Get(_n++))]);
+    public async Task AppendShort() => await Store!.AppendAsync("short", [new NewMessage(MessageRole.Assistant, BenchText.Get(_n++))]);
 
     [Benchmark(Description = "AppendAsync, session of 10,000")]
-    public async Task AppendLong() => await _store!.AppendAsync("long", [new NewMessage(MessageRole.Assistant, BenchText.Get(_n++))]);
+    public async Task AppendLong() => await Store!.AppendAsync("long", [new NewMessage(MessageRole.Assistant, BenchText.Get(_n++))]);
 }
