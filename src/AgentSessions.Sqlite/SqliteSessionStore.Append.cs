@@ -15,25 +15,39 @@ public sealed partial class SqliteSessionStore
             throw new AgentSessionsException(ErrorCode.InvalidArgument, "nothing to append: the message list is empty");
         }
 
-        // Validate and serialize before taking the write lock, so the transaction holds it only for I/O.
+        // Validate, serialize and compress before taking the write lock, so the transaction holds it only for I/O.
         var prepared = new PreparedMessage[messages.Count];
         for (var i = 0; i < messages.Count; i++)
         {
             var message = messages[i];
             var text = StoreRules.ValidateMessage(message, _options.MaxMessageBytes);
-            prepared[i] = new PreparedMessage(message, text, FormatParts(message.Parts), FormatMetadata(message.Metadata));
+            prepared[i] = PreparedMessage.Create(message.Parts, text, message.Metadata);
         }
 
-        return WriteAsync(_ => AppendCore(sessionId, prepared), cancellationToken);
+        return WriteAsync(connection => AppendCore(connection, sessionId, messages, prepared), cancellationToken);
     }
 
-    private readonly record struct PreparedMessage(NewMessage Message, string Text, object Parts, object Metadata);
+    /// <summary>A message's columns as stored: inline parts JSON, or a compressed blob and a search prefix.</summary>
+    private readonly record struct PreparedMessage(string Text, object Parts, object Metadata, Content.Blob? Blob)
+    {
+        public static PreparedMessage Create(IReadOnlyList<ContentPart> parts, string text, IReadOnlyDictionary<string, System.Text.Json.JsonElement> metadata)
+        {
+            var partsColumn = FormatParts(parts);
+            var json = partsColumn as string ?? (text.Length > Content.BlobThresholdBytes / 4 ? FormatPartsAlways(parts) : null);
+            if (json is not null && Content.IsLarge(json))
+            {
+                return new PreparedMessage(Content.SearchPrefix(text), DBNull.Value, FormatMetadata(metadata), Content.ToBlob(json));
+            }
 
-    private AppendResult AppendCore(string sessionId, PreparedMessage[] prepared)
+            return new PreparedMessage(text, partsColumn, FormatMetadata(metadata), null);
+        }
+    }
+
+    private AppendResult AppendCore(SqliteConnection connection, string sessionId, IReadOnlyList<NewMessage> messages, PreparedMessage[] prepared)
     {
         var c = _commands;
         c.SessionHead.Parameters[0].Value = sessionId;
-        long sessionRow, count;
+        long sessionRow, count, lastSeq;
         bool hasTitle;
         using (var head = c.SessionHead.ExecuteReader())
         {
@@ -45,6 +59,15 @@ public sealed partial class SqliteSessionStore
             sessionRow = head.GetInt64(0);
             count = head.GetInt64(1);
             hasTitle = !head.IsDBNull(2);
+            lastSeq = head.GetInt64(3);
+        }
+
+        // Messages an undo or restore hid are replaced by this append: keep them in a fork first, so nothing is
+        // ever lost silently, then make room.
+        string? preservedIn = null;
+        if (lastSeq > count)
+        {
+            preservedIn = PreserveHiddenMessages(connection, sessionId, sessionRow, count, lastSeq);
         }
 
         var now = DateTimeOffset.UtcNow;
@@ -53,7 +76,7 @@ public sealed partial class SqliteSessionStore
         string? autoTitle = null;
         for (var i = 0; i < prepared.Length; i++)
         {
-            var (message, text, parts, metadata) = prepared[i];
+            var message = messages[i];
             stored[i] = new SessionMessage
             {
                 Id = message.Id ?? SessionIds.NewMessageId(),
@@ -68,12 +91,12 @@ public sealed partial class SqliteSessionStore
                 Metadata = message.Metadata,
             };
 
-            InsertMessageRow(sessionRow, stored[i], text, parts, metadata, sessionId);
+            InsertMessageRow(connection, sessionRow, stored[i], prepared[i], sessionId);
             input += message.InputTokens;
             output += message.OutputTokens;
             if (!hasTitle && autoTitle is null && message.Role == MessageRole.User)
             {
-                autoTitle = SessionTitles.FromText(text);
+                autoTitle = SessionTitles.FromText(prepared[i].Text); // a search prefix is plenty for a 60-character title
             }
         }
 
@@ -105,26 +128,32 @@ public sealed partial class SqliteSessionStore
             c.IndexTitle.ExecuteNonQuery();
         }
 
-        return new AppendResult(session, stored);
+        return new AppendResult(session, stored) { PreservedIn = preservedIn };
     }
 
-    /// <summary>Inserts one message row and its search entry (the caller holds the write transaction).</summary>
-    private void InsertMessageRow(long sessionRow, SessionMessage message, string text, object parts, object metadata, string sessionId)
+    /// <summary>Inserts one message row, its blob and its search entry (the caller holds the write transaction).</summary>
+    private void InsertMessageRow(SqliteConnection connection, long sessionRow, SessionMessage message, PreparedMessage prepared, string sessionId)
     {
         var c = _commands;
+        if (prepared.Blob is { } blob)
+        {
+            UpsertBlob(connection, blob);
+        }
+
         var p = c.InsertMessage.Parameters;
         p[0].Value = sessionRow;
         p[1].Value = message.Sequence;
         p[2].Value = message.Id;
         p[3].Value = (int)message.Role;
-        p[4].Value = text;
-        p[5].Value = parts;
+        p[4].Value = prepared.Text;
+        p[5].Value = prepared.Parts;
         p[6].Value = Nullable(message.AuthorName);
         p[7].Value = ToTicks(message.CreatedAt);
         p[8].Value = message.InputTokens;
         p[9].Value = message.OutputTokens;
         p[10].Value = Nullable(message.Model);
-        p[11].Value = metadata;
+        p[11].Value = prepared.Metadata;
+        p[12].Value = prepared.Blob is { } b ? b.Hash : DBNull.Value;
         try
         {
             c.InsertMessage.ExecuteNonQuery();
@@ -134,7 +163,17 @@ public sealed partial class SqliteSessionStore
             throw new AgentSessionsException(ErrorCode.Conflict, $"message id '{message.Id}' already exists in session '{sessionId}'", e);
         }
 
-        c.IndexMessage.Parameters[0].Value = text;
+        c.IndexMessage.Parameters[0].Value = prepared.Text;
         c.IndexMessage.ExecuteNonQuery();
+    }
+
+    private static void UpsertBlob(SqliteConnection connection, Content.Blob blob)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO blobs (hash, refs, size, data) VALUES ($hash, 1, $size, $data) ON CONFLICT (hash) DO UPDATE SET refs = refs + 1";
+        command.Parameters.AddWithValue("$hash", blob.Hash);
+        command.Parameters.AddWithValue("$size", blob.Size);
+        command.Parameters.AddWithValue("$data", blob.Data);
+        command.ExecuteNonQuery();
     }
 }

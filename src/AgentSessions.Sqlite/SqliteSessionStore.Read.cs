@@ -108,6 +108,11 @@ public sealed partial class SqliteSessionStore
         }
 
         var tag = query.Tag is null ? null : StoreRules.ValidateTag(query.Tag);
+        if (query.ForksOf is not null)
+        {
+            SessionIds.Validate(query.ForksOf);
+        }
+
         return ValueTask.FromResult(Read(connection =>
         {
             var parameters = new List<(string Name, object Value)>();
@@ -134,6 +139,18 @@ public sealed partial class SqliteSessionStore
             {
                 where.Add("s.project_path = $project");
                 parameters.Add(("$project", query.ProjectPath));
+            }
+
+            if (query.UpdatedBefore is { } before)
+            {
+                where.Add("s.updated_at < $before");
+                parameters.Add(("$before", ToTicks(before)));
+            }
+
+            if (query.ForksOf is not null)
+            {
+                where.Add("s.parent_id = $parent");
+                parameters.Add(("$parent", query.ForksOf));
             }
 
             if (!string.IsNullOrEmpty(query.TitleContains))

@@ -12,8 +12,12 @@ public sealed partial class SqliteSessionStore
     private const string QualifiedSessionColumns =
         "s.id, s.title, s.created_at, s.updated_at, s.model, s.project_path, s.tags, s.pinned, s.parent_id, s.fork_seq, s.metadata, s.message_count, s.input_tokens, s.output_tokens";
 
+    // The blob's data comes through a correlated subquery so ordinary messages pay nothing for it.
     private const string MessageColumns =
-        "seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata";
+        "seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata, "
+        + "CASE WHEN blob IS NULL THEN NULL ELSE (SELECT data FROM blobs WHERE hash = blob) END, "
+        + "CASE WHEN blob IS NULL THEN NULL ELSE (SELECT size FROM blobs WHERE hash = blob) END, "
+        + "blob IS NOT NULL";
 
     private static Session ReadSession(SqliteDataReader r, int o = 0) => new()
     {
@@ -41,7 +45,10 @@ public sealed partial class SqliteSessionStore
             Sequence = r.GetInt64(0),
             Id = r.GetString(1),
             Role = (MessageRole)r.GetInt32(2),
-            Parts = r.IsDBNull(4) ? [new TextPart(text)] : ParseParts(r.GetString(4)),
+            Parts = !r.IsDBNull(4) ? ParseParts(r.GetString(4))
+                : r.GetInt64(13) == 0 ? [new TextPart(text)]
+                : !r.IsDBNull(11) ? ParseParts(Content.FromBlob((byte[])r.GetValue(11), r.GetInt64(12)))
+                : throw new AgentSessionsException(ErrorCode.Corrupt, $"the content of message {r.GetInt64(0)} is missing from the store; run 'agent-sessions doctor'"),
             AuthorName = r.IsDBNull(5) ? null : r.GetString(5),
             CreatedAt = FromTicks(r.GetInt64(6)),
             InputTokens = r.GetInt64(7),
@@ -77,9 +84,10 @@ public sealed partial class SqliteSessionStore
 
     /// <summary>The parts column: NULL for the common single-text-part message, whose text column already holds it.</summary>
     private static object FormatParts(IReadOnlyList<ContentPart> parts)
-        => parts is [TextPart]
-            ? DBNull.Value
-            : JsonSerializer.Serialize(parts.ToList(), AgentSessionsJson.Context.ListContentPart);
+        => parts is [TextPart] ? DBNull.Value : FormatPartsAlways(parts);
+
+    private static string FormatPartsAlways(IReadOnlyList<ContentPart> parts)
+        => JsonSerializer.Serialize(parts.ToList(), AgentSessionsJson.Context.ListContentPart);
 
     private static object Nullable(string? value) => value is null ? DBNull.Value : value;
 

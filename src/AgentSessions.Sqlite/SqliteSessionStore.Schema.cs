@@ -28,13 +28,15 @@ public sealed partial class SqliteSessionStore
             parent_id     TEXT,
             fork_seq      INTEGER,
             metadata      TEXT,                         -- JSON object or NULL
-            message_count INTEGER NOT NULL DEFAULT 0,
+            message_count INTEGER NOT NULL DEFAULT 0,   -- the visible head: messages 1..message_count
+            last_seq      INTEGER NOT NULL DEFAULT 0,   -- highest stored seq; above the head sit undone messages kept for redo
             input_tokens  INTEGER NOT NULL DEFAULT 0,
             output_tokens INTEGER NOT NULL DEFAULT 0
         );
         CREATE INDEX sessions_by_update  ON sessions (updated_at);
         CREATE INDEX sessions_by_pinned  ON sessions (pinned, updated_at);
         CREATE INDEX sessions_by_project ON sessions (project_path, updated_at) WHERE project_path IS NOT NULL;
+        CREATE INDEX sessions_by_parent  ON sessions (parent_id) WHERE parent_id IS NOT NULL;
 
         -- updated_at copies sessions.updated_at so that "newest sessions with tag T" is one ordered index
         -- range, whatever share of the store carries the tag.
@@ -61,13 +63,88 @@ public sealed partial class SqliteSessionStore
             output_tokens INTEGER NOT NULL DEFAULT 0,
             model         TEXT,
             metadata      TEXT,
+            blob          BLOB,                         -- SHA-256 of large content kept compressed in blobs; parts then NULL
+            indexed       INTEGER NOT NULL DEFAULT 1,   -- 0 for fork copies: their origin row is the one in the search index
+            origin_row    INTEGER,                      -- for fork copies, the indexed row they copy
             UNIQUE (session_row, seq)
         );
         CREATE UNIQUE INDEX messages_by_id ON messages (session_row, message_id);
+        CREATE INDEX messages_by_origin ON messages (origin_row) WHERE origin_row IS NOT NULL;
 
-        -- External-content indexes: the text lives once, in messages and sessions.
+        -- Large contents, compressed, stored once however many messages repeat them; refs counts the users.
+        CREATE TABLE blobs (
+            hash  BLOB    PRIMARY KEY,
+            refs  INTEGER NOT NULL,
+            size  INTEGER NOT NULL,                     -- uncompressed bytes
+            data  BLOB    NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE snapshots (
+            session_row   INTEGER NOT NULL,
+            name          TEXT    NOT NULL,
+            description   TEXT,
+            message_count INTEGER NOT NULL,
+            title         TEXT,
+            tags          TEXT    NOT NULL,
+            metadata      TEXT,
+            created_at    INTEGER NOT NULL,
+            PRIMARY KEY (session_row, name)
+        ) WITHOUT ROWID;
+
+        -- States that undo and restore stepped away from, newest on top; an append clears them.
+        CREATE TABLE redo_states (
+            session_row   INTEGER NOT NULL,
+            position      INTEGER NOT NULL,
+            message_count INTEGER NOT NULL,
+            title         TEXT,
+            tags          TEXT    NOT NULL,
+            metadata      TEXT,
+            PRIMARY KEY (session_row, position)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE bookmarks (
+            session_row INTEGER NOT NULL,
+            name        TEXT    NOT NULL,
+            seq         INTEGER NOT NULL,
+            note        TEXT,
+            created_at  INTEGER NOT NULL,
+            PRIMARY KEY (session_row, name)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE tool_executions (
+            row_id      INTEGER PRIMARY KEY,
+            session_row INTEGER NOT NULL,
+            exec_id     TEXT    NOT NULL,
+            tool_name   TEXT    NOT NULL,
+            call_id     TEXT,
+            arguments   TEXT,
+            result      TEXT,
+            result_blob BLOB,
+            success     INTEGER NOT NULL,
+            duration_ms INTEGER,
+            agent_name  TEXT,
+            seq         INTEGER,
+            created_at  INTEGER NOT NULL,
+            UNIQUE (session_row, exec_id)
+        );
+
+        CREATE TABLE file_changes (
+            row_id      INTEGER PRIMARY KEY,
+            session_row INTEGER NOT NULL,
+            path        TEXT    NOT NULL,
+            kind        INTEGER NOT NULL,               -- FileChangeKind
+            agent_name  TEXT,
+            seq         INTEGER,
+            at          INTEGER NOT NULL
+        );
+        CREATE INDEX file_changes_by_session ON file_changes (session_row, row_id);
+
+        -- External-content indexes: the text lives once, in messages and sessions. Fork copies are left out of
+        -- the message index (their origin row is in it), so its content is the view of indexed rows; that keeps
+        -- FTS5's own integrity check and 'rebuild' exact.
+        CREATE VIEW messages_indexed AS SELECT row_id, text FROM messages WHERE indexed = 1;
         CREATE VIRTUAL TABLE messages_fts USING fts5 (
-            text, content = 'messages', content_rowid = 'row_id', tokenize = 'unicode61 remove_diacritics 2');
+            text, content = 'messages_indexed', content_rowid = 'row_id', tokenize = 'unicode61 remove_diacritics 2');
         CREATE VIRTUAL TABLE titles_fts USING fts5 (
             title, content = 'sessions', content_rowid = 'row_id', tokenize = 'unicode61 remove_diacritics 2');
         """,

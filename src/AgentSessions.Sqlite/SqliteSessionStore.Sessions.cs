@@ -43,8 +43,8 @@ public sealed partial class SqliteSessionStore
     {
         using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO sessions (id, title, created_at, updated_at, model, project_path, tags, pinned, parent_id, fork_seq, metadata, message_count, input_tokens, output_tokens)
-            VALUES ($id, $title, $created, $updated, $model, $project, $tags, $pinned, $parent, $fork, $metadata, $count, $input, $output)
+            INSERT INTO sessions (id, title, created_at, updated_at, model, project_path, tags, pinned, parent_id, fork_seq, metadata, message_count, last_seq, input_tokens, output_tokens)
+            VALUES ($id, $title, $created, $updated, $model, $project, $tags, $pinned, $parent, $fork, $metadata, $count, $count, $input, $output)
             RETURNING row_id
             """;
         command.Parameters.AddWithValue("$id", session.Id);
@@ -126,22 +126,7 @@ public sealed partial class SqliteSessionStore
         var remove = StoreRules.NormalizeTags(update.RemoveTags);
         return WriteAsync(connection =>
         {
-            long row;
-            Session current;
-            using (var head = connection.CreateCommand())
-            {
-                head.CommandText = $"SELECT row_id, {SessionColumns} FROM sessions WHERE id = $id";
-                head.Parameters.AddWithValue("$id", sessionId);
-                using var reader = head.ExecuteReader();
-                if (!reader.Read())
-                {
-                    throw AgentSessionsException.SessionNotFound(sessionId);
-                }
-
-                row = reader.GetInt64(0);
-                current = ReadSession(reader, 1);
-            }
-
+            var (row, current, _) = ReadHead(connection, sessionId);
             var tags = new SortedSet<string>(current.Tags, StringComparer.Ordinal);
             tags.ExceptWith(remove);
             tags.UnionWith(add);
@@ -174,38 +159,65 @@ public sealed partial class SqliteSessionStore
                 UpdatedAt = Max(current.UpdatedAt, DateTimeOffset.UtcNow),
             };
 
-            using (var command = connection.CreateCommand())
-            {
-                command.CommandText = """
-                    UPDATE sessions SET title = $title, pinned = $pinned, model = $model, tags = $tags, metadata = $metadata, updated_at = $updated
-                    WHERE row_id = $row
-                    """;
-                command.Parameters.AddWithValue("$title", Nullable(updated.Title));
-                command.Parameters.AddWithValue("$pinned", updated.Pinned ? 1 : 0);
-                command.Parameters.AddWithValue("$model", Nullable(updated.Model));
-                command.Parameters.AddWithValue("$tags", FormatTags(updated.Tags));
-                command.Parameters.AddWithValue("$metadata", FormatMetadata(updated.Metadata));
-                command.Parameters.AddWithValue("$updated", ToTicks(updated.UpdatedAt));
-                command.Parameters.AddWithValue("$row", row);
-                command.ExecuteNonQuery();
-            }
-
-            SetTagRows(connection, row, add, remove.Except(add), ToTicks(updated.UpdatedAt));
-            if (updated.Title != current.Title)
-            {
-                if (current.Title is not null)
-                {
-                    IndexTitle(connection, row, current.Title, insert: false);
-                }
-
-                IndexTitle(connection, row, updated.Title!, insert: true);
-            }
-
+            WriteSessionFields(connection, row, current, updated);
             return updated;
         }, cancellationToken);
     }
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    /// <summary>Reads a session's row id, fields and highest stored sequence number, or fails with NotFound.</summary>
+    private static (long Row, Session Session, long LastSeq) ReadHead(SqliteConnection connection, string sessionId)
+    {
+        using var head = connection.CreateCommand();
+        head.CommandText = $"SELECT row_id, last_seq, {SessionColumns} FROM sessions WHERE id = $id";
+        head.Parameters.AddWithValue("$id", sessionId);
+        using var reader = head.ExecuteReader();
+        return reader.Read()
+            ? (reader.GetInt64(0), ReadSession(reader, 2), reader.GetInt64(1))
+            : throw AgentSessionsException.SessionNotFound(sessionId);
+    }
+
+    /// <summary>
+    /// Writes a session's changed fields and keeps what depends on them in step: the tag index (with the
+    /// update time) and the title's search entry.
+    /// </summary>
+    private static void WriteSessionFields(SqliteConnection connection, long row, Session current, Session updated)
+    {
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = """
+                UPDATE sessions SET title = $title, pinned = $pinned, model = $model, tags = $tags, metadata = $metadata, updated_at = $updated,
+                    message_count = $count, input_tokens = $input, output_tokens = $output
+                WHERE row_id = $row
+                """;
+            command.Parameters.AddWithValue("$title", Nullable(updated.Title));
+            command.Parameters.AddWithValue("$pinned", updated.Pinned ? 1 : 0);
+            command.Parameters.AddWithValue("$model", Nullable(updated.Model));
+            command.Parameters.AddWithValue("$tags", FormatTags(updated.Tags));
+            command.Parameters.AddWithValue("$metadata", FormatMetadata(updated.Metadata));
+            command.Parameters.AddWithValue("$updated", ToTicks(updated.UpdatedAt));
+            command.Parameters.AddWithValue("$count", updated.MessageCount);
+            command.Parameters.AddWithValue("$input", updated.InputTokens);
+            command.Parameters.AddWithValue("$output", updated.OutputTokens);
+            command.Parameters.AddWithValue("$row", row);
+            command.ExecuteNonQuery();
+        }
+
+        SetTagRows(connection, row, updated.Tags.Except(current.Tags, StringComparer.Ordinal), current.Tags.Except(updated.Tags, StringComparer.Ordinal), ToTicks(updated.UpdatedAt));
+        if (updated.Title != current.Title)
+        {
+            if (current.Title is not null)
+            {
+                IndexTitle(connection, row, current.Title, insert: false);
+            }
+
+            if (updated.Title is not null)
+            {
+                IndexTitle(connection, row, updated.Title, insert: true);
+            }
+        }
+    }
 
     /// <inheritdoc />
     public ValueTask<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default)
@@ -237,56 +249,77 @@ public sealed partial class SqliteSessionStore
             IndexTitle(connection, row, title, insert: false);
         }
 
+        ReleaseMessages(connection, row, afterSequence: 0);
         command.Parameters.Clear();
         command.Parameters.AddWithValue("$row", row);
         command.CommandText = """
-            INSERT INTO messages_fts (messages_fts, rowid, text) SELECT 'delete', row_id, text FROM messages WHERE session_row = $row;
-            DELETE FROM messages WHERE session_row = $row;
             DELETE FROM session_tags WHERE session_row = $row;
-            DELETE FROM sessions WHERE row_id = $row;
+            DELETE FROM snapshots WHERE session_row = $row;
+            DELETE FROM redo_states WHERE session_row = $row;
+            DELETE FROM bookmarks WHERE session_row = $row;
+            DELETE FROM file_changes WHERE session_row = $row;
             """;
+        command.ExecuteNonQuery();
+        DeleteToolExecutions(connection, row, afterSequence: null);
+        command.CommandText = "DELETE FROM sessions WHERE row_id = $row";
         command.ExecuteNonQuery();
         return true;
     }
 
     /// <inheritdoc />
-    public async ValueTask<Session> ImportAsync(Session session, IAsyncEnumerable<SessionMessage> messages, bool replace = false, CancellationToken cancellationToken = default)
+    public ValueTask<Session> ImportAsync(SessionArchive archive, bool replace = false, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(session);
-        ArgumentNullException.ThrowIfNull(messages);
+        ArgumentNullException.ThrowIfNull(archive);
+        var session = archive.Session ?? throw new AgentSessionsException(ErrorCode.InvalidArgument, "the archive has no session");
         SessionIds.Validate(session.Id);
         if (session.ParentId is not null)
         {
             SessionIds.Validate(session.ParentId, "parent session");
         }
 
-        // Gather and validate first: the write transaction then runs without waiting on the caller's I/O.
-        var prepared = new List<(SessionMessage Message, string Text, object Parts, object Metadata)>();
+        // Validate and prepare everything first: the write transaction then runs without the caller's work.
+        var prepared = new PreparedMessage[archive.Messages.Count];
         long input = 0, output = 0;
-        await foreach (var message in messages.WithCancellation(cancellationToken).ConfigureAwait(false))
+        for (var i = 0; i < archive.Messages.Count; i++)
         {
-            if (message.Sequence != prepared.Count + 1)
+            var message = archive.Messages[i];
+            if (message.Sequence != i + 1)
             {
-                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"message {prepared.Count + 1} of session '{session.Id}' has sequence number {message.Sequence}; sequence numbers must run 1, 2, 3... without gaps");
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"message {i + 1} of session '{session.Id}' has sequence number {message.Sequence}; sequence numbers must run 1, 2, 3... without gaps");
             }
 
             SessionIds.Validate(message.Id, "message");
             var text = StoreRules.ValidateMessage(NewMessage.From(message), _options.MaxMessageBytes);
-            prepared.Add((message, text, FormatParts(message.Parts), FormatMetadata(message.Metadata)));
+            prepared[i] = PreparedMessage.Create(message.Parts, text, message.Metadata);
             input += message.InputTokens;
             output += message.OutputTokens;
         }
 
+        foreach (var snapshot in archive.Snapshots)
+        {
+            SessionIds.Validate(snapshot.Name, "snapshot");
+            if (snapshot.MessageCount < 0 || snapshot.MessageCount > archive.Messages.Count)
+            {
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"snapshot '{snapshot.Name}' of session '{session.Id}' points at message {snapshot.MessageCount}, beyond the {archive.Messages.Count} messages");
+            }
+        }
+
+        foreach (var bookmark in archive.Bookmarks)
+        {
+            SessionIds.Validate(bookmark.Name, "bookmark");
+        }
+
+        var executions = archive.ToolExecutions.Select(PrepareExecution).ToList();
         var imported = session with
         {
             Tags = StoreRules.NormalizeTags(session.Tags),
-            MessageCount = prepared.Count,
+            MessageCount = archive.Messages.Count,
             InputTokens = input,
             OutputTokens = output,
             Metadata = session.Metadata ?? EmptyMetadataDictionary,
         };
 
-        return await WriteAsync(connection =>
+        return WriteAsync(connection =>
         {
             if (replace)
             {
@@ -294,12 +327,32 @@ public sealed partial class SqliteSessionStore
             }
 
             var row = InsertSession(connection, imported);
-            foreach (var (message, text, parts, metadata) in prepared)
+            for (var i = 0; i < prepared.Length; i++)
             {
-                InsertMessageRow(row, message, text, parts, metadata, imported.Id);
+                InsertMessageRow(connection, row, archive.Messages[i], prepared[i], imported.Id);
+            }
+
+            foreach (var snapshot in archive.Snapshots)
+            {
+                InsertSnapshot(connection, row, snapshot, imported.Id);
+            }
+
+            foreach (var bookmark in archive.Bookmarks)
+            {
+                InsertBookmark(connection, row, bookmark, imported.Id);
+            }
+
+            foreach (var execution in executions)
+            {
+                InsertToolExecution(connection, row, execution, imported.Id);
+            }
+
+            foreach (var change in archive.Files)
+            {
+                InsertFileChange(connection, row, change);
             }
 
             return imported;
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
     }
 }

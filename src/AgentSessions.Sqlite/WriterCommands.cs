@@ -13,20 +13,21 @@ internal sealed class WriterCommands : IDisposable
         Begin = Create(connection, "BEGIN IMMEDIATE");
         Commit = Create(connection, "COMMIT");
         Rollback = Create(connection, "ROLLBACK");
-        SessionHead = Create(connection, "SELECT row_id, message_count, title FROM sessions WHERE id = $id", "$id");
+        SessionHead = Create(connection, "SELECT row_id, message_count, title, last_seq FROM sessions WHERE id = $id", "$id");
         InsertMessage = Create(
             connection,
             """
-            INSERT INTO messages (session_row, seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata)
-            VALUES ($session, $seq, $id, $role, $text, $parts, $author, $created, $input, $output, $model, $metadata)
+            INSERT INTO messages (session_row, seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata, blob)
+            VALUES ($session, $seq, $id, $role, $text, $parts, $author, $created, $input, $output, $model, $metadata, $blob)
             """,
-            "$session", "$seq", "$id", "$role", "$text", "$parts", "$author", "$created", "$input", "$output", "$model", "$metadata");
+            "$session", "$seq", "$id", "$role", "$text", "$parts", "$author", "$created", "$input", "$output", "$model", "$metadata", "$blob");
         IndexMessage = Create(connection, "INSERT INTO messages_fts (rowid, text) VALUES (last_insert_rowid(), $text)", "$text");
         UpdateTotals = Create(
             connection,
             """
             UPDATE sessions SET
                 message_count = message_count + $count,
+                last_seq = message_count + $count,
                 input_tokens = input_tokens + $input,
                 output_tokens = output_tokens + $output,
                 updated_at = max(updated_at, $now),

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using AgentSessions.Formats;
 using AgentSessions.Storage;
 
@@ -85,7 +84,8 @@ public sealed class SessionService : IAsyncDisposable
     public async Task ExportJsonAsync(string sessionId, Stream output, CancellationToken cancellationToken = default)
     {
         var session = await GetAsync(sessionId, cancellationToken).ConfigureAwait(false);
-        await SessionJsonFormat.WriteAsync(output, session, Store.ReadAsync(sessionId, MessageRange.All, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var details = await Store.GetDetailsAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        await SessionJsonFormat.WriteAsync(output, session, Store.ReadAsync(sessionId, MessageRange.All, cancellationToken), details, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Exports a session as Markdown.</summary>
@@ -108,19 +108,19 @@ public sealed class SessionService : IAsyncDisposable
             SessionIds.Validate(newId);
         }
 
-        var (session, messages) = await SessionJsonFormat.ReadAsync(input, sourceName, cancellationToken).ConfigureAwait(false);
+        var archive = await SessionJsonFormat.ReadAsync(input, sourceName, cancellationToken).ConfigureAwait(false);
         if (newId is not null)
         {
-            session = session with { Id = newId };
+            archive = archive with { Session = archive.Session with { Id = newId } };
         }
 
         try
         {
-            return await Store.ImportAsync(session, AsAsync(messages), replace, cancellationToken).ConfigureAwait(false);
+            return await Store.ImportAsync(archive, replace, cancellationToken).ConfigureAwait(false);
         }
         catch (AgentSessionsException e) when (e.Code == ErrorCode.Conflict && !replace)
         {
-            throw new AgentSessionsException(ErrorCode.Conflict, $"session '{session.Id}' already exists; import it under another id with --as NEW_ID, or replace it with --replace", e);
+            throw new AgentSessionsException(ErrorCode.Conflict, $"session '{archive.Session.Id}' already exists; import it under another id with --as NEW_ID, or replace it with --replace", e);
         }
     }
 
@@ -129,15 +129,4 @@ public sealed class SessionService : IAsyncDisposable
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _ownsStore ? Store.DisposeAsync() : ValueTask.CompletedTask;
-
-    private static async IAsyncEnumerable<T> AsAsync<T>(IEnumerable<T> items, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        foreach (var item in items)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return item;
-        }
-
-        await Task.CompletedTask.ConfigureAwait(false);
-    }
 }

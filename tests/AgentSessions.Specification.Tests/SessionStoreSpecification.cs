@@ -559,10 +559,10 @@ public abstract class SessionStoreSpecification : IAsyncLifetime
         var session = (await Store.GetAsync("dup"))!;
         var messages = await ReadAllAsync("dup");
 
-        await ThrowsCode(ErrorCode.Conflict, async () => await Store.ImportAsync(session with { Title = "two" }, messages.ToAsyncEnumerable()));
+        await ThrowsCode(ErrorCode.Conflict, async () => await Store.ImportAsync(new SessionArchive { Session = session with { Title = "two" }, Messages = messages }));
         Assert.Equal("one", (await Store.GetAsync("dup"))!.Title);
 
-        var replaced = await Store.ImportAsync(session with { Title = "two" }, messages.ToAsyncEnumerable(), replace: true);
+        var replaced = await Store.ImportAsync(new SessionArchive { Session = session with { Title = "two" }, Messages = messages }, replace: true);
         Assert.Equal("two", replaced.Title);
         Assert.Equal(["first"], (await ReadAllAsync("dup")).Select(m => m.Text));
         Assert.Single(await ToListAsync(Store.SearchAsync(new SearchQuery("first"))));
@@ -575,7 +575,7 @@ public abstract class SessionStoreSpecification : IAsyncLifetime
         var session = new Session { Id = "gappy", CreatedAt = now, UpdatedAt = now };
         SessionMessage M(long seq) => new() { Id = $"m{seq}", Sequence = seq, Role = MessageRole.User, Parts = [new TextPart("t")], CreatedAt = now };
 
-        await ThrowsCode(ErrorCode.InvalidArgument, async () => await Store.ImportAsync(session, new[] { M(1), M(3) }.ToAsyncEnumerable()));
+        await ThrowsCode(ErrorCode.InvalidArgument, async () => await Store.ImportAsync(new SessionArchive { Session = session, Messages = [M(1), M(3)] }));
 
         Assert.Null(await Store.GetAsync("gappy"));
     }

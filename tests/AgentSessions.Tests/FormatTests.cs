@@ -32,7 +32,8 @@ public sealed class FormatTests
         await SessionJsonFormat.WriteAsync(stream, Session, Messages.ToAsyncEnumerable());
         stream.Position = 0;
 
-        var (session, messages) = await SessionJsonFormat.ReadAsync(stream, "x.json");
+        var archive = await SessionJsonFormat.ReadAsync(stream, "x.json");
+        var (session, messages) = (archive.Session, archive.Messages);
 
         Assert.Equal(JsonSerializer.Serialize(Session, AgentSessionsJson.Context.Session), JsonSerializer.Serialize(session, AgentSessionsJson.Context.Session));
         Assert.Equal(
@@ -40,7 +41,7 @@ public sealed class FormatTests
             messages.Select(m => JsonSerializer.Serialize(m, AgentSessionsJson.Context.SessionMessage)));
         var text = Encoding.UTF8.GetString(stream.ToArray());
         Assert.Contains("\"format\": \"agent-sessions\"", text, StringComparison.Ordinal);
-        Assert.Contains("\"version\": 1", text, StringComparison.Ordinal);
+        Assert.Contains("\"version\": 2", text, StringComparison.Ordinal);
         Assert.Contains("\"seq\": 2", text, StringComparison.Ordinal);
         Assert.Contains("\"type\": \"toolCall\"", text, StringComparison.Ordinal);
     }
@@ -66,7 +67,7 @@ public sealed class FormatTests
     [Fact]
     public async Task A_newer_export_version_is_refused_as_unsupported()
     {
-        var e = await Assert.ThrowsAsync<AgentSessionsException>(() => SessionJsonFormat.ReadAsync(new MemoryStream("{\"format\":\"agent-sessions\",\"version\":2}"u8.ToArray()), "new.json"));
+        var e = await Assert.ThrowsAsync<AgentSessionsException>(() => SessionJsonFormat.ReadAsync(new MemoryStream("{\"format\":\"agent-sessions\",\"version\":3}"u8.ToArray()), "new.json"));
         Assert.Equal(ErrorCode.UnsupportedVersion, e.Code);
     }
 

@@ -7,8 +7,10 @@ namespace AgentSessions.Formats;
 /// </summary>
 /// <remarks>
 /// <code>
-/// { "format": "agent-sessions", "version": 1, "exportedAt": "...", "session": { ... }, "messages": [ ... ] }
+/// { "format": "agent-sessions", "version": 2, "exportedAt": "...", "session": { ... }, "messages": [ ... ],
+///   "snapshots": [ ... ], "bookmarks": [ ... ], "toolExecutions": [ ... ], "files": [ ... ] }
 /// </code>
+/// Version 1 had no history arrays; it is still read.
 /// The version changes only when a reader of an older version could no longer read the file correctly; new
 /// optional fields do not change it. Readers refuse versions newer than they know.
 /// </remarks>
@@ -18,10 +20,10 @@ public static class SessionJsonFormat
     public const string FormatName = "agent-sessions";
 
     /// <summary>The version this library writes and the newest it reads.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     /// <summary>Writes a session and its messages, streaming the messages as they are read.</summary>
-    public static async Task WriteAsync(Stream output, Session session, IAsyncEnumerable<SessionMessage> messages, CancellationToken cancellationToken = default)
+    public static async Task WriteAsync(Stream output, Session session, IAsyncEnumerable<SessionMessage> messages, Storage.SessionDetails? details = null, CancellationToken cancellationToken = default)
     {
         await using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
         writer.WriteStartObject();
@@ -41,6 +43,15 @@ public static class SessionJsonFormat
         }
 
         writer.WriteEndArray();
+        details ??= new Storage.SessionDetails();
+        writer.WritePropertyName("snapshots");
+        JsonSerializer.Serialize(writer, details.Snapshots.ToList(), AgentSessionsJson.Context.ListSnapshot);
+        writer.WritePropertyName("bookmarks");
+        JsonSerializer.Serialize(writer, details.Bookmarks.ToList(), AgentSessionsJson.Context.ListBookmark);
+        writer.WritePropertyName("toolExecutions");
+        JsonSerializer.Serialize(writer, details.ToolExecutions.ToList(), AgentSessionsJson.Context.ListToolExecution);
+        writer.WritePropertyName("files");
+        JsonSerializer.Serialize(writer, details.Files.ToList(), AgentSessionsJson.Context.ListFileChange);
         writer.WriteEndObject();
         await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -53,7 +64,7 @@ public static class SessionJsonFormat
     /// <see cref="ErrorCode.Corrupt"/> for malformed JSON or a document that is not ours (the message names the
     /// source and the position); <see cref="ErrorCode.UnsupportedVersion"/> for a newer version.
     /// </exception>
-    public static async Task<(Session Session, IReadOnlyList<SessionMessage> Messages)> ReadAsync(Stream input, string sourceName, CancellationToken cancellationToken = default)
+    public static async Task<SessionArchive> ReadAsync(Stream input, string sourceName, CancellationToken cancellationToken = default)
     {
         JsonDocument document;
         try
@@ -117,7 +128,15 @@ public static class SessionJsonFormat
                 index++;
             }
 
-            return (session, messages);
+            return new SessionArchive
+            {
+                Session = session,
+                Messages = messages,
+                Snapshots = Deserialize(root, "snapshots", AgentSessionsJson.Context.ListSnapshot, sourceName) ?? [],
+                Bookmarks = Deserialize(root, "bookmarks", AgentSessionsJson.Context.ListBookmark, sourceName) ?? [],
+                ToolExecutions = Deserialize(root, "toolExecutions", AgentSessionsJson.Context.ListToolExecution, sourceName) ?? [],
+                Files = Deserialize(root, "files", AgentSessionsJson.Context.ListFileChange, sourceName) ?? [],
+            };
         }
     }
 

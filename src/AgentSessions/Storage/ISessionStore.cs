@@ -52,12 +52,52 @@ public interface ISessionStore : IAsyncDisposable
     /// <summary>Full-text search over message text and session titles, best match first.</summary>
     IAsyncEnumerable<SearchHit> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default);
 
-    /// <summary>Writes a whole session exactly as given (ids, times, sequence numbers kept) in one transaction.</summary>
-    /// <param name="session">The session fields; totals are recomputed from the messages.</param>
-    /// <param name="messages">The messages, in sequence order, numbered 1..n without gaps.</param>
+    /// <summary>Writes a whole session exactly as given (ids, times, sequence numbers, history kept) in one transaction.</summary>
+    /// <param name="archive">The session, its messages (numbered 1..n without gaps) and its history; totals are recomputed.</param>
     /// <param name="replace">Replace an existing session with the same id instead of failing with <see cref="ErrorCode.Conflict"/>.</param>
     /// <param name="cancellationToken">Cancels the import; nothing is written then.</param>
-    ValueTask<Session> ImportAsync(Session session, IAsyncEnumerable<SessionMessage> messages, bool replace = false, CancellationToken cancellationToken = default);
+    ValueTask<Session> ImportAsync(SessionArchive archive, bool replace = false, CancellationToken cancellationToken = default);
+
+    // ---- history ----
+
+    /// <summary>Marks the session's current state (a pointer, not a copy).</summary>
+    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.Conflict"/> when the name is taken in this session.</exception>
+    ValueTask<Snapshot> CreateSnapshotAsync(string sessionId, string name, string? description = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Returns the session to a snapshot's state; the messages after it stay stored for <see cref="RedoAsync"/>.</summary>
+    ValueTask<HistoryResult> RestoreAsync(string sessionId, string snapshotName, CancellationToken cancellationToken = default);
+
+    /// <summary>Steps back one exchange: hides the last user message and everything after it (kept for redo).</summary>
+    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.Conflict"/> when there is no user message to undo.</exception>
+    ValueTask<HistoryResult> UndoAsync(string sessionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Re-applies the state the last undo or restore stepped away from.</summary>
+    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.Conflict"/> when there is nothing to redo.</exception>
+    ValueTask<HistoryResult> RedoAsync(string sessionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a new session holding the first <paramref name="atSequence"/> messages (default: all visible ones).</summary>
+    /// <remarks>The fork records its parent and fork point; bookmarks, tool executions and file changes up to the fork point come along.</remarks>
+    ValueTask<Session> ForkAsync(string sessionId, long? atSequence, NewSession fork, CancellationToken cancellationToken = default);
+
+    /// <summary>Names a position in the session (default: its last message).</summary>
+    ValueTask<Bookmark> AddBookmarkAsync(string sessionId, string name, long? atSequence = null, string? note = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a tool run.</summary>
+    ValueTask<ToolExecution> RecordToolExecutionAsync(string sessionId, ToolExecution execution, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a file the session modified or created.</summary>
+    ValueTask<FileChange> RecordFileChangeAsync(string sessionId, FileChange change, CancellationToken cancellationToken = default);
+
+    /// <summary>Everything recorded about a session besides its messages: snapshots, bookmarks, tool runs, files, forks.</summary>
+    ValueTask<SessionDetails> GetDetailsAsync(string sessionId, CancellationToken cancellationToken = default);
+
+    // ---- store health ----
+
+    /// <summary>Counts sessions, messages and tokens, by model and by day.</summary>
+    ValueTask<StoreStats> GetStatsAsync(StatsQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Checks the store's integrity; with <paramref name="repair"/>, repairs what can be repaired.</summary>
+    ValueTask<DoctorReport> CheckAsync(bool repair, CancellationToken cancellationToken = default);
 
     /// <summary>Describes the store: location, schema, counts, sizes.</summary>
     ValueTask<StoreInfo> GetInfoAsync(CancellationToken cancellationToken = default);

@@ -12,7 +12,14 @@ public readonly record struct MessageRange(long FromSequence = 1, int? Limit = n
 /// <summary>What <see cref="ISessionStore.AppendAsync"/> returns.</summary>
 /// <param name="Session">The session after the append (totals, title, update time).</param>
 /// <param name="Messages">The appended messages with their ids and sequence numbers.</param>
-public sealed record AppendResult(Session Session, IReadOnlyList<SessionMessage> Messages);
+public sealed record AppendResult(Session Session, IReadOnlyList<SessionMessage> Messages)
+{
+    /// <summary>
+    /// When the append replaced messages that an undo or restore had hidden, the id of the fork that now holds
+    /// them (with the snapshots and bookmarks that pointed at them); otherwise <see langword="null"/>.
+    /// </summary>
+    public string? PreservedIn { get; init; }
+}
 
 /// <summary>Filters and paging for <see cref="ISessionStore.ListAsync"/>.</summary>
 public sealed record SessionQuery
@@ -34,6 +41,12 @@ public sealed record SessionQuery
 
     /// <summary>Only sessions whose title contains this text (case-insensitive for ASCII).</summary>
     public string? TitleContains { get; init; }
+
+    /// <summary>Only sessions last updated before this time.</summary>
+    public DateTimeOffset? UpdatedBefore { get; init; }
+
+    /// <summary>Only forks of this session.</summary>
+    public string? ForksOf { get; init; }
 }
 
 /// <summary>One page of <see cref="ISessionStore.ListAsync"/>.</summary>
@@ -122,3 +135,89 @@ public sealed record StoreInfo
     /// <summary>Backend-specific facts (engine version, durability mode...).</summary>
     public IReadOnlyDictionary<string, string> Details { get; init; } = new Dictionary<string, string>();
 }
+
+/// <summary>What undo, redo and restore return.</summary>
+/// <param name="Session">The session after the change.</param>
+/// <param name="HiddenMessages">How many stored messages now sit after the head, kept for redo.</param>
+public sealed record HistoryResult(Session Session, long HiddenMessages);
+
+/// <summary>Everything recorded about a session besides its messages.</summary>
+public sealed record SessionDetails
+{
+    /// <summary>Snapshots, oldest first.</summary>
+    public IReadOnlyList<Snapshot> Snapshots { get; init; } = [];
+
+    /// <summary>Bookmarks, by position.</summary>
+    public IReadOnlyList<Bookmark> Bookmarks { get; init; } = [];
+
+    /// <summary>Tool runs, in order.</summary>
+    public IReadOnlyList<ToolExecution> ToolExecutions { get; init; } = [];
+
+    /// <summary>Files modified or created, in order.</summary>
+    public IReadOnlyList<FileChange> Files { get; init; } = [];
+
+    /// <summary>The ids of sessions forked from this one.</summary>
+    public IReadOnlyList<string> Forks { get; init; } = [];
+
+    /// <summary>Messages stored after the head, kept for redo.</summary>
+    public long HiddenMessages { get; init; }
+
+    /// <summary>Whether <see cref="ISessionStore.RedoAsync"/> has something to re-apply.</summary>
+    public bool CanRedo { get; init; }
+
+    /// <summary>Agents seen in the session: message authors, tool runners, file changers.</summary>
+    public IReadOnlyList<string> AgentsUsed { get; init; } = [];
+}
+
+/// <summary>Filters for <see cref="ISessionStore.GetStatsAsync"/>.</summary>
+public sealed record StatsQuery
+{
+    /// <summary>Only messages created at or after this time.</summary>
+    public DateTimeOffset? Since { get; init; }
+}
+
+/// <summary>Counts over the store.</summary>
+public sealed record StoreStats
+{
+    /// <summary>Sessions.</summary>
+    public long Sessions { get; init; }
+
+    /// <summary>Visible messages.</summary>
+    public long Messages { get; init; }
+
+    /// <summary>Input tokens.</summary>
+    public long InputTokens { get; init; }
+
+    /// <summary>Output tokens.</summary>
+    public long OutputTokens { get; init; }
+
+    /// <summary>Per model (messages without a model use the session's model, else "(unknown)").</summary>
+    public IReadOnlyList<TokenUsage> ByModel { get; init; } = [];
+
+    /// <summary>Per UTC day (<c>yyyy-MM-dd</c>), oldest first.</summary>
+    public IReadOnlyList<TokenUsage> ByDay { get; init; } = [];
+}
+
+/// <summary>Messages and tokens for one model or one day.</summary>
+/// <param name="Key">The model or the day.</param>
+/// <param name="Messages">Messages.</param>
+/// <param name="InputTokens">Input tokens.</param>
+/// <param name="OutputTokens">Output tokens.</param>
+public sealed record TokenUsage(string Key, long Messages, long InputTokens, long OutputTokens);
+
+/// <summary>What <see cref="ISessionStore.CheckAsync"/> found and did.</summary>
+public sealed record DoctorReport
+{
+    /// <summary>Each check, in order.</summary>
+    public required IReadOnlyList<DoctorCheck> Checks { get; init; }
+
+    /// <summary>Whether every check passed (after repairs, when asked).</summary>
+    public bool Healthy => Checks.All(c => c.Ok || c.Repaired);
+}
+
+/// <summary>One integrity check.</summary>
+/// <param name="Name">What was checked.</param>
+/// <param name="Ok">Whether it passed.</param>
+/// <param name="Detail">What was found.</param>
+/// <param name="Repaired">Whether a failure was repaired.</param>
+public sealed record DoctorCheck(string Name, bool Ok, string Detail, bool Repaired = false);
