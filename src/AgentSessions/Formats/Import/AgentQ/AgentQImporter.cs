@@ -330,7 +330,7 @@ public sealed class AgentQImporter : ISessionImporter
                 if (high is < 0 or > MaxEmacsHigh || low is < 0 or > 0xFFFF
                     || usec is < 0 or >= 1_000_000 || psec is < 0 or >= 1_000_000_000_000)
                 {
-                    throw Fail(path, value, $"{what}: the Emacs time list is out of range (HIGH and LOW must be 0..65535 words up to the year 9999, USEC below 1000000, PSEC below 10^12)");
+                    throw Fail(path, value, $"{what}: the Emacs time list is out of range (LOW must be below 65536, USEC below 1000000, PSEC below 10^12, none negative, and the time before the year 10000)");
                 }
 
                 var seconds = high * 65536 + low;

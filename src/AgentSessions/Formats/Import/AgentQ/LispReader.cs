@@ -127,7 +127,7 @@ internal sealed class LispReader
         _index++;
     }
 
-    private static bool IsWhiteSpace(char c) => c is ' ' or '\t' or '\n' or '\r' or '\f' or '\v' or '\u00A0' or '\uFEFF';
+    private static bool IsWhiteSpace(char c) => c is ' ' or '\t' or '\n' or '\r' or '\f' or '\v';
 
     /// <summary>Skips white space and <c>;</c> comments.</summary>
     private void SkipAtmosphere()
