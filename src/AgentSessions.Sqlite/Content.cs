@@ -1,16 +1,18 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json.Nodes;
 
 namespace AgentSessions.Sqlite;
 
 /// <summary>
-/// How a message's content is stored: inline, or for large content compressed in the blobs table under its
-/// SHA-256, once however many messages repeat it.
+/// How large values are stored: each part field over <see cref="BlobThresholdBytes"/> (a tool output, a file
+/// dump, an image's bytes) is compressed into the blobs table under its SHA-256 and named in the parts JSON as
+/// <c>"&lt;field&gt;$blob": "&lt;hex&gt;"</c>. Identical values are stored once whatever surrounds them.
 /// </summary>
 internal static class Content
 {
-    /// <summary>Content (as JSON) above this size goes to the blobs table.</summary>
+    /// <summary>A part field whose JSON is larger than this goes to the blobs table.</summary>
     public const int BlobThresholdBytes = 8 * 1024;
 
     /// <summary>
@@ -19,7 +21,61 @@ internal static class Content
     /// </summary>
     public const int MaxIndexedChars = 4096;
 
-    public static bool IsLarge(string json) => json.Length > BlobThresholdBytes / 4 && Encoding.UTF8.GetByteCount(json) > BlobThresholdBytes;
+    private const string BlobSuffix = "$blob";
+    private static readonly string[] LargeFields = ["text", "result", "data", "arguments"];
+
+    /// <summary>Whether a parts JSON may hold a field worth moving out (cheap pre-check).</summary>
+    public static bool MayBeLarge(string json) => json.Length > BlobThresholdBytes / 4;
+
+    /// <summary>Moves large fields of a parts JSON array into blobs; returns null when nothing was large.</summary>
+    public static (string Json, List<Blob> Blobs)? Externalize(string partsJson)
+    {
+        var array = JsonNode.Parse(partsJson)!.AsArray();
+        var blobs = new List<Blob>();
+        foreach (var element in array)
+        {
+            var part = element!.AsObject();
+            foreach (var field in LargeFields)
+            {
+                if (part[field] is { } value)
+                {
+                    var raw = value.ToJsonString();
+                    if (raw.Length > BlobThresholdBytes / 4 && Encoding.UTF8.GetByteCount(raw) > BlobThresholdBytes)
+                    {
+                        var blob = ToBlob(raw);
+                        blobs.Add(blob);
+                        part.Remove(field);
+                        part[field + BlobSuffix] = Convert.ToHexStringLower(blob.Hash);
+                    }
+                }
+            }
+        }
+
+        return blobs.Count == 0 ? null : (array.ToJsonString(), blobs);
+    }
+
+    /// <summary>Whether a stored parts JSON names blobs.</summary>
+    public static bool HasBlobs(string storedJson) => storedJson.Contains(BlobSuffix + "\"", StringComparison.Ordinal);
+
+    /// <summary>Puts the blobs' values back into a stored parts JSON.</summary>
+    public static string Internalize(string storedJson, Func<byte[], string?> load)
+    {
+        var array = JsonNode.Parse(storedJson)!.AsArray();
+        foreach (var element in array)
+        {
+            var part = element!.AsObject();
+            foreach (var name in part.Select(p => p.Key).Where(k => k.EndsWith(BlobSuffix, StringComparison.Ordinal)).ToList())
+            {
+                var hex = part[name]!.GetValue<string>();
+                var raw = load(Convert.FromHexString(hex))
+                    ?? throw new AgentSessionsException(ErrorCode.Corrupt, $"stored content {hex[..12]}… is missing; run 'agent-sessions doctor'");
+                part.Remove(name);
+                part[name[..^BlobSuffix.Length]] = JsonNode.Parse(raw);
+            }
+        }
+
+        return array.ToJsonString();
+    }
 
     public static Blob ToBlob(string json)
     {

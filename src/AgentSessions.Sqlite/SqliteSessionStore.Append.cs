@@ -28,15 +28,15 @@ public sealed partial class SqliteSessionStore
     }
 
     /// <summary>A message's columns as stored: inline parts JSON, or a compressed blob and a search prefix.</summary>
-    private readonly record struct PreparedMessage(string Text, object Parts, object Metadata, Content.Blob? Blob)
+    private readonly record struct PreparedMessage(string Text, object Parts, object Metadata, List<Content.Blob>? Blobs)
     {
         public static PreparedMessage Create(IReadOnlyList<ContentPart> parts, string text, IReadOnlyDictionary<string, System.Text.Json.JsonElement> metadata)
         {
             var partsColumn = FormatParts(parts);
             var json = partsColumn as string ?? (text.Length > Content.BlobThresholdBytes / 4 ? FormatPartsAlways(parts) : null);
-            if (json is not null && Content.IsLarge(json))
+            if (json is not null && Content.MayBeLarge(json) && Content.Externalize(json) is var (stored, blobs))
             {
-                return new PreparedMessage(Content.SearchPrefix(text), DBNull.Value, FormatMetadata(metadata), Content.ToBlob(json));
+                return new PreparedMessage(Content.SearchPrefix(text), stored, FormatMetadata(metadata), blobs);
             }
 
             return new PreparedMessage(text, partsColumn, FormatMetadata(metadata), null);
@@ -135,11 +135,6 @@ public sealed partial class SqliteSessionStore
     private void InsertMessageRow(SqliteConnection connection, long sessionRow, SessionMessage message, PreparedMessage prepared, string sessionId)
     {
         var c = _commands;
-        if (prepared.Blob is { } blob)
-        {
-            UpsertBlob(connection, blob);
-        }
-
         var p = c.InsertMessage.Parameters;
         p[0].Value = sessionRow;
         p[1].Value = message.Sequence;
@@ -153,27 +148,37 @@ public sealed partial class SqliteSessionStore
         p[9].Value = message.OutputTokens;
         p[10].Value = Nullable(message.Model);
         p[11].Value = prepared.Metadata;
-        p[12].Value = prepared.Blob is { } b ? b.Hash : DBNull.Value;
+        long row;
         try
         {
-            c.InsertMessage.ExecuteNonQuery();
+            row = (long)c.InsertMessage.ExecuteScalar()!;
         }
         catch (SqliteException e) when (e.SqliteErrorCode == 19)
         {
             throw new AgentSessionsException(ErrorCode.Conflict, $"message id '{message.Id}' already exists in session '{sessionId}'", e);
         }
 
-        c.IndexMessage.Parameters[0].Value = prepared.Text;
+        c.IndexMessage.Parameters[0].Value = row;
+        c.IndexMessage.Parameters[1].Value = prepared.Text;
         c.IndexMessage.ExecuteNonQuery();
+        foreach (var blob in prepared.Blobs ?? [])
+        {
+            StoreBlob(connection, owner: row, blob);
+        }
     }
 
-    private static void UpsertBlob(SqliteConnection connection, Content.Blob blob)
+    /// <summary>Stores a blob unless the same content is already there, and records its user.</summary>
+    private static void StoreBlob(SqliteConnection connection, long owner, Content.Blob blob)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO blobs (hash, refs, size, data) VALUES ($hash, 1, $size, $data) ON CONFLICT (hash) DO UPDATE SET refs = refs + 1";
+        command.CommandText = """
+            INSERT INTO blobs (hash, size, data) VALUES ($hash, $size, $data) ON CONFLICT (hash) DO NOTHING;
+            INSERT OR IGNORE INTO blob_refs (owner, hash) VALUES ($owner, $hash);
+            """;
         command.Parameters.AddWithValue("$hash", blob.Hash);
         command.Parameters.AddWithValue("$size", blob.Size);
         command.Parameters.AddWithValue("$data", blob.Data);
+        command.Parameters.AddWithValue("$owner", owner);
         command.ExecuteNonQuery();
     }
 }

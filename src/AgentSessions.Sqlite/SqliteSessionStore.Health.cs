@@ -116,14 +116,19 @@ public sealed partial class SqliteSessionStore
             "stored contents are referenced and present",
             connection =>
             {
-                var missing = Count(connection, "SELECT (SELECT count(*) FROM messages WHERE blob IS NOT NULL AND blob NOT IN (SELECT hash FROM blobs)) + (SELECT count(*) FROM tool_executions WHERE result_blob IS NOT NULL AND result_blob NOT IN (SELECT hash FROM blobs))");
-                var wrong = Count(connection, "SELECT count(*) FROM blobs b WHERE b.refs <> (SELECT count(*) FROM messages WHERE blob = b.hash) + (SELECT count(*) FROM tool_executions WHERE result_blob = b.hash)");
-                return missing > 0 ? $"{missing} message(s) point at content that is gone (not repairable; their text prefix is still searchable)"
-                    : wrong > 0 ? $"{wrong} content blob(s) have a wrong reference count" : null;
+                var missing = Count(connection, "SELECT count(*) FROM blob_refs r WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.hash = r.hash)");
+                var orphans = Count(connection, """
+                    SELECT (SELECT count(*) FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.hash = b.hash))
+                         + (SELECT count(*) FROM blob_refs r WHERE r.owner > 0 AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.row_id = r.owner))
+                         + (SELECT count(*) FROM blob_refs r WHERE r.owner < 0 AND NOT EXISTS (SELECT 1 FROM tool_executions t WHERE t.row_id = -r.owner))
+                    """);
+                return missing > 0 ? $"{missing} stored content reference(s) point at content that is gone (not repairable; the messages' search text is still there)"
+                    : orphans > 0 ? $"{orphans} stored content blob(s) or reference(s) have no user" : null;
             },
             connection => Exec(connection, """
-                UPDATE blobs SET refs = (SELECT count(*) FROM messages WHERE blob = blobs.hash) + (SELECT count(*) FROM tool_executions WHERE result_blob = blobs.hash);
-                DELETE FROM blobs WHERE refs = 0;
+                DELETE FROM blob_refs WHERE owner > 0 AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.row_id = blob_refs.owner);
+                DELETE FROM blob_refs WHERE owner < 0 AND NOT EXISTS (SELECT 1 FROM tool_executions t WHERE t.row_id = -blob_refs.owner);
+                DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.hash = blobs.hash);
                 """),
             repair, cancellationToken).ConfigureAwait(false));
         return new DoctorReport { Checks = checks };

@@ -244,12 +244,15 @@ public sealed partial class SqliteSessionStore
     {
         using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO messages (session_row, seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata, blob, indexed, origin_row)
-            SELECT $to, seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata, blob, 0,
+            INSERT INTO messages (session_row, seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata, indexed, origin_row)
+            SELECT $to, seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata, 0,
                    CASE WHEN indexed = 1 THEN row_id ELSE origin_row END
             FROM messages WHERE session_row = $from AND seq <= $upTo ORDER BY seq;
-            UPDATE blobs SET refs = refs + (SELECT count(*) FROM messages m WHERE m.session_row = $to AND m.blob = blobs.hash)
-            WHERE hash IN (SELECT blob FROM messages WHERE session_row = $to AND blob IS NOT NULL);
+            INSERT OR IGNORE INTO blob_refs (owner, hash)
+            SELECT n.row_id, r.hash FROM messages n
+            JOIN messages o ON o.session_row = $from AND o.seq = n.seq
+            JOIN blob_refs r ON r.owner = o.row_id
+            WHERE n.session_row = $to;
             """;
         command.Parameters.AddWithValue("$from", fromRow);
         command.Parameters.AddWithValue("$to", toRow);
@@ -267,8 +270,8 @@ public sealed partial class SqliteSessionStore
             INSERT OR IGNORE INTO tool_executions (session_row, exec_id, tool_name, call_id, arguments, result, result_blob, success, duration_ms, agent_name, seq, created_at)
             SELECT $to, exec_id, tool_name, call_id, arguments, result, result_blob, success, duration_ms, agent_name, seq, created_at
             FROM tool_executions WHERE session_row = $from AND (seq IS NULL OR seq <= $upTo) ORDER BY row_id;
-            UPDATE blobs SET refs = refs + (SELECT count(*) FROM tool_executions t WHERE t.session_row = $to AND t.result_blob = blobs.hash)
-            WHERE hash IN (SELECT result_blob FROM tool_executions WHERE session_row = $to AND result_blob IS NOT NULL);
+            INSERT OR IGNORE INTO blob_refs (owner, hash)
+            SELECT -row_id, result_blob FROM tool_executions WHERE session_row = $to AND result_blob IS NOT NULL;
             INSERT INTO file_changes (session_row, path, kind, agent_name, seq, at)
             SELECT $to, path, kind, agent_name, seq, at FROM file_changes WHERE session_row = $from AND (seq IS NULL OR seq <= $upTo) ORDER BY row_id;
             """;
@@ -312,9 +315,8 @@ public sealed partial class SqliteSessionStore
             INSERT INTO messages_fts (rowid, text) SELECT row_id, text FROM messages WHERE origin_row IN (SELECT row_id FROM temp.released);
             UPDATE messages SET indexed = 1, origin_row = NULL WHERE origin_row IN (SELECT row_id FROM temp.released);
             INSERT INTO messages_fts (messages_fts, rowid, text) SELECT 'delete', row_id, text FROM messages WHERE row_id IN (SELECT row_id FROM temp.released);
-            UPDATE blobs SET refs = refs - (SELECT count(*) FROM messages m WHERE m.session_row = $row AND m.seq > $after AND m.blob = blobs.hash)
-            WHERE hash IN (SELECT blob FROM messages WHERE session_row = $row AND seq > $after AND blob IS NOT NULL);
-            DELETE FROM blobs WHERE refs <= 0;
+            DELETE FROM blob_refs WHERE owner IN (SELECT row_id FROM messages WHERE session_row = $row AND seq > $after);
+            DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.hash = blobs.hash);
             DELETE FROM messages WHERE session_row = $row AND seq > $after;
             UPDATE sessions SET last_seq = min(last_seq, $after) WHERE row_id = $row;
             DELETE FROM temp.released;
@@ -329,9 +331,8 @@ public sealed partial class SqliteSessionStore
         using var command = connection.CreateCommand();
         var where = afterSequence is null ? "session_row = $row" : "session_row = $row AND seq > $after";
         command.CommandText = $"""
-            UPDATE blobs SET refs = refs - (SELECT count(*) FROM tool_executions t WHERE {where.Replace("session_row", "t.session_row", StringComparison.Ordinal).Replace("seq", "t.seq", StringComparison.Ordinal)} AND t.result_blob = blobs.hash)
-            WHERE hash IN (SELECT result_blob FROM tool_executions WHERE {where} AND result_blob IS NOT NULL);
-            DELETE FROM blobs WHERE refs <= 0;
+            DELETE FROM blob_refs WHERE owner IN (SELECT -row_id FROM tool_executions WHERE {where});
+            DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.hash = blobs.hash);
             DELETE FROM tool_executions WHERE {where};
             """;
         command.Parameters.AddWithValue("$row", row);
@@ -409,7 +410,7 @@ public sealed partial class SqliteSessionStore
         }
 
         var result = execution.Result?.GetRawText();
-        if (result is not null && Content.IsLarge(result))
+        if (result is not null && Content.MayBeLarge(result) && System.Text.Encoding.UTF8.GetByteCount(result) > Content.BlobThresholdBytes)
         {
             var blob = Content.ToBlob(result);
             return new PreparedExecution(execution, DBNull.Value, blob.Hash, blob);
@@ -421,15 +422,11 @@ public sealed partial class SqliteSessionStore
     private static void InsertToolExecution(SqliteConnection connection, long row, PreparedExecution prepared, string sessionId)
     {
         var e = prepared.Execution;
-        if (prepared.Blob is { } blob)
-        {
-            UpsertBlob(connection, blob);
-        }
-
         using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO tool_executions (session_row, exec_id, tool_name, call_id, arguments, result, result_blob, success, duration_ms, agent_name, seq, created_at)
             VALUES ($row, $id, $tool, $call, $args, $result, $blob, $success, $duration, $agent, $seq, $created)
+            RETURNING row_id
             """;
         command.Parameters.AddWithValue("$row", row);
         command.Parameters.AddWithValue("$id", e.Id);
@@ -443,13 +440,20 @@ public sealed partial class SqliteSessionStore
         command.Parameters.AddWithValue("$agent", Nullable(e.AgentName));
         command.Parameters.AddWithValue("$seq", Nullable(e.Sequence));
         command.Parameters.AddWithValue("$created", ToTicks(e.CreatedAt));
+        long executionRow;
         try
         {
-            command.ExecuteNonQuery();
+            executionRow = (long)command.ExecuteScalar()!;
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode == 19)
         {
             throw new AgentSessionsException(ErrorCode.Conflict, $"tool execution '{e.Id}' already exists in session '{sessionId}'", ex);
+        }
+
+        if (prepared.Blob is { } blob)
+        {
+            // Tool runs own their blobs under negative ids, beside messages' positive row ids.
+            StoreBlob(connection, owner: -executionRow, blob);
         }
     }
 

@@ -42,11 +42,13 @@ public sealed partial class SqliteSessionStore
         try
         {
             var returned = 0;
+            var loadBlob = BlobLoader(connection.Command(LoadBlobSql));
             try
             {
                 var command = connection.Command($"""
                     SELECT {MessageColumns} FROM messages
                     WHERE session_row = (SELECT row_id FROM sessions WHERE id = $id) AND seq >= $from
+                      AND seq <= (SELECT message_count FROM sessions WHERE id = $id)
                     ORDER BY seq LIMIT $limit
                     """);
                 command.Parameters.AddWithValue("$id", sessionId);
@@ -70,7 +72,7 @@ public sealed partial class SqliteSessionStore
                         break;
                     }
 
-                    message = ReadMessage(reader);
+                    message = ReadMessage(reader, loadBlob);
                 }
                 catch (SqliteException e)
                 {
@@ -192,7 +194,12 @@ public sealed partial class SqliteSessionStore
     public ValueTask<StoreInfo> GetInfoAsync(CancellationToken cancellationToken = default)
         => ValueTask.FromResult(Read(connection =>
         {
-            var command = connection.Command("SELECT count(*), coalesce(sum(message_count), 0), sqlite_version() FROM sessions");
+            var command = connection.Command("""
+                SELECT count(*), coalesce(sum(message_count), 0), sqlite_version(),
+                       (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count()),
+                       (SELECT page_size FROM pragma_page_size())
+                FROM sessions
+                """);
             using var reader = command.ExecuteReader();
             reader.Read();
             long size = 0;
@@ -210,6 +217,7 @@ public sealed partial class SqliteSessionStore
                 SessionCount = reader.GetInt64(0),
                 MessageCount = reader.GetInt64(1),
                 SizeBytes = size,
+                UsedBytes = reader.GetInt64(3) * reader.GetInt64(4),
                 Details = new Dictionary<string, string>
                 {
                     ["sqliteVersion"] = reader.GetString(2),

@@ -12,12 +12,8 @@ public sealed partial class SqliteSessionStore
     private const string QualifiedSessionColumns =
         "s.id, s.title, s.created_at, s.updated_at, s.model, s.project_path, s.tags, s.pinned, s.parent_id, s.fork_seq, s.metadata, s.message_count, s.input_tokens, s.output_tokens";
 
-    // The blob's data comes through a correlated subquery so ordinary messages pay nothing for it.
     private const string MessageColumns =
-        "seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata, "
-        + "CASE WHEN blob IS NULL THEN NULL ELSE (SELECT data FROM blobs WHERE hash = blob) END, "
-        + "CASE WHEN blob IS NULL THEN NULL ELSE (SELECT size FROM blobs WHERE hash = blob) END, "
-        + "blob IS NOT NULL";
+        "seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata";
 
     private static Session ReadSession(SqliteDataReader r, int o = 0) => new()
     {
@@ -37,7 +33,9 @@ public sealed partial class SqliteSessionStore
         OutputTokens = r.GetInt64(o + 13),
     };
 
-    private static SessionMessage ReadMessage(SqliteDataReader r)
+    /// <param name="r">A reader positioned on a row of <see cref="MessageColumns"/>.</param>
+    /// <param name="loadBlob">Loads a blob's JSON by hash, for messages whose large fields live in blobs.</param>
+    private static SessionMessage ReadMessage(SqliteDataReader r, Func<byte[], string?> loadBlob)
     {
         var text = r.GetString(3);
         return new SessionMessage
@@ -45,10 +43,7 @@ public sealed partial class SqliteSessionStore
             Sequence = r.GetInt64(0),
             Id = r.GetString(1),
             Role = (MessageRole)r.GetInt32(2),
-            Parts = !r.IsDBNull(4) ? ParseParts(r.GetString(4))
-                : r.GetInt64(13) == 0 ? [new TextPart(text)]
-                : !r.IsDBNull(11) ? ParseParts(Content.FromBlob((byte[])r.GetValue(11), r.GetInt64(12)))
-                : throw new AgentSessionsException(ErrorCode.Corrupt, $"the content of message {r.GetInt64(0)} is missing from the store; run 'agent-sessions doctor'"),
+            Parts = r.IsDBNull(4) ? [new TextPart(text)] : ParseStoredParts(r.GetString(4), loadBlob),
             AuthorName = r.IsDBNull(5) ? null : r.GetString(5),
             CreatedAt = FromTicks(r.GetInt64(6)),
             InputTokens = r.GetInt64(7),
@@ -77,6 +72,21 @@ public sealed partial class SqliteSessionStore
         => metadata is null || metadata.Count == 0
             ? DBNull.Value
             : JsonSerializer.Serialize(metadata.ToDictionary(), AgentSessionsJson.Context.DictionaryStringJsonElement);
+
+    private static IReadOnlyList<ContentPart> ParseStoredParts(string json, Func<byte[], string?> loadBlob)
+        => ParseParts(Content.HasBlobs(json) ? Content.Internalize(json, loadBlob) : json);
+
+    /// <summary>A blob loader over a connection (the caller owns the command's lifetime through the connection).</summary>
+    private static Func<byte[], string?> BlobLoader(SqliteCommand command)
+        => hash =>
+        {
+            command.Parameters.Clear();
+            command.Parameters.AddWithValue("$hash", hash);
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? Content.FromBlob((byte[])reader.GetValue(1), reader.GetInt64(0)) : null;
+        };
+
+    private const string LoadBlobSql = "SELECT size, data FROM blobs WHERE hash = $hash";
 
     private static IReadOnlyList<ContentPart> ParseParts(string json)
         => JsonSerializer.Deserialize(json, AgentSessionsJson.Context.ListContentPart)

@@ -63,7 +63,6 @@ public sealed partial class SqliteSessionStore
             output_tokens INTEGER NOT NULL DEFAULT 0,
             model         TEXT,
             metadata      TEXT,
-            blob          BLOB,                         -- SHA-256 of large content kept compressed in blobs; parts then NULL
             indexed       INTEGER NOT NULL DEFAULT 1,   -- 0 for fork copies: their origin row is the one in the search index
             origin_row    INTEGER,                      -- for fork copies, the indexed row they copy
             UNIQUE (session_row, seq)
@@ -71,13 +70,20 @@ public sealed partial class SqliteSessionStore
         CREATE UNIQUE INDEX messages_by_id ON messages (session_row, message_id);
         CREATE INDEX messages_by_origin ON messages (origin_row) WHERE origin_row IS NOT NULL;
 
-        -- Large contents, compressed, stored once however many messages repeat them; refs counts the users.
+        -- Large values (a tool output, a file dump, an image), compressed, stored once however many messages
+        -- repeat them. The parts JSON names them as "<field>$blob": "<sha-256 hex>".
         CREATE TABLE blobs (
             hash  BLOB    PRIMARY KEY,
-            refs  INTEGER NOT NULL,
             size  INTEGER NOT NULL,                     -- uncompressed bytes
             data  BLOB    NOT NULL
         ) WITHOUT ROWID;
+        -- Who uses each blob: a message row id, or minus a tool_executions row id. A blob with no user is deleted.
+        CREATE TABLE blob_refs (
+            owner INTEGER NOT NULL,
+            hash  BLOB    NOT NULL,
+            PRIMARY KEY (owner, hash)
+        ) WITHOUT ROWID;
+        CREATE INDEX blob_refs_by_hash ON blob_refs (hash);
 
         CREATE TABLE snapshots (
             session_row   INTEGER NOT NULL,

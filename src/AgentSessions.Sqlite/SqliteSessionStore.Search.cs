@@ -62,7 +62,7 @@ public sealed partial class SqliteSessionStore
             FROM messages_fts
             JOIN messages m ON m.row_id = messages_fts.rowid
             JOIN sessions s ON s.row_id = m.session_row
-            WHERE messages_fts MATCH $match
+            WHERE messages_fts MATCH $match AND m.seq <= s.message_count
             """);
         parameters.Add(("$match", match));
         AddFilters(parameters, sql, query, tag, sessionRowColumn: "m.session_row", timeColumn: "m.created_at");

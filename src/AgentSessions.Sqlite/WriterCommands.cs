@@ -17,11 +17,12 @@ internal sealed class WriterCommands : IDisposable
         InsertMessage = Create(
             connection,
             """
-            INSERT INTO messages (session_row, seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata, blob)
-            VALUES ($session, $seq, $id, $role, $text, $parts, $author, $created, $input, $output, $model, $metadata, $blob)
+            INSERT INTO messages (session_row, seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata)
+            VALUES ($session, $seq, $id, $role, $text, $parts, $author, $created, $input, $output, $model, $metadata)
+            RETURNING row_id
             """,
-            "$session", "$seq", "$id", "$role", "$text", "$parts", "$author", "$created", "$input", "$output", "$model", "$metadata", "$blob");
-        IndexMessage = Create(connection, "INSERT INTO messages_fts (rowid, text) VALUES (last_insert_rowid(), $text)", "$text");
+            "$session", "$seq", "$id", "$role", "$text", "$parts", "$author", "$created", "$input", "$output", "$model", "$metadata");
+        IndexMessage = Create(connection, "INSERT INTO messages_fts (rowid, text) VALUES ($row, $text)", "$row", "$text");
         UpdateTotals = Create(
             connection,
             """

@@ -10,54 +10,8 @@ namespace AgentSessions.Specification.Tests;
 /// The behaviour every <see cref="ISessionStore"/> must share. A backend closes this class with an empty sealed
 /// subclass that says how to open a fresh, empty store; each test gets its own.
 /// </summary>
-public abstract class SessionStoreSpecification : IAsyncLifetime
+public abstract class SessionStoreSpecification : SessionStoreSpecificationBase
 {
-    private ISessionStore? _store;
-
-    protected ISessionStore Store => _store ?? throw new InvalidOperationException("store not opened");
-
-    /// <summary>Opens a fresh, empty store for one test.</summary>
-    protected abstract Task<ISessionStore> OpenEmptyStoreAsync();
-
-    /// <summary>Releases what <see cref="OpenEmptyStoreAsync"/> created (after the store is disposed).</summary>
-    protected virtual Task CleanUpAsync() => Task.CompletedTask;
-
-    public async Task InitializeAsync() => _store = await OpenEmptyStoreAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_store is not null)
-        {
-            await _store.DisposeAsync();
-        }
-
-        await CleanUpAsync();
-    }
-
-    protected async Task<List<SessionMessage>> ReadAllAsync(string id, MessageRange range = default)
-    {
-        var list = new List<SessionMessage>();
-        await foreach (var m in Store.ReadAsync(id, range))
-        {
-            list.Add(m);
-        }
-
-        return list;
-    }
-
-    protected static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)
-    {
-        var list = new List<T>();
-        await foreach (var item in items)
-        {
-            list.Add(item);
-        }
-
-        return list;
-    }
-
-    protected static JsonElement Json(string json) => JsonDocument.Parse(json).RootElement.Clone();
-
     private static async Task<AgentSessionsException> ThrowsCode(ErrorCode code, Func<Task> action)
     {
         var e = await Assert.ThrowsAsync<AgentSessionsException>(action);
@@ -601,4 +555,54 @@ public abstract class SessionStoreSpecification : IAsyncLifetime
 
         public int GetHashCode(ContentPart obj) => 0;
     }
+}
+
+/// <summary>Opens a fresh, empty store per test; the specification classes derive from it.</summary>
+public abstract class SessionStoreSpecificationBase : IAsyncLifetime
+{
+    private ISessionStore? _store;
+
+    protected ISessionStore Store => _store ?? throw new InvalidOperationException("store not opened");
+
+    /// <summary>Opens a fresh, empty store for one test.</summary>
+    protected abstract Task<ISessionStore> OpenEmptyStoreAsync();
+
+    /// <summary>Releases what <see cref="OpenEmptyStoreAsync"/> created (after the store is disposed).</summary>
+    protected virtual Task CleanUpAsync() => Task.CompletedTask;
+
+    public async Task InitializeAsync() => _store = await OpenEmptyStoreAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_store is not null)
+        {
+            await _store.DisposeAsync();
+        }
+
+        await CleanUpAsync();
+    }
+
+    protected async Task<List<SessionMessage>> ReadAllAsync(string id, MessageRange range = default)
+    {
+        var list = new List<SessionMessage>();
+        await foreach (var m in Store.ReadAsync(id, range))
+        {
+            list.Add(m);
+        }
+
+        return list;
+    }
+
+    protected static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)
+    {
+        var list = new List<T>();
+        await foreach (var item in items)
+        {
+            list.Add(item);
+        }
+
+        return list;
+    }
+
+    protected static JsonElement Json(string json) => JsonDocument.Parse(json).RootElement.Clone();
 }

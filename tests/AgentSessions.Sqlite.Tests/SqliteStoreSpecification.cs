@@ -19,3 +19,18 @@ public sealed class SqliteStoreSpecification : SessionStoreSpecification
         return Task.CompletedTask;
     }
 }
+
+/// <summary>The SQLite store closes the history specification.</summary>
+public sealed class SqliteHistorySpecification : HistorySpecification
+{
+    private readonly TempDirectory _directory = TempDirectory.ForCaller();
+
+    protected override Task<ISessionStore> OpenEmptyStoreAsync()
+        => Task.FromResult<ISessionStore>(SqliteSessionStore.Open(_directory.Combine("store")));
+
+    protected override Task CleanUpAsync()
+    {
+        _directory.Dispose();
+        return Task.CompletedTask;
+    }
+}

@@ -44,6 +44,7 @@ public sealed class FormatTests
         Assert.Contains("\"version\": 2", text, StringComparison.Ordinal);
         Assert.Contains("\"seq\": 2", text, StringComparison.Ordinal);
         Assert.Contains("\"type\": \"toolCall\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("searchText", text, StringComparison.OrdinalIgnoreCase);
     }
 
     [Theory]

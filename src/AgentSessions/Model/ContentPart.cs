@@ -22,8 +22,8 @@ public abstract record ContentPart
     }
 
     /// <summary>The text this part contributes to search and to plain-text views; empty when it has none.</summary>
-    [JsonIgnore]
-    public abstract string SearchText { get; }
+    /// <remarks>A method, not a property, so that it is never serialized with the part.</remarks>
+    public abstract string GetSearchText();
 }
 
 /// <summary>Plain (usually Markdown) text.</summary>
@@ -31,7 +31,7 @@ public abstract record ContentPart
 public sealed record TextPart(string Text) : ContentPart
 {
     /// <inheritdoc />
-    public override string SearchText => Text;
+    public override string GetSearchText() => Text;
 }
 
 /// <summary>A request by the model to call a tool.</summary>
@@ -41,7 +41,7 @@ public sealed record TextPart(string Text) : ContentPart
 public sealed record ToolCallPart(string CallId, string Name, JsonElement? Arguments) : ContentPart
 {
     /// <inheritdoc />
-    public override string SearchText => Name;
+    public override string GetSearchText() => Name;
 }
 
 /// <summary>The result of a tool call.</summary>
@@ -51,7 +51,7 @@ public sealed record ToolCallPart(string CallId, string Name, JsonElement? Argum
 public sealed record ToolResultPart(string CallId, JsonElement? Result, bool IsError = false) : ContentPart
 {
     /// <inheritdoc />
-    public override string SearchText => Result is { ValueKind: JsonValueKind.String } s ? s.GetString()! : Result?.GetRawText() ?? "";
+    public override string GetSearchText() => Result is { ValueKind: JsonValueKind.String } s ? s.GetString()! : Result?.GetRawText() ?? "";
 }
 
 /// <summary>Inline binary content such as an image or a file.</summary>
@@ -61,7 +61,7 @@ public sealed record ToolResultPart(string CallId, JsonElement? Result, bool IsE
 public sealed record DataPart(byte[] Data, string MediaType, string? Name = null) : ContentPart
 {
     /// <inheritdoc />
-    public override string SearchText => Name ?? "";
+    public override string GetSearchText() => Name ?? "";
 
     /// <inheritdoc />
     public bool Equals(DataPart? other)
@@ -77,7 +77,7 @@ public sealed record DataPart(byte[] Data, string MediaType, string? Name = null
 public sealed record UriPart(string Uri, string MediaType) : ContentPart
 {
     /// <inheritdoc />
-    public override string SearchText => "";
+    public override string GetSearchText() => "";
 }
 
 /// <summary>The model's reasoning (thinking) text.</summary>
@@ -86,5 +86,5 @@ public sealed record UriPart(string Uri, string MediaType) : ContentPart
 public sealed record ReasoningPart(string Text, string? ProtectedData = null) : ContentPart
 {
     /// <inheritdoc />
-    public override string SearchText => Text;
+    public override string GetSearchText() => Text;
 }

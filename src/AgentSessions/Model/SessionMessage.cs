@@ -104,13 +104,13 @@ internal static class MessageText
     {
         if (parts.Count == 1)
         {
-            return parts[0].SearchText;
+            return parts[0].GetSearchText();
         }
 
         var builder = new StringBuilder();
         foreach (var part in parts)
         {
-            var text = part.SearchText;
+            var text = part.GetSearchText();
             if (text.Length == 0)
             {
                 continue;

@@ -129,8 +129,11 @@ public sealed record StoreInfo
     /// <summary>The number of messages in all sessions.</summary>
     public long MessageCount { get; init; }
 
-    /// <summary>Bytes used on disk, where the backend can tell.</summary>
+    /// <summary>Bytes used on disk (journal files included), where the backend can tell.</summary>
     public long? SizeBytes { get; init; }
+
+    /// <summary>Bytes the data itself occupies (no free pages, no journal), where the backend can tell.</summary>
+    public long? UsedBytes { get; init; }
 
     /// <summary>Backend-specific facts (engine version, durability mode...).</summary>
     public IReadOnlyDictionary<string, string> Details { get; init; } = new Dictionary<string, string>();
