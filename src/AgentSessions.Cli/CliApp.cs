@@ -22,6 +22,8 @@ internal static class CliApp
         SessionCommands.AddTo(root);
         MessageCommands.AddTo(root);
         TransferCommands.AddTo(root);
+        HistoryCommands.AddTo(root);
+        HealthCommands.AddTo(root);
         return root;
     }
 

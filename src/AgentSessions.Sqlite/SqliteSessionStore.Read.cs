@@ -155,6 +155,13 @@ public sealed partial class SqliteSessionStore
                 parameters.Add(("$parent", query.ForksOf));
             }
 
+            if (query.ImportedFromSha256 is not null)
+            {
+                // Rare (imports only), so a scan of the sessions' metadata is fine.
+                where.Add("json_extract(s.metadata, '$.importedFrom.sha256') = $sha");
+                parameters.Add(("$sha", query.ImportedFromSha256));
+            }
+
             if (!string.IsNullOrEmpty(query.TitleContains))
             {
                 where.Add("instr(lower(s.title), lower($title)) > 0");

@@ -81,18 +81,45 @@ public sealed class SessionService : IAsyncDisposable
         => Store.SearchAsync(query, cancellationToken);
 
     /// <summary>Exports a session in our JSON format.</summary>
-    public async Task ExportJsonAsync(string sessionId, Stream output, CancellationToken cancellationToken = default)
-    {
-        var session = await GetAsync(sessionId, cancellationToken).ConfigureAwait(false);
-        var details = await Store.GetDetailsAsync(sessionId, cancellationToken).ConfigureAwait(false);
-        await SessionJsonFormat.WriteAsync(output, session, Store.ReadAsync(sessionId, MessageRange.All, cancellationToken), details, cancellationToken).ConfigureAwait(false);
-    }
+    public Task ExportJsonAsync(string sessionId, Stream output, CancellationToken cancellationToken = default)
+        => ExportAsync(sessionId, ExportFormat.Json, output, cancellationToken);
 
     /// <summary>Exports a session as Markdown.</summary>
-    public async Task ExportMarkdownAsync(string sessionId, Stream output, CancellationToken cancellationToken = default)
+    public Task ExportMarkdownAsync(string sessionId, Stream output, CancellationToken cancellationToken = default)
+        => ExportAsync(sessionId, ExportFormat.Markdown, output, cancellationToken);
+
+    /// <summary>Exports a session in any supported format, streaming its messages.</summary>
+    public async Task ExportAsync(string sessionId, ExportFormat format, Stream output, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(output);
         var session = await GetAsync(sessionId, cancellationToken).ConfigureAwait(false);
-        await MarkdownExporter.WriteAsync(output, session, Store.ReadAsync(sessionId, MessageRange.All, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var details = await Store.GetDetailsAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        var messages = Store.ReadAsync(sessionId, MessageRange.All, cancellationToken);
+        switch (format)
+        {
+            case ExportFormat.Json:
+                await SessionJsonFormat.WriteAsync(output, session, messages, details, cancellationToken).ConfigureAwait(false);
+                break;
+            case ExportFormat.Jsonl:
+                await SessionJsonlFormat.WriteAsync(output, session, messages, details, cancellationToken).ConfigureAwait(false);
+                break;
+            case ExportFormat.Markdown:
+                await MarkdownExporter.WriteAsync(output, session, messages, cancellationToken).ConfigureAwait(false);
+                break;
+            case ExportFormat.Html:
+                await HtmlExporter.WriteAsync(output, session, messages, details, cancellationToken).ConfigureAwait(false);
+                break;
+            case ExportFormat.Base64:
+                var base64 = new System.Security.Cryptography.CryptoStream(output, new System.Security.Cryptography.ToBase64Transform(), System.Security.Cryptography.CryptoStreamMode.Write, leaveOpen: true);
+                await using (base64.ConfigureAwait(false))
+                {
+                    await SessionJsonFormat.WriteAsync(base64, session, messages, details, cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(format), format, null);
+        }
     }
 
     /// <summary>Imports a session exported in our JSON format.</summary>

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text;
 using AgentSessions.Cli.Output;
 using AgentSessions.Formats;
@@ -118,7 +117,7 @@ internal static class MessageCommands
             {
                 Tag = parse.GetValue(tag),
                 Role = roleText is null ? null : MessageRoles.Parse(roleText),
-                Since = sinceText is null ? null : ParseSince(sinceText, DateTimeOffset.UtcNow),
+                Since = sinceText is null ? null : Durations.ParseSince(sinceText, DateTimeOffset.UtcNow),
                 SessionId = parse.GetValue(session),
                 Limit = parse.GetValue(limit),
             };
@@ -156,34 +155,5 @@ internal static class MessageCommands
             return ExitCodes.Success;
         });
         return command;
-    }
-
-    /// <summary>Parses an absolute time (assumed UTC when it has no offset) or an age such as <c>7d</c>.</summary>
-    internal static DateTimeOffset ParseSince(string text, DateTimeOffset now)
-    {
-        var trimmed = text.Trim();
-        if (trimmed.Length >= 2 && long.TryParse(trimmed[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var amount))
-        {
-            TimeSpan? unit = char.ToLowerInvariant(trimmed[^1]) switch
-            {
-                'w' => TimeSpan.FromDays(7),
-                'd' => TimeSpan.FromDays(1),
-                'h' => TimeSpan.FromHours(1),
-                'm' => TimeSpan.FromMinutes(1),
-                's' => TimeSpan.FromSeconds(1),
-                _ => null,
-            };
-            if (unit is { } u && amount <= 100_000)
-            {
-                return now - (u * amount);
-            }
-        }
-
-        if (DateTimeOffset.TryParse(trimmed, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
-        {
-            return time;
-        }
-
-        throw new AgentSessionsException(ErrorCode.InvalidArgument, $"cannot read --since '{text}': use a date (2026-11-01), a time (2026-11-01T14:00Z) or an age (7d, 12h, 30m)");
     }
 }

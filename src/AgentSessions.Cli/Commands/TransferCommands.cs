@@ -1,5 +1,9 @@
 using System.CommandLine;
 using AgentSessions.Cli.Output;
+using AgentSessions.Formats;
+using AgentSessions.Formats.Import;
+using AgentSessions.Storage;
+using Spectre.Console;
 
 namespace AgentSessions.Cli.Commands;
 
@@ -14,29 +18,39 @@ internal static class TransferCommands
 
     private static Command Export()
     {
-        var id = SessionCommands.IdArgument();
-        var format = new Option<string>("--format") { Description = "json (our lossless format) or markdown", DefaultValueFactory = _ => "json" };
-        format.AcceptOnlyFromAmong("json", "markdown");
+        var id = new Argument<string?>("ID") { Description = "The session id (or --all DIR)", Arity = ArgumentArity.ZeroOrOne };
+        var format = new Option<string>("--format") { Description = "json (lossless), jsonl, markdown, html or base64", DefaultValueFactory = _ => "json" };
+        format.AcceptOnlyFromAmong(ExportFormats.Names);
         var output = new Option<string?>("--output", "-o") { Description = "Write to this file (atomically) instead of stdout", HelpName = "FILE" };
-        var command = new Command("export", "Export a session") { id, format, output };
+        var all = new Option<string?>("--all") { Description = "Export every session into this directory, one file each", HelpName = "DIR" };
+        var command = new Command("export", "Export a session, or all of them") { id, format, output, all };
         command.SetAction(async (parse, ct) =>
         {
+            var exportFormat = ExportFormats.Parse(parse.GetValue(format)!);
+            var sessionId = parse.GetValue(id);
+            var allDir = parse.GetValue(all);
+            if ((sessionId is null) == (allDir is null))
+            {
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, "give either a session ID or --all DIR");
+            }
+
             await using var service = CliApp.OpenService(parse);
-            var sessionId = parse.GetValue(id)!;
+            if (allDir is not null)
+            {
+                return await ExportAllAsync(service, allDir, exportFormat, ct);
+            }
+
             // Fail on an unknown session before creating any file.
-            await service.GetAsync(sessionId, ct);
-            Func<Stream, Task> write = parse.GetValue(format) == "markdown"
-                ? stream => service.ExportMarkdownAsync(sessionId, stream, ct)
-                : stream => service.ExportJsonAsync(sessionId, stream, ct);
+            await service.GetAsync(sessionId!, ct);
             var path = parse.GetValue(output);
             if (path is null)
             {
                 await using var stdout = Console.OpenStandardOutput();
-                await write(stdout);
+                await service.ExportAsync(sessionId!, exportFormat, stdout, ct);
             }
             else
             {
-                await AtomicFile.WriteAsync(path, write, ct);
+                await AtomicFile.WriteAsync(path, stream => service.ExportAsync(sessionId!, exportFormat, stream, ct), ct);
                 Console.Error.WriteLine($"exported {sessionId} to {path}");
             }
 
@@ -45,53 +59,83 @@ internal static class TransferCommands
         return command;
     }
 
-    private static Command Import()
+    private static async Task<int> ExportAllAsync(SessionService service, string directory, ExportFormat format, CancellationToken ct)
     {
-        var file = new Argument<string>("FILE") { Description = "A file written by 'agent-sessions export' (use - for stdin)" };
-        var asId = new Option<string?>("--as") { Description = "Store the session under this id", HelpName = "ID" };
-        var replace = new Option<bool>("--replace") { Description = "Replace an existing session with the same id" };
-        var command = new Command("import", "Import a session exported in our JSON format") { file, asId, replace };
-        command.SetAction(async (parse, ct) =>
+        Directory.CreateDirectory(directory);
+        var ids = new List<string>();
+        for (var offset = 0; ; offset += 1000)
         {
-            var path = parse.GetValue(file)!;
-            var newId = parse.GetValue(asId);
-            if (newId is not null)
+            var page = await service.ListAsync(new SessionQuery { Limit = 1000, Offset = offset }, ct);
+            ids.AddRange(page.Sessions.Select(s => s.Id));
+            if (!page.HasMore)
             {
-                SessionIds.Validate(newId);
+                break;
             }
+        }
 
-            await using var input = OpenInput(path);
-            await using var service = CliApp.OpenService(parse);
-            var session = await service.ImportJsonAsync(input, path == "-" ? "stdin" : path, newId, parse.GetValue(replace), ct);
-            Console.Out.WriteLine(session.Id);
-            Console.Error.WriteLine($"imported {session.Id}: {session.MessageCount} messages");
-            return ExitCodes.Success;
-        });
-        return command;
+        async Task ExportOne(string sessionId)
+            => await AtomicFile.WriteAsync(Path.Combine(directory, sessionId + format.Extension()), stream => service.ExportAsync(sessionId, format, stream, ct), ct);
+
+        await Output.Progress.RunAsync($"exporting {ids.Count} sessions", ids, ExportOne);
+        Console.Out.WriteLine($"exported {ids.Count} session(s) to {directory}");
+        return ExitCodes.Success;
     }
 
-    private static Stream OpenInput(string path)
+    private static Command Import()
     {
-        if (path == "-")
+        var path = new Argument<string>("PATH") { Description = "A session file or a folder of them, in any supported format" };
+        var asId = new Option<string?>("--as") { Description = "Store the (single) session under this id", HelpName = "ID" };
+        var replace = new Option<bool>("--replace") { Description = "Replace what an earlier import of the same file (or the same id) stored" };
+        var format = new Option<string?>("--format") { Description = "Force a format instead of detecting it: " + string.Join(", ", SessionImportService.BuiltIn.Select(i => i.Format)) };
+        var timezone = new Option<string?>("--timezone") { Description = "The zone of times written without an offset (default: this machine's); e.g. Europe/Berlin, UTC, +02:00", HelpName = "ZONE" };
+        var json = new Option<bool>("--json") { Description = "Print the summary as JSON" };
+        var command = new Command("import", "Import sessions: ours (JSON, JSONL, base64) and those of the systems we replace") { path, asId, replace, format, timezone, json };
+        command.SetAction(async (parse, ct) =>
         {
-            return Console.OpenStandardInput();
-        }
+            var request = new ImportRequest
+            {
+                AsId = parse.GetValue(asId),
+                Replace = parse.GetValue(replace),
+                Format = parse.GetValue(format),
+                Options = new ImportOptions { TimeZone = parse.GetValue(timezone) is { } zone ? TimeZones.Parse(zone) : TimeZoneInfo.Local },
+            };
+            var source = parse.GetValue(path)!;
+            await using var service = CliApp.OpenService(parse);
+            var importer = new SessionImportService(service.Store);
+            var summary = await Output.Progress.RunAsync("importing", (IProgress<ImportProgress> progress) => importer.ImportAsync(source, request, progress, ct));
+            if (parse.GetValue(json))
+            {
+                ImportSummaryJson.Write(summary);
+            }
+            else
+            {
+                foreach (var item in summary.Imported)
+                {
+                    Console.Out.WriteLine($"imported {item.SessionId} ({item.Format}) from {item.Source}{(item.Reason is null ? "" : "; " + item.Reason)}");
+                }
 
-        try
-        {
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: false);
-        }
-        catch (FileNotFoundException)
-        {
-            throw new AgentSessionsException(ErrorCode.InvalidArgument, $"file '{path}' does not exist");
-        }
-        catch (DirectoryNotFoundException)
-        {
-            throw new AgentSessionsException(ErrorCode.InvalidArgument, $"file '{path}' does not exist");
-        }
-        catch (UnauthorizedAccessException)
-        {
-            throw new AgentSessionsException(ErrorCode.InvalidArgument, $"cannot read '{path}': permission denied or it is a directory");
-        }
+                foreach (var item in summary.Skipped)
+                {
+                    Console.Out.WriteLine($"skipped {item.Source}: {item.Reason}");
+                }
+
+                foreach (var item in summary.Failed)
+                {
+                    Console.Error.WriteLine($"failed {item.Source}: {item.Reason}");
+                }
+
+                Console.Out.WriteLine($"{summary.Imported.Count} imported, {summary.Skipped.Count} skipped, {summary.Failed.Count} failed");
+            }
+
+            // One file that could not be imported is an error with its reason, as for every other command.
+            if (summary.Imported.Count == 0 && summary.Failed.Count + summary.Skipped.Count == 1 && File.Exists(source))
+            {
+                var only = summary.Failed.Concat(summary.Skipped).Single();
+                throw new AgentSessionsException(summary.Failed.Count == 1 ? ErrorCode.Corrupt : ErrorCode.Conflict, only.Reason!);
+            }
+
+            return summary.Failed.Count > 0 ? ExitCodes.Failure : ExitCodes.Success;
+        });
+        return command;
     }
 }

@@ -47,6 +47,7 @@ public static class AgentSessionsJson
 [JsonSerializable(typeof(List<string>))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(object))]
+[JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(Storage.SearchHit))]
 [JsonSerializable(typeof(Snapshot))]
 [JsonSerializable(typeof(Storage.SessionDetails))]

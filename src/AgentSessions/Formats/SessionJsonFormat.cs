@@ -92,52 +92,64 @@ public static class SessionJsonFormat
                 throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: not an agent-sessions export (no \"format\": \"{FormatName}\" field)");
             }
 
-            if (!root.TryGetProperty("version", out var versionElement) || !versionElement.TryGetInt32(out var version) || version < 1)
-            {
-                throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: the export has no valid \"version\" field");
-            }
+            return ReadDocument(root, sourceName, requireMessages: true);
+        }
+    }
 
-            if (version > CurrentVersion)
-            {
-                throw new AgentSessionsException(ErrorCode.UnsupportedVersion, $"{sourceName}: export format version {version} is newer than this agent-sessions understands ({CurrentVersion}); upgrade agent-sessions");
-            }
+    /// <summary>Reads the version, session, messages and history of an export document (or a JSONL header).</summary>
+    internal static SessionArchive ReadDocument(JsonElement root, string sourceName, bool requireMessages)
+    {
+        if (!root.TryGetProperty("version", out var versionElement) || !versionElement.TryGetInt32(out var version) || version < 1)
+        {
+            throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: the export has no valid \"version\" field");
+        }
 
-            var session = Deserialize(root, "session", AgentSessionsJson.Context.Session, sourceName)
-                ?? throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: the export has no \"session\" object");
-            if (!root.TryGetProperty("messages", out var messagesElement) || messagesElement.ValueKind != JsonValueKind.Array)
-            {
-                throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: the export has no \"messages\" array");
-            }
+        if (version > CurrentVersion)
+        {
+            throw new AgentSessionsException(ErrorCode.UnsupportedVersion, $"{sourceName}: export format version {version} is newer than this agent-sessions understands ({CurrentVersion}); upgrade agent-sessions");
+        }
 
-            var messages = new List<SessionMessage>(messagesElement.GetArrayLength());
-            var index = 0;
+        var session = Deserialize(root, "session", AgentSessionsJson.Context.Session, sourceName)
+            ?? throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: the export has no \"session\" object");
+        var messages = new List<SessionMessage>();
+        if (root.TryGetProperty("messages", out var messagesElement) && messagesElement.ValueKind == JsonValueKind.Array)
+        {
             foreach (var element in messagesElement.EnumerateArray())
             {
-                var message = DeserializeElement(element, AgentSessionsJson.Context.SessionMessage, $"{sourceName}: message {index + 1}");
-                if (message is null || message.Parts is null)
-                {
-                    throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: message {index + 1} is empty");
-                }
-
-                if (message.Sequence != index + 1)
-                {
-                    throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: message {index + 1} has sequence number {message.Sequence}; expected {index + 1}");
-                }
-
-                messages.Add(message);
-                index++;
+                messages.Add(ReadMessage(element, $"{sourceName}: message {messages.Count + 1}", messages.Count + 1));
             }
-
-            return new SessionArchive
-            {
-                Session = session,
-                Messages = messages,
-                Snapshots = Deserialize(root, "snapshots", AgentSessionsJson.Context.ListSnapshot, sourceName) ?? [],
-                Bookmarks = Deserialize(root, "bookmarks", AgentSessionsJson.Context.ListBookmark, sourceName) ?? [],
-                ToolExecutions = Deserialize(root, "toolExecutions", AgentSessionsJson.Context.ListToolExecution, sourceName) ?? [],
-                Files = Deserialize(root, "files", AgentSessionsJson.Context.ListFileChange, sourceName) ?? [],
-            };
         }
+        else if (requireMessages)
+        {
+            throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: the export has no \"messages\" array");
+        }
+
+        return new SessionArchive
+        {
+            Session = session,
+            Messages = messages,
+            Snapshots = Deserialize(root, "snapshots", AgentSessionsJson.Context.ListSnapshot, sourceName) ?? [],
+            Bookmarks = Deserialize(root, "bookmarks", AgentSessionsJson.Context.ListBookmark, sourceName) ?? [],
+            ToolExecutions = Deserialize(root, "toolExecutions", AgentSessionsJson.Context.ListToolExecution, sourceName) ?? [],
+            Files = Deserialize(root, "files", AgentSessionsJson.Context.ListFileChange, sourceName) ?? [],
+        };
+    }
+
+    /// <summary>Reads one message and checks it is number <paramref name="expectedSequence"/>.</summary>
+    internal static SessionMessage ReadMessage(JsonElement element, string where, long expectedSequence)
+    {
+        var message = DeserializeElement(element, AgentSessionsJson.Context.SessionMessage, where);
+        if (message is null || message.Parts is null)
+        {
+            throw new AgentSessionsException(ErrorCode.Corrupt, $"{where}: the message is empty");
+        }
+
+        if (message.Sequence != expectedSequence)
+        {
+            throw new AgentSessionsException(ErrorCode.Corrupt, $"{where}: sequence number {message.Sequence}; expected {expectedSequence}");
+        }
+
+        return message;
     }
 
     private static T? Deserialize<T>(JsonElement root, string property, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, string sourceName)

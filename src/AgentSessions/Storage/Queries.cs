@@ -47,6 +47,9 @@ public sealed record SessionQuery
 
     /// <summary>Only forks of this session.</summary>
     public string? ForksOf { get; init; }
+
+    /// <summary>Only sessions imported from a file with this SHA-256 (hex), as recorded under <c>importedFrom</c>.</summary>
+    public string? ImportedFromSha256 { get; init; }
 }
 
 /// <summary>One page of <see cref="ISessionStore.ListAsync"/>.</summary>

@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using AgentSessions.Storage;
+
+namespace AgentSessions.Formats;
+
+/// <summary>
+/// Writes a session as one self-contained HTML file: inline styles, no scripts, every piece of content escaped,
+/// and a Content-Security-Policy that forbids scripts should anything slip through.
+/// </summary>
+public static class HtmlExporter
+{
+    private const string Style = """
+        body{font:15px/1.5 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#1d1d1f;background:#fafafa}
+        h1{font-size:1.5rem;margin-bottom:.25rem}.meta{color:#666;font-size:.85rem}
+        article{background:#fff;border:1px solid #e3e3e3;border-radius:8px;margin:1rem 0;padding:.75rem 1rem}
+        article header{font-size:.8rem;color:#666;margin-bottom:.4rem}.role{font-weight:600;text-transform:capitalize}
+        .user .role{color:#0b5cad}.assistant .role{color:#1a7f37}.system .role{color:#9a6700}.tool .role{color:#8250df}
+        .text{white-space:pre-wrap;word-wrap:break-word}.reasoning{white-space:pre-wrap;color:#666;font-style:italic}
+        details{margin:.4rem 0}summary{cursor:pointer;color:#444}pre{background:#f4f4f4;padding:.5rem;overflow:auto;border-radius:4px;white-space:pre-wrap}
+        .error summary{color:#cf222e}img{max-width:100%}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}
+        """;
+
+    /// <summary>Writes the session, streaming the messages.</summary>
+    public static async Task WriteAsync(Stream output, Session session, IAsyncEnumerable<SessionMessage> messages, SessionDetails? details = null, CancellationToken cancellationToken = default)
+    {
+        var writer = new StreamWriter(output, new UTF8Encoding(false), 64 * 1024, leaveOpen: true) { NewLine = "\n" };
+        await using (writer.ConfigureAwait(false))
+        {
+            var title = E(session.Title ?? session.Id);
+            await writer.WriteAsync($"""
+                <!doctype html>
+                <html lang="en"><head><meta charset="utf-8">
+                <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+                <meta name="viewport" content="width=device-width, initial-scale=1">
+                <title>{title}</title><style>{Style}</style></head>
+                <body><h1>{title}</h1>
+                <p class="meta">{E(session.Id)} · created {Time(session.CreatedAt)} · updated {Time(session.UpdatedAt)} · {session.MessageCount} messages · tokens in {session.InputTokens}, out {session.OutputTokens}{(session.Model is null ? "" : " · " + E(session.Model))}{(session.Tags.Count == 0 ? "" : " · tags: " + E(string.Join(", ", session.Tags)))}{(session.ParentId is null ? "" : $" · forked from {E(session.ParentId)} at {session.ForkSequence}")}</p>
+
+                """).ConfigureAwait(false);
+            await foreach (var message in messages.WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                await writer.WriteAsync(FormatMessage(message)).ConfigureAwait(false);
+            }
+
+            if (details is not null)
+            {
+                await writer.WriteAsync(FormatDetails(details)).ConfigureAwait(false);
+            }
+
+            await writer.WriteAsync("</body></html>\n").ConfigureAwait(false);
+        }
+    }
+
+    private static string FormatMessage(SessionMessage m)
+    {
+        var b = new StringBuilder();
+        var role = m.Role.ToWireName();
+        b.Append($"<article class=\"{role}\" id=\"m{m.Sequence}\"><header><span class=\"role\">{role}</span>");
+        if (m.AuthorName is not null)
+        {
+            b.Append(" (").Append(E(m.AuthorName)).Append(')');
+        }
+
+        b.Append($" · #{m.Sequence} · {Time(m.CreatedAt)}");
+        if (m.InputTokens > 0 || m.OutputTokens > 0)
+        {
+            b.Append($" · tokens in {m.InputTokens}, out {m.OutputTokens}");
+        }
+
+        if (m.Model is not null)
+        {
+            b.Append(" · ").Append(E(m.Model));
+        }
+
+        b.Append("</header>\n");
+        foreach (var part in m.Parts)
+        {
+            switch (part)
+            {
+                case TextPart t:
+                    b.Append("<div class=\"text\">").Append(E(t.Text)).Append("</div>\n");
+                    break;
+                case ReasoningPart r:
+                    b.Append("<details><summary>Reasoning</summary><div class=\"reasoning\">").Append(E(r.Text)).Append("</div></details>\n");
+                    break;
+                case ToolCallPart c:
+                    b.Append("<details><summary>Tool call <code>").Append(E(c.Name)).Append("</code> (").Append(E(c.CallId)).Append(")</summary><pre>")
+                        .Append(E(c.Arguments is { } a ? Pretty(a) : "{}")).Append("</pre></details>\n");
+                    break;
+                case ToolResultPart r:
+                    var result = r.Result is { ValueKind: JsonValueKind.String } s ? s.GetString()! : r.Result is { } v ? Pretty(v) : "null";
+                    b.Append(r.IsError ? "<details class=\"error\"><summary>Tool error (" : "<details><summary>Tool result (").Append(E(r.CallId)).Append(")</summary><pre>")
+                        .Append(E(result)).Append("</pre></details>\n");
+                    break;
+                case DataPart d when d.MediaType is "image/png" or "image/jpeg" or "image/gif" or "image/webp":
+                    // Only raster types: an SVG could carry script.
+                    b.Append("<img alt=\"").Append(E(d.Name ?? "image")).Append("\" src=\"data:").Append(d.MediaType).Append(";base64,")
+                        .Append(Convert.ToBase64String(d.Data)).Append("\">\n");
+                    break;
+                case DataPart d:
+                    b.Append("<p class=\"meta\">Attachment ").Append(E(d.Name ?? "(unnamed)")).Append(", ").Append(E(d.MediaType)).Append(", ")
+                        .Append(StoreRules.FormatBytes(d.Data.LongLength)).Append("</p>\n");
+                    break;
+                case UriPart u:
+                    b.Append("<p class=\"meta\">Link (").Append(E(u.MediaType)).Append("): ").Append(E(u.Uri)).Append("</p>\n");
+                    break;
+            }
+        }
+
+        b.Append("</article>\n");
+        return b.ToString();
+    }
+
+    private static string FormatDetails(SessionDetails d)
+    {
+        var b = new StringBuilder();
+        if (d.Snapshots.Count > 0)
+        {
+            b.Append("<h2>Snapshots</h2><table><tr><th>Name</th><th>Messages</th><th>Taken</th><th>Description</th></tr>\n");
+            foreach (var s in d.Snapshots)
+            {
+                b.Append($"<tr><td>{E(s.Name)}</td><td>{s.MessageCount}</td><td>{Time(s.CreatedAt)}</td><td>{E(s.Description ?? "")}</td></tr>\n");
+            }
+
+            b.Append("</table>\n");
+        }
+
+        if (d.Bookmarks.Count > 0)
+        {
+            b.Append("<h2>Bookmarks</h2><ul>\n");
+            foreach (var m in d.Bookmarks)
+            {
+                b.Append($"<li><a href=\"#m{m.Sequence}\">{E(m.Name)}</a> at #{m.Sequence}{(m.Note is null ? "" : " — " + E(m.Note))}</li>\n");
+            }
+
+            b.Append("</ul>\n");
+        }
+
+        if (d.ToolExecutions.Count > 0)
+        {
+            b.Append("<h2>Tool executions</h2><table><tr><th>Tool</th><th>Result</th><th>Duration</th><th>Agent</th><th>At</th></tr>\n");
+            foreach (var t in d.ToolExecutions)
+            {
+                b.Append($"<tr><td>{E(t.ToolName)}</td><td>{(t.Success ? "ok" : "failed")}</td><td>{(t.DurationMs is { } ms ? ms + " ms" : "")}</td><td>{E(t.AgentName ?? "")}</td><td>{Time(t.CreatedAt)}</td></tr>\n");
+            }
+
+            b.Append("</table>\n");
+        }
+
+        if (d.Files.Count > 0)
+        {
+            b.Append("<h2>Files</h2><ul>\n");
+            foreach (var f in d.Files)
+            {
+                b.Append($"<li>{(f.Kind == FileChangeKind.Created ? "created" : "modified")} <code>{E(f.Path)}</code></li>\n");
+            }
+
+            b.Append("</ul>\n");
+        }
+
+        return b.ToString();
+    }
+
+    private static string E(string text) => WebUtility.HtmlEncode(text);
+
+    private static string Pretty(JsonElement element) => JsonSerializer.Serialize(element, AgentSessionsJson.IndentedOptions);
+
+    private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+}
