@@ -227,6 +227,7 @@ public sealed class OpenAgentImporterTests
     [InlineData("""{"metadata": {"session_id": "a", "created_at": "2026-01-01T00:00:00"}, "messages": [{"role": "assistant", "content": "x", "timestamp": "2026-01-01T00:00:00", "tool_calls": "c"}]}""", "messages[0].tool_calls: expected an array")]
     [InlineData("""{"metadata": {"session_id": "a", "created_at": "2026-01-01T00:00:00"}, "messages": [{"role": "tool", "content": "x", "timestamp": "2026-01-01T00:00:00", "metadata": []}]}""", "messages[0].metadata: expected an object")]
     [InlineData("""{"metadata": {"session_id": "a", "created_at": "2026-01-01T00:00:00"}, "messages": [{"role": "user", "content": "\ud800", "timestamp": "2026-01-01T00:00:00"}]}""", "messages[0].content: the string is not valid UTF-16")]
+    [InlineData("""{"metadata": {"session_id": "a", "created_at": "2026-01-01T00:00:00", "\udfff": 1}, "messages": []}""", "not valid UTF-16")]
     public async Task Malformed_sessions_are_corrupt_naming_file_and_field(string json, string expected)
     {
         using var dir = TempDirectory.ForCaller();

@@ -114,6 +114,22 @@ internal sealed class ImportJsonReader(string file, TimeZoneInfo zone)
         return end > 0 ? message[..end] : message.TrimEnd('.');
     }
 
+    /// <summary>
+    /// Runs a read of parsed JSON, turning the one failure the parser leaves for later into a Corrupt error:
+    /// names and strings holding a lone surrogate escape (<c>\ud800</c>) parse, but throw when read as text.
+    /// </summary>
+    public T Guard<T>(Func<T> read, string where = "")
+    {
+        try
+        {
+            return read();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw Corrupt(where, $"a name or string is not valid UTF-16 text: {FirstSentence(e.Message)}", e);
+        }
+    }
+
     /// <summary>Checks that an element is an object.</summary>
     public JsonElement RequireObject(JsonElement element, string where)
         => element.ValueKind == JsonValueKind.Object ? element : throw Corrupt(where, $"expected an object, found {Describe(element)}");
@@ -361,8 +377,9 @@ internal sealed class ImportJsonReader(string file, TimeZoneInfo zone)
         _ => "nothing",
     };
 
-    /// <summary>Joins a field path: <c>messages[2]</c> + <c>content</c>.</summary>
-    public static string Join(string where, string name) => where.Length == 0 ? name : $"{where}.{name}";
+    /// <summary>Joins a field path: <c>messages[2]</c> + <c>content</c>; after a colon (<c>line 3:</c>) with a space.</summary>
+    public static string Join(string where, string name)
+        => where.Length == 0 ? name : where.EndsWith(':') ? $"{where} {name}" : $"{where}.{name}";
 
     /// <summary>Sums message tokens into the session totals, as the store would.</summary>
     public static Session WithTotals(Session session, IReadOnlyList<SessionMessage> messages)

@@ -60,7 +60,7 @@ public sealed class OpenAgentImporter : ISessionImporter
         var bytes = await ImportJsonReader.ReadFileAsync(source.Path, options.MaxFileBytes, cancellationToken).ConfigureAwait(false);
         var reader = new ImportJsonReader(source.Path, options.TimeZone);
         using var document = reader.Parse(bytes);
-        yield return Read(reader, document.RootElement, source.Path);
+        yield return reader.Guard(() => Read(reader, document.RootElement, source.Path));
     }
 
     private static SessionArchive Read(ImportJsonReader reader, JsonElement root, string path)
