@@ -103,20 +103,29 @@ internal static class TransferCommands
             await using var service = CliApp.OpenService(parse);
             var importer = new SessionImportService(service.Store);
             var summary = await Output.Progress.RunAsync("importing", (IProgress<ImportProgress> progress) => importer.ImportAsync(source, request, progress, ct));
+            // One file that could not be imported is an error with its reason, as for every other command.
+            if (summary.Imported.Count == 0 && summary.Failed.Count + summary.Skipped.Count == 1 && File.Exists(source) && !parse.GetValue(json))
+            {
+                var only = summary.Failed.Concat(summary.Skipped).Single();
+                throw new AgentSessionsException(summary.Failed.Count == 1 ? ErrorCode.Corrupt : ErrorCode.Conflict, only.Reason!);
+            }
+
             if (parse.GetValue(json))
             {
                 ImportSummaryJson.Write(summary);
             }
             else
             {
+                // Ids on stdout for scripts; the account of what happened on stderr.
                 foreach (var item in summary.Imported)
                 {
-                    Console.Out.WriteLine($"imported {item.SessionId} ({item.Format}) from {item.Source}{(item.Reason is null ? "" : "; " + item.Reason)}");
+                    Console.Out.WriteLine(item.SessionId);
+                    Console.Error.WriteLine($"imported {item.SessionId} ({item.Format}) from {item.Source}{(item.Reason is null ? "" : "; " + item.Reason)}");
                 }
 
                 foreach (var item in summary.Skipped)
                 {
-                    Console.Out.WriteLine($"skipped {item.Source}: {item.Reason}");
+                    Console.Error.WriteLine($"skipped {item.Source}: {item.Reason}");
                 }
 
                 foreach (var item in summary.Failed)
@@ -124,14 +133,7 @@ internal static class TransferCommands
                     Console.Error.WriteLine($"failed {item.Source}: {item.Reason}");
                 }
 
-                Console.Out.WriteLine($"{summary.Imported.Count} imported, {summary.Skipped.Count} skipped, {summary.Failed.Count} failed");
-            }
-
-            // One file that could not be imported is an error with its reason, as for every other command.
-            if (summary.Imported.Count == 0 && summary.Failed.Count + summary.Skipped.Count == 1 && File.Exists(source))
-            {
-                var only = summary.Failed.Concat(summary.Skipped).Single();
-                throw new AgentSessionsException(summary.Failed.Count == 1 ? ErrorCode.Corrupt : ErrorCode.Conflict, only.Reason!);
+                Console.Error.WriteLine($"{summary.Imported.Count} imported, {summary.Skipped.Count} skipped, {summary.Failed.Count} failed");
             }
 
             return summary.Failed.Count > 0 ? ExitCodes.Failure : ExitCodes.Success;

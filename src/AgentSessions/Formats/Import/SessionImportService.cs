@@ -55,6 +55,9 @@ public sealed class SessionImportService
     public static IReadOnlyList<ISessionImporter> BuiltIn { get; } =
     [
         new AgentSessionsImporter(),
+        new SuperQode.SuperQodeImporter(),
+        new OpenAgent.OpenAgentImporter(),
+        new Copilot.CopilotCliImporter(),
         new AgentQImporter(),
     ];
 
@@ -65,14 +68,14 @@ public sealed class SessionImportService
     public async Task<ImportSummary> ImportAsync(string path, ImportRequest request, IProgress<ImportProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!File.Exists(path) && !Directory.Exists(path))
-        {
-            throw new AgentSessionsException(ErrorCode.InvalidArgument, $"'{path}' does not exist");
-        }
-
         if (request.AsId is not null)
         {
             SessionIds.Validate(request.AsId);
+        }
+
+        if (!File.Exists(path) && !Directory.Exists(path))
+        {
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, $"'{path}' does not exist");
         }
 
         var forced = request.Format is null ? null
