@@ -62,8 +62,9 @@ internal static class SessionCommands
         var pinned = new Option<bool>("--pinned") { Description = "Only pinned sessions" };
         var project = new Option<string?>("--project") { Description = "Only sessions of this project directory", HelpName = "PATH" };
         var title = new Option<string?>("--title") { Description = "Only sessions whose title contains this text" };
+        var forksOf = new Option<string?>("--forks-of") { Description = "Only the forks of this session", HelpName = "ID" };
         var json = JsonOption();
-        var command = new Command("list", "List sessions, most recently updated first") { limit, offset, tag, pinned, project, title, json };
+        var command = new Command("list", "List sessions, most recently updated first") { limit, offset, tag, pinned, project, title, forksOf, json };
         command.SetAction(async (parse, ct) =>
         {
             await using var service = CliApp.OpenService(parse);
@@ -76,6 +77,7 @@ internal static class SessionCommands
                 Pinned = parse.GetValue(pinned) ? true : null,
                 ProjectPath = projectPath is null ? null : Path.GetFullPath(projectPath),
                 TitleContains = parse.GetValue(title),
+                ForksOf = parse.GetValue(forksOf),
             };
             var page = await service.ListAsync(query, ct);
             if (parse.GetValue(json))
@@ -97,14 +99,24 @@ internal static class SessionCommands
         var id = IdArgument();
         var from = new Option<long>("--from") { Description = "The first sequence number to show", DefaultValueFactory = _ => 1, HelpName = "SEQ" };
         var limit = new Option<int?>("--limit") { Description = "The most messages to show (default: all)" };
+        var since = new Option<string?>("--since") { Description = "Only the messages after this bookmark", HelpName = "BOOKMARK" };
         var json = JsonOption();
-        var command = new Command("show", "Show a session and its messages") { id, from, limit, json };
+        var command = new Command("show", "Show a session, its lineage and history, and its messages") { id, from, limit, since, json };
         command.SetAction(async (parse, ct) =>
         {
             await using var service = CliApp.OpenService(parse);
             var sessionId = parse.GetValue(id)!;
             var session = await service.GetAsync(sessionId, ct);
-            var range = new MessageRange(parse.GetValue(from), parse.GetValue(limit));
+            var details = await service.Store.GetDetailsAsync(sessionId, ct);
+            var first = parse.GetValue(from);
+            if (parse.GetValue(since) is { } bookmarkName)
+            {
+                var bookmark = details.Bookmarks.FirstOrDefault(b => b.Name == bookmarkName)
+                    ?? throw new AgentSessionsException(ErrorCode.NotFound, $"session '{sessionId}' has no bookmark '{bookmarkName}'; run 'agent-sessions bookmarks {sessionId}'");
+                first = Math.Max(first, bookmark.Sequence + 1);
+            }
+
+            var range = new MessageRange(first, parse.GetValue(limit));
             var messages = service.ReadAsync(sessionId, range, ct);
             if (parse.GetValue(json))
             {
@@ -112,6 +124,7 @@ internal static class SessionCommands
                 await using var writer = JsonOutput.CreateWriter();
                 writer.WriteStartObject();
                 JsonOutput.WriteSessionProperties(writer, session);
+                JsonOutput.WriteDetailsProperties(writer, details);
                 writer.WriteStartArray("messages");
                 await foreach (var message in messages)
                 {
@@ -129,7 +142,7 @@ internal static class SessionCommands
             }
             else
             {
-                ConsoleOutput.SessionHeader(session);
+                ConsoleOutput.SessionHeader(session, details);
                 await foreach (var message in messages)
                 {
                     ConsoleOutput.Message(message);

@@ -42,7 +42,7 @@ internal static class ConsoleOutput
         }
     }
 
-    public static void SessionHeader(Session s)
+    public static void SessionHeader(Session s, SessionDetails details)
     {
         AnsiConsole.Write(new Rule(Markup.Escape(s.Title ?? "(untitled)")).LeftJustified());
         var grid = new Grid().AddColumn().AddColumn();
@@ -73,10 +73,53 @@ internal static class ConsoleOutput
 
         if (s.ParentId is not null)
         {
-            grid.AddRow(new Text("forked from"), new Text($"{s.ParentId} at {s.ForkSequence}"));
+            grid.AddRow(new Text("forked from"), new Text($"{s.ParentId} after message {s.ForkSequence}"));
+        }
+
+        if (details.Forks.Count > 0)
+        {
+            grid.AddRow(new Text("forks"), new Text(string.Join(", ", details.Forks)));
+        }
+
+        if (details.Snapshots.Count > 0)
+        {
+            grid.AddRow(new Text("snapshots"), new Text(string.Join(", ", details.Snapshots.Select(x => $"{x.Name} (@{x.MessageCount})"))));
+        }
+
+        if (details.Bookmarks.Count > 0)
+        {
+            grid.AddRow(new Text("bookmarks"), new Text(string.Join(", ", details.Bookmarks.Select(x => $"{x.Name} (@{x.Sequence})"))));
+        }
+
+        if (details.HiddenMessages > 0)
+        {
+            grid.AddRow(new Text("undone"), new Text($"{details.HiddenMessages} message(s) kept for redo"));
+        }
+
+        if (details.AgentsUsed.Count > 0)
+        {
+            grid.AddRow(new Text("agents"), new Text(string.Join(", ", details.AgentsUsed)));
         }
 
         AnsiConsole.Write(grid);
+        if (details.ToolExecutions.Count > 0)
+        {
+            var tools = new Table().Border(TableBorder.Simple).Title("tool executions").AddColumn("Tool").AddColumn("Result").AddColumn(new TableColumn("ms").RightAligned()).AddColumn("Agent").AddColumn("At");
+            foreach (var t in details.ToolExecutions)
+            {
+                tools.AddRow(new Text(t.ToolName), new Text(t.Success ? "ok" : "failed"), new Text(t.DurationMs?.ToString(CultureInfo.InvariantCulture) ?? ""), new Text(t.AgentName ?? ""), new Text(Time(t.CreatedAt)));
+            }
+
+            AnsiConsole.Write(tools);
+        }
+
+        if (details.Files.Count > 0)
+        {
+            foreach (var f in details.Files)
+            {
+                AnsiConsole.Write(new Text($"{(f.Kind == FileChangeKind.Created ? "created " : "modified")} {f.Path}\n", new Style(Color.Grey)));
+            }
+        }
     }
 
     public static void Message(SessionMessage m)

@@ -26,6 +26,25 @@ internal static class JsonOutput
         }
     }
 
+    /// <summary>Writes what <c>show --json</c> adds about history and lineage.</summary>
+    public static void WriteDetailsProperties(Utf8JsonWriter writer, Storage.SessionDetails details)
+    {
+        writer.WritePropertyName("forks");
+        JsonSerializer.Serialize(writer, details.Forks.ToList(), AgentSessionsJson.Context.ListString);
+        writer.WritePropertyName("snapshots");
+        JsonSerializer.Serialize(writer, details.Snapshots.ToList(), AgentSessionsJson.Context.ListSnapshot);
+        writer.WritePropertyName("bookmarks");
+        JsonSerializer.Serialize(writer, details.Bookmarks.ToList(), AgentSessionsJson.Context.ListBookmark);
+        writer.WritePropertyName("toolExecutions");
+        JsonSerializer.Serialize(writer, details.ToolExecutions.ToList(), AgentSessionsJson.Context.ListToolExecution);
+        writer.WritePropertyName("files");
+        JsonSerializer.Serialize(writer, details.Files.ToList(), AgentSessionsJson.Context.ListFileChange);
+        writer.WritePropertyName("agentsUsed");
+        JsonSerializer.Serialize(writer, details.AgentsUsed.ToList(), AgentSessionsJson.Context.ListString);
+        writer.WriteNumber("hiddenMessages", details.HiddenMessages);
+        writer.WriteBoolean("canRedo", details.CanRedo);
+    }
+
     public static void WriteMessage(Utf8JsonWriter writer, SessionMessage message)
         => JsonSerializer.Serialize(writer, message, AgentSessionsJson.Context.SessionMessage);
 }
