@@ -7,7 +7,7 @@ namespace AgentSessions.Cli.Output;
 /// <summary>Writes the stable --json output (documented in docs/cli-json.md) to stdout.</summary>
 internal static class JsonOutput
 {
-    public static Utf8JsonWriter CreateWriter() => new(Console.OpenStandardOutput(), new JsonWriterOptions { Indented = true });
+    public static Utf8JsonWriter CreateWriter() => new(Console.OpenStandardOutput(), AgentSessionsJson.WriterOptions(indented: true));
 
     public static void Write<T>(T value, JsonTypeInfo<T> typeInfo)
     {

@@ -11,7 +11,12 @@ public static class AgentSessionsJson
     public static JsonSerializerOptions Options => AgentSessionsJsonContext.Default.Options;
 
     /// <summary>Options for indented output (exports meant to be read by people too).</summary>
-    public static JsonSerializerOptions IndentedOptions { get; } = new(AgentSessionsJsonContext.Default.Options) { WriteIndented = true };
+    /// <remarks>Keeps non-ASCII and HTML-significant characters as they are: these texts are read by people,
+    /// and every HTML writer escapes its output itself.</remarks>
+    public static JsonSerializerOptions IndentedOptions { get; } = new(AgentSessionsJsonContext.Default.Options) { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Writer options for files and command output: indented or not, with readable (relaxed) escaping.</summary>
+    public static JsonWriterOptions WriterOptions(bool indented) => new() { Indented = indented, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The source-generated context.</summary>
     public static AgentSessionsJsonContext Context => AgentSessionsJsonContext.Default;

@@ -25,7 +25,7 @@ public static class SessionJsonFormat
     /// <summary>Writes a session and its messages, streaming the messages as they are read.</summary>
     public static async Task WriteAsync(Stream output, Session session, IAsyncEnumerable<SessionMessage> messages, Storage.SessionDetails? details = null, CancellationToken cancellationToken = default)
     {
-        await using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+        await using var writer = new Utf8JsonWriter(output, AgentSessionsJson.WriterOptions(indented: true));
         writer.WriteStartObject();
         writer.WriteString("format", FormatName);
         writer.WriteNumber("version", CurrentVersion);

@@ -19,7 +19,7 @@ public static class SessionJsonlFormat
     /// <summary>The value of the header's <c>format</c> field.</summary>
     public const string FormatName = "agent-sessions-jsonl";
 
-    private static readonly JsonWriterOptions Compact = new() { Indented = false };
+    private static readonly JsonWriterOptions Compact = AgentSessionsJson.WriterOptions(indented: false);
 
     /// <summary>Writes the header line and one line per message.</summary>
     public static async Task WriteAsync(Stream output, Session session, IAsyncEnumerable<SessionMessage> messages, SessionDetails? details = null, CancellationToken cancellationToken = default)

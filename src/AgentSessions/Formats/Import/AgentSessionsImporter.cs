@@ -67,15 +67,25 @@ public sealed class AgentSessionsImporter : ISessionImporter
     /// <summary>Decodes the start of a file that may be base64, for sniffing; empty when it is not.</summary>
     internal static byte[] DecodeBase64Head(ReadOnlySpan<byte> head)
     {
-        var trimmed = head.Trim(" \t\r\n"u8);
-        var usable = trimmed.Length - (trimmed.Length % 4);
+        // Line breaks are common in base64 files (76-column MIME style); drop white space before decoding.
+        var compact = new byte[head.Length];
+        var length = 0;
+        foreach (var b in head)
+        {
+            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+            {
+                compact[length++] = b;
+            }
+        }
+
+        var usable = length - (length % 4);
         if (usable < 16)
         {
             return [];
         }
 
         var buffer = new byte[Base64.GetMaxDecodedFromUtf8Length(usable)];
-        return Base64.DecodeFromUtf8(trimmed[..usable], buffer, out _, out var written, isFinalBlock: false) == System.Buffers.OperationStatus.InvalidData
+        return Base64.DecodeFromUtf8(compact.AsSpan(0, usable), buffer, out _, out var written, isFinalBlock: false) == System.Buffers.OperationStatus.InvalidData
             ? []
             : buffer[..written];
     }
