@@ -248,15 +248,30 @@ public sealed partial class SqliteSessionStore
             SELECT $to, seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata, 0,
                    CASE WHEN indexed = 1 THEN row_id ELSE origin_row END
             FROM messages WHERE session_row = $from AND seq <= $upTo ORDER BY seq;
-            INSERT OR IGNORE INTO blob_refs (owner, hash)
-            SELECT n.row_id, r.hash FROM messages n
-            JOIN messages o ON o.session_row = $from AND o.seq = n.seq
-            JOIN blob_refs r ON r.owner = o.row_id
-            WHERE n.session_row = $to;
             """;
         command.Parameters.AddWithValue("$from", fromRow);
         command.Parameters.AddWithValue("$to", toRow);
         command.Parameters.AddWithValue("$upTo", upTo);
+        command.ExecuteNonQuery();
+
+        // Blob references follow the copies. Most sessions have none, so first look at the (small) range of
+        // blob_refs owners the source's rows could hold before joining 10,000 rows for nothing.
+        command.CommandText = """
+            SELECT EXISTS (SELECT 1 FROM blob_refs WHERE owner BETWEEN
+                (SELECT min(row_id) FROM messages WHERE session_row = $from) AND (SELECT max(row_id) FROM messages WHERE session_row = $from))
+            """;
+        if ((long)command.ExecuteScalar()! == 0)
+        {
+            return;
+        }
+
+        command.CommandText = """
+            INSERT OR IGNORE INTO blob_refs (owner, hash)
+            SELECT n.row_id, r.hash FROM messages o
+            JOIN blob_refs r ON r.owner = o.row_id
+            JOIN messages n ON n.session_row = $to AND n.seq = o.seq
+            WHERE o.session_row = $from AND o.seq <= $upTo;
+            """;
         command.ExecuteNonQuery();
     }
 
@@ -285,12 +300,10 @@ public sealed partial class SqliteSessionStore
     private static Session RecountSession(SqliteConnection connection, long row)
     {
         using var command = connection.CreateCommand();
+        // One pass over the rows for all four totals.
         command.CommandText = $"""
-            UPDATE sessions SET
-                message_count = (SELECT count(*) FROM messages WHERE session_row = $row),
-                last_seq = (SELECT coalesce(max(seq), 0) FROM messages WHERE session_row = $row),
-                input_tokens = (SELECT coalesce(sum(input_tokens), 0) FROM messages WHERE session_row = $row),
-                output_tokens = (SELECT coalesce(sum(output_tokens), 0) FROM messages WHERE session_row = $row)
+            UPDATE sessions SET (message_count, last_seq, input_tokens, output_tokens) =
+                (SELECT count(*), coalesce(max(seq), 0), coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0) FROM messages WHERE session_row = $row)
             WHERE row_id = $row
             RETURNING {SessionColumns}
             """;

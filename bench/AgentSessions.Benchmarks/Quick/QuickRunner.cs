@@ -29,6 +29,8 @@ public static class QuickRunner
             rows.AddRange(await AppendBench.RunAsync(temp, output));
             rows.AddRange(await LoadBench.RunAsync(temp, output));
             rows.AddRange(await ListBench.RunAsync(temp, output));
+            rows.AddRange(await ForkBench.RunAsync(temp, output));
+            rows.AddRange(await SizeBench.RunAsync(temp, output));
 
             output.WriteLine();
             output.WriteLine("Summary (medians; ratio = store median / baseline median):");
