@@ -132,6 +132,15 @@ public sealed class ExportFormatTests
             Assert.Equal("b1", Assert.Single(archive.Bookmarks).Name);
         }
 
+        // Short files fit in the sniffed head with their '=' padding; every padding length must be recognised.
+        foreach (var title in new[] { "a", "ab", "abc" })
+        {
+            var small = await Render(s => SessionJsonFormat.WriteAsync(s, Session with { Title = title }, AsyncEnumerable.Empty<SessionMessage>()));
+            var path = temp.Combine($"small-{title}.b64");
+            await File.WriteAllTextAsync(path, Convert.ToBase64String(Encoding.UTF8.GetBytes(small)));
+            Assert.True(importer.CanRead(new ImportSource(path)), path);
+        }
+
         await File.WriteAllTextAsync(temp.Combine("bad.b64"), Convert.ToBase64String(Encoding.UTF8.GetBytes(json))[..200] + "!!!");
         var e = await Assert.ThrowsAsync<AgentSessionsException>(async () => await importer.ReadAsync(new ImportSource(temp.Combine("bad.b64")), new ImportOptions()).ToListAsync());
         Assert.Equal(ErrorCode.Corrupt, e.Code);

@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using System.Runtime.CompilerServices;
 using System.Text;
 
@@ -12,7 +11,7 @@ public sealed class AgentSessionsImporter : ISessionImporter
 
     /// <inheritdoc />
     public bool CanRead(ImportSource source)
-        => !source.IsDirectory && (IsOurJson(source.Head) || IsOurJson(DecodeBase64Head(source.Head)));
+        => !source.IsDirectory && (IsOurJson(source.Head) || (JsonHead.Base64Prefix(source.Head) is { } decoded && IsOurJson(decoded)));
 
     /// <inheritdoc />
     public async IAsyncEnumerable<SessionArchive> ReadAsync(ImportSource source, ImportOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -63,30 +62,4 @@ public sealed class AgentSessionsImporter : ISessionImporter
     }
 
     private static bool IsJsonl(ReadOnlySpan<byte> head) => head.IndexOf("\"agent-sessions-jsonl\""u8) >= 0;
-
-    /// <summary>Decodes the start of a file that may be base64, for sniffing; empty when it is not.</summary>
-    internal static byte[] DecodeBase64Head(ReadOnlySpan<byte> head)
-    {
-        // Line breaks are common in base64 files (76-column MIME style); drop white space before decoding.
-        var compact = new byte[head.Length];
-        var length = 0;
-        foreach (var b in head)
-        {
-            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
-            {
-                compact[length++] = b;
-            }
-        }
-
-        var usable = length - (length % 4);
-        if (usable < 16)
-        {
-            return [];
-        }
-
-        var buffer = new byte[Base64.GetMaxDecodedFromUtf8Length(usable)];
-        return Base64.DecodeFromUtf8(compact.AsSpan(0, usable), buffer, out _, out var written, isFinalBlock: false) == System.Buffers.OperationStatus.InvalidData
-            ? []
-            : buffer[..written];
-    }
 }

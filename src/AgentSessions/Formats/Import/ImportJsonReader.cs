@@ -462,4 +462,40 @@ internal sealed class JsonHead
 
         return head;
     }
+
+    /// <summary>Decodes the longest whole part of a base64 (or base64url) head, for sniffing; null when it is not base64.</summary>
+    internal static byte[]? Base64Prefix(ReadOnlySpan<byte> text)
+    {
+        // Only the head is here: decode the longest whole number of 4-character groups.
+        var chars = new List<char>(text.Length);
+        foreach (var b in text)
+        {
+            if (b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+            {
+                continue;
+            }
+
+            if (!(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'+' or (byte)'/' or (byte)'=' or (byte)'-' or (byte)'_'))
+            {
+                return null;
+            }
+
+            chars.Add(b switch { (byte)'-' => '+', (byte)'_' => '/', _ => (char)b });
+        }
+
+        var length = chars.Count / 4 * 4;
+        if (length == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Convert.FromBase64CharArray([.. chars], 0, length);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
 }

@@ -75,7 +75,7 @@ public sealed class SuperQodeImporter : ISessionImporter
                 return LooksLikeSuperQode(text);
             }
 
-            return Base64Prefix(text) is { } decoded && LooksLikeSuperQode(decoded);
+            return JsonHead.Base64Prefix(text) is { } decoded && LooksLikeSuperQode(decoded);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -118,41 +118,6 @@ public sealed class SuperQodeImporter : ISessionImporter
         }
 
         return output[..total];
-    }
-
-    private static byte[]? Base64Prefix(ReadOnlySpan<byte> text)
-    {
-        // Only the head is here: decode the longest whole number of 4-character groups.
-        var chars = new List<char>(text.Length);
-        foreach (var b in text)
-        {
-            if (b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
-            {
-                continue;
-            }
-
-            if (!IsBase64Char(b))
-            {
-                return null;
-            }
-
-            chars.Add(b switch { (byte)'-' => '+', (byte)'_' => '/', _ => (char)b });
-        }
-
-        var length = chars.Count / 4 * 4;
-        if (length == 0)
-        {
-            return null;
-        }
-
-        try
-        {
-            return Convert.FromBase64CharArray([.. chars], 0, length);
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
     }
 
     private static ReadOnlySpan<byte> SkipBom(ReadOnlySpan<byte> text) => text.StartsWith("\uFEFF"u8) ? text[3..] : text;
