@@ -31,14 +31,7 @@ internal static class JsonOutput
     {
         writer.WritePropertyName("forks");
         JsonSerializer.Serialize(writer, details.Forks.ToList(), AgentSessionsJson.Context.ListString);
-        writer.WritePropertyName("snapshots");
-        JsonSerializer.Serialize(writer, details.Snapshots.ToList(), AgentSessionsJson.Context.ListSnapshot);
-        writer.WritePropertyName("bookmarks");
-        JsonSerializer.Serialize(writer, details.Bookmarks.ToList(), AgentSessionsJson.Context.ListBookmark);
-        writer.WritePropertyName("toolExecutions");
-        JsonSerializer.Serialize(writer, details.ToolExecutions.ToList(), AgentSessionsJson.Context.ListToolExecution);
-        writer.WritePropertyName("files");
-        JsonSerializer.Serialize(writer, details.Files.ToList(), AgentSessionsJson.Context.ListFileChange);
+        SessionJsonFormat.WriteHistoryProperties(writer, details);
         writer.WritePropertyName("agentsUsed");
         JsonSerializer.Serialize(writer, details.AgentsUsed.ToList(), AgentSessionsJson.Context.ListString);
         writer.WriteNumber("hiddenMessages", details.HiddenMessages);

@@ -43,7 +43,16 @@ public static class SessionJsonFormat
         }
 
         writer.WriteEndArray();
-        details ??= new Storage.SessionDetails();
+        WriteHistoryProperties(writer, details ?? new Storage.SessionDetails());
+        writer.WriteEndObject();
+        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes the history arrays (snapshots, bookmarks, toolExecutions, files) into the object being written.</summary>
+    public static void WriteHistoryProperties(Utf8JsonWriter writer, Storage.SessionDetails details)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(details);
         writer.WritePropertyName("snapshots");
         JsonSerializer.Serialize(writer, details.Snapshots.ToList(), AgentSessionsJson.Context.ListSnapshot);
         writer.WritePropertyName("bookmarks");
@@ -52,8 +61,6 @@ public static class SessionJsonFormat
         JsonSerializer.Serialize(writer, details.ToolExecutions.ToList(), AgentSessionsJson.Context.ListToolExecution);
         writer.WritePropertyName("files");
         JsonSerializer.Serialize(writer, details.Files.ToList(), AgentSessionsJson.Context.ListFileChange);
-        writer.WriteEndObject();
-        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads an export written by <see cref="WriteAsync"/>.</summary>

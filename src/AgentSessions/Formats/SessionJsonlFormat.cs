@@ -33,14 +33,7 @@ public static class SessionJsonlFormat
             writer.WriteString("exportedAt", DateTimeOffset.UtcNow);
             writer.WritePropertyName("session");
             JsonSerializer.Serialize(writer, session, AgentSessionsJson.Context.Session);
-            writer.WritePropertyName("snapshots");
-            JsonSerializer.Serialize(writer, details.Snapshots.ToList(), AgentSessionsJson.Context.ListSnapshot);
-            writer.WritePropertyName("bookmarks");
-            JsonSerializer.Serialize(writer, details.Bookmarks.ToList(), AgentSessionsJson.Context.ListBookmark);
-            writer.WritePropertyName("toolExecutions");
-            JsonSerializer.Serialize(writer, details.ToolExecutions.ToList(), AgentSessionsJson.Context.ListToolExecution);
-            writer.WritePropertyName("files");
-            JsonSerializer.Serialize(writer, details.Files.ToList(), AgentSessionsJson.Context.ListFileChange);
+            SessionJsonFormat.WriteHistoryProperties(writer, details);
             writer.WriteEndObject();
         }
 
