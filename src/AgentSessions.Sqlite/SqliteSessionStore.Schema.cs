@@ -145,6 +145,20 @@ public sealed partial class SqliteSessionStore
         );
         CREATE INDEX file_changes_by_session ON file_changes (session_row, row_id);
 
+        -- Share links. The token is stored as is: whoever can read this file can read every session anyway.
+        CREATE TABLE shares (
+            token         TEXT    PRIMARY KEY,
+            session_id    TEXT    NOT NULL,
+            visibility    INTEGER NOT NULL,             -- ShareVisibility
+            password_hash TEXT,                         -- pbkdf2-sha256$iterations$salt$hash
+            expires_at    INTEGER,
+            allow_fork    INTEGER NOT NULL,
+            show_history  INTEGER NOT NULL,
+            created_at    INTEGER NOT NULL,
+            revoked_at    INTEGER
+        ) WITHOUT ROWID;
+        CREATE INDEX shares_by_session ON shares (session_id, created_at);
+
         -- External-content indexes: the text lives once, in messages and sessions. Fork copies are left out of
         -- the message index (their origin row is in it), so its content is the view of indexed rows; that keeps
         -- FTS5's own integrity check and 'rebuild' exact.

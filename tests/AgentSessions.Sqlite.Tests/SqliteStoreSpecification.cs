@@ -34,3 +34,18 @@ public sealed class SqliteHistorySpecification : HistorySpecification
         return Task.CompletedTask;
     }
 }
+
+/// <summary>The SQLite store closes the share specification.</summary>
+public sealed class SqliteShareSpecification : ShareSpecification
+{
+    private readonly TempDirectory _directory = TempDirectory.ForCaller();
+
+    protected override Task<ISessionStore> OpenEmptyStoreAsync()
+        => Task.FromResult<ISessionStore>(SqliteSessionStore.Open(_directory.Combine("store")));
+
+    protected override Task CleanUpAsync()
+    {
+        _directory.Dispose();
+        return Task.CompletedTask;
+    }
+}

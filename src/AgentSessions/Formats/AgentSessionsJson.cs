@@ -55,6 +55,8 @@ public static class AgentSessionsJson
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(Storage.SearchHit))]
 [JsonSerializable(typeof(Snapshot))]
+[JsonSerializable(typeof(Share))]
+[JsonSerializable(typeof(List<Share>))]
 [JsonSerializable(typeof(Storage.SessionDetails))]
 [JsonSerializable(typeof(Storage.StoreStats))]
 [JsonSerializable(typeof(Storage.DoctorReport))]

@@ -91,6 +91,20 @@ public interface ISessionStore : IAsyncDisposable
     /// <summary>Everything recorded about a session besides its messages: snapshots, bookmarks, tool runs, files, forks.</summary>
     ValueTask<SessionDetails> GetDetailsAsync(string sessionId, CancellationToken cancellationToken = default);
 
+    // ---- share links ----
+
+    /// <summary>Stores a share link (the caller made the token and hashed any password).</summary>
+    ValueTask CreateShareAsync(Share share, CancellationToken cancellationToken = default);
+
+    /// <summary>Finds a share link by its token, revoked ones included; <see langword="null"/> when unknown.</summary>
+    ValueTask<Share?> GetShareAsync(string token, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists share links, newest first: of one session, or all; revoked ones only when asked.</summary>
+    ValueTask<IReadOnlyList<Share>> ListSharesAsync(string? sessionId = null, bool includeRevoked = false, CancellationToken cancellationToken = default);
+
+    /// <summary>Revokes a share link; returns <see langword="false"/> when it was unknown or already revoked.</summary>
+    ValueTask<bool> RevokeShareAsync(string token, CancellationToken cancellationToken = default);
+
     // ---- store health ----
 
     /// <summary>Counts sessions, messages and tokens, by model and by day.</summary>
