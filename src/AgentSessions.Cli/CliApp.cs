@@ -24,6 +24,9 @@ internal static class CliApp
         TransferCommands.AddTo(root);
         HistoryCommands.AddTo(root);
         HealthCommands.AddTo(root);
+        RpcCommand.AddTo(root);
+        ServeCommands.AddTo(root);
+        ShareCommands.AddTo(root);
         return root;
     }
 

@@ -1,0 +1,9 @@
+using System.CommandLine;
+
+namespace AgentSessions.Cli.Commands;
+
+/// <summary>Placeholder until the command lands.</summary>
+internal static class RpcCommand
+{
+    public static void AddTo(RootCommand root) => ArgumentNullException.ThrowIfNull(root);
+}

@@ -1,0 +1,20 @@
+namespace AgentSessions.Server.Http;
+
+/// <summary>Settings of <c>agent-sessions serve</c>.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>The store directory (the SQLite store's data directory; the API token and server.json live there too).</summary>
+    public required string StoreDirectory { get; init; }
+
+    /// <summary>The URLs to listen on. Default: <c>http://127.0.0.1:8765</c>; port 0 picks a free port.</summary>
+    public IReadOnlyList<string> Urls { get; init; } = ["http://127.0.0.1:8765"];
+
+    /// <summary>Whether a non-loopback address may be bound (off by default: sessions are private).</summary>
+    public bool AllowRemote { get; init; }
+
+    /// <summary>The file holding the API's bearer token (generated 0600 on first start).</summary>
+    public string TokenPath => Path.Combine(StoreDirectory, "api-token");
+
+    /// <summary>The file where a running server records its URL, for <c>agent-sessions share</c> to print links.</summary>
+    public string ServerInfoPath => Path.Combine(StoreDirectory, "server.json");
+}
