@@ -1,0 +1,204 @@
+using System.Text.Json;
+using AgentSessions.Formats;
+using AgentSessions.Storage;
+
+namespace AgentSessions.Server.Rpc;
+
+/// <summary>session.create, list, load, rename, tag, pin, delete, search.</summary>
+internal sealed partial class RpcMethods
+{
+    private async ValueTask<JsonWrite> CreateAsync(RpcParams p, CancellationToken cancellationToken)
+    {
+        var project = p.String("project");
+        var request = new NewSession
+        {
+            Id = p.String("id"),
+            Title = p.String("title"),
+            Model = p.String("model"),
+            ProjectPath = project is null ? null : FullPath(project, "project"),
+            Tags = p.StringArray("tags") ?? [],
+            Pinned = p.Bool("pinned") ?? false,
+            Metadata = p.Model("metadata", AgentSessionsJson.Context.DictionaryStringJsonElement, "an object") ?? new Dictionary<string, JsonElement>(),
+        };
+        var makeCurrent = p.Bool("switch") ?? true;
+        p.EnsureNoneUnknown();
+        if (makeCurrent)
+        {
+            // Like session.switch: the old current session's deferred messages are saved before it stops being current.
+            await SavePendingAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var session = await _service.CreateAsync(request, cancellationToken).ConfigureAwait(false);
+        if (makeCurrent)
+        {
+            _current = session.Id;
+        }
+
+        return Json(session, AgentSessionsJson.Context.Session);
+    }
+
+    private async ValueTask<JsonWrite> ListAsync(RpcParams p, CancellationToken cancellationToken)
+    {
+        var project = p.String("project");
+        var query = new SessionQuery
+        {
+            Limit = p.Int("limit") ?? 50,
+            Offset = p.Int("offset") ?? 0,
+            Tag = p.String("tag"),
+            Pinned = p.Bool("pinned"),
+            ProjectPath = project is null ? null : FullPath(project, "project"),
+            TitleContains = p.String("title"),
+            ForksOf = p.String("forksOf"),
+        };
+        p.EnsureNoneUnknown();
+        var page = await _service.ListAsync(query, cancellationToken).ConfigureAwait(false);
+        return Json(page, AgentSessionsJson.Context.SessionPage);
+    }
+
+    private async ValueTask<JsonWrite> LoadAsync(RpcParams p, CancellationToken cancellationToken)
+    {
+        var id = SessionId(p);
+        var from = p.Long("from") ?? 1;
+        var limit = p.Int("limit");
+        var since = p.String("since");
+        p.EnsureNoneUnknown();
+        if (limit < 0)
+        {
+            throw RpcException.InvalidParams("'limit' cannot be negative");
+        }
+
+        var session = await _service.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var details = await _service.Store.GetDetailsAsync(id, cancellationToken).ConfigureAwait(false);
+        if (since is not null)
+        {
+            var bookmark = details.Bookmarks.FirstOrDefault(b => b.Name == since)
+                ?? throw new AgentSessionsException(ErrorCode.NotFound, $"session '{id}' has no bookmark '{since}'");
+            from = Math.Max(from, bookmark.Sequence + 1);
+        }
+
+        var messages = new List<SessionMessage>();
+        await foreach (var message in _service.ReadAsync(id, new MessageRange(from, limit), cancellationToken).ConfigureAwait(false))
+        {
+            messages.Add(message);
+        }
+
+        return w =>
+        {
+            // The shape of 'agent-sessions show --json': the session's fields, its history, then its messages.
+            w.WriteStartObject();
+            WriteProperties(w, session, AgentSessionsJson.Context.Session);
+            w.WritePropertyName("forks");
+            JsonSerializer.Serialize(w, details.Forks.ToList(), AgentSessionsJson.Context.ListString);
+            SessionJsonFormat.WriteHistoryProperties(w, details);
+            w.WritePropertyName("agentsUsed");
+            JsonSerializer.Serialize(w, details.AgentsUsed.ToList(), AgentSessionsJson.Context.ListString);
+            w.WriteNumber("hiddenMessages", details.HiddenMessages);
+            w.WriteBoolean("canRedo", details.CanRedo);
+            w.WriteStartArray("messages");
+            foreach (var message in messages)
+            {
+                JsonSerializer.Serialize(w, message, AgentSessionsJson.Context.SessionMessage);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        };
+    }
+
+    private async ValueTask<JsonWrite> RenameAsync(RpcParams p, CancellationToken cancellationToken)
+    {
+        var id = SessionId(p);
+        var title = p.RequiredString("title");
+        p.EnsureNoneUnknown();
+        return Json(await _service.RenameAsync(id, title, cancellationToken).ConfigureAwait(false), AgentSessionsJson.Context.Session);
+    }
+
+    private async ValueTask<JsonWrite> TagAsync(RpcParams p, CancellationToken cancellationToken)
+    {
+        var id = SessionId(p);
+        var add = p.StringArray("add") ?? [];
+        var remove = p.StringArray("remove") ?? [];
+        p.EnsureNoneUnknown();
+        var session = add.Count == 0 && remove.Count == 0
+            ? await _service.GetAsync(id, cancellationToken).ConfigureAwait(false)
+            : await _service.TagAsync(id, add, remove, cancellationToken).ConfigureAwait(false);
+        return Json(session, AgentSessionsJson.Context.Session);
+    }
+
+    private async ValueTask<JsonWrite> PinAsync(RpcParams p, CancellationToken cancellationToken)
+    {
+        var id = SessionId(p);
+        var pinned = p.Bool("pinned") ?? true;
+        p.EnsureNoneUnknown();
+        return Json(await _service.PinAsync(id, pinned, cancellationToken).ConfigureAwait(false), AgentSessionsJson.Context.Session);
+    }
+
+    private async ValueTask<JsonWrite> DeleteAsync(RpcParams p, CancellationToken cancellationToken)
+    {
+        // No default to the current session here: deleting is the one method where a forgotten id must not
+        // fall back to whatever session happens to be current.
+        var id = p.RequiredString("id");
+        p.EnsureNoneUnknown();
+        await _service.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
+        if (id == _current)
+        {
+            // Its deferred messages have nowhere to go any more.
+            _current = null;
+            ClearPending();
+        }
+
+        return w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("id", id);
+            w.WriteBoolean("deleted", true);
+            w.WriteEndObject();
+        };
+    }
+
+    private async ValueTask<JsonWrite> SearchAsync(RpcParams p, CancellationToken cancellationToken)
+    {
+        var text = p.RequiredString("query");
+        var role = p.String("role");
+        var since = p.String("since");
+        var search = new SearchQuery(text)
+        {
+            Tag = p.String("tag"),
+            Role = role is null ? null : MessageRoles.TryParse(role, out var r) ? r : throw RpcException.InvalidParams($"unknown role '{role}'; expected one of: user, assistant, system, tool"),
+            Since = since is null ? null : ParseSince(since, "since"),
+            SessionId = p.String("session"),
+            Limit = p.Int("limit") ?? 20,
+        };
+        p.EnsureNoneUnknown();
+        var hits = new List<SearchHit>();
+        await foreach (var hit in _service.SearchAsync(search, cancellationToken).ConfigureAwait(false))
+        {
+            hits.Add(hit);
+        }
+
+        return w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("hits");
+            foreach (var hit in hits)
+            {
+                JsonSerializer.Serialize(w, hit, AgentSessionsJson.Context.SearchHit);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        };
+    }
+
+    private static string FullPath(string path, string name)
+    {
+        try
+        {
+            return Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw RpcException.InvalidParams($"'{name}' is not a usable path: {e.Message}");
+        }
+    }
+}

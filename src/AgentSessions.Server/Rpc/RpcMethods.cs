@@ -1,0 +1,170 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using AgentSessions.Formats;
+
+namespace AgentSessions.Server.Rpc;
+
+/// <summary>Writes a method's result into the response being written.</summary>
+/// <remarks>Methods finish all store work before returning one, so writing it cannot fail half-way for a store error.</remarks>
+internal delegate void JsonWrite(Utf8JsonWriter writer);
+
+/// <summary>The methods of one connection and the connection's state: the current session and its deferred messages.</summary>
+internal sealed partial class RpcMethods
+{
+    private readonly SessionService _service;
+    private readonly RpcServerOptions _options;
+    private readonly Dictionary<string, Func<RpcParams, CancellationToken, ValueTask<JsonWrite>>> _methods;
+    private bool _shutdown;
+
+    public RpcMethods(SessionService service, RpcServerOptions options)
+    {
+        _service = service;
+        _options = options;
+        _methods = new(StringComparer.Ordinal)
+        {
+            ["initialize"] = InitializeAsync,
+            ["shutdown"] = ShutdownAsync,
+            ["exit"] = ExitAsync,
+            ["session.create"] = CreateAsync,
+            ["session.list"] = ListAsync,
+            ["session.load"] = LoadAsync,
+            ["session.append"] = AppendAsync,
+            ["session.rename"] = RenameAsync,
+            ["session.tag"] = TagAsync,
+            ["session.pin"] = PinAsync,
+            ["session.delete"] = DeleteAsync,
+            ["session.search"] = SearchAsync,
+            ["session.export"] = ExportAsync,
+            ["session.import"] = ImportAsync,
+            ["session.fork"] = ForkAsync,
+            ["session.snapshot"] = SnapshotAsync,
+            ["session.restore"] = RestoreAsync,
+            ["session.undo"] = UndoAsync,
+            ["session.redo"] = RedoAsync,
+            ["session.bookmark"] = BookmarkAsync,
+            ["session.share"] = ShareAsync,
+            ["session.current"] = CurrentAsync,
+            ["session.switch"] = SwitchAsync,
+            ["session.save"] = SaveAsync,
+            ["session.discard"] = DiscardAsync,
+        };
+    }
+
+    /// <summary>Set once <c>exit</c> arrived: the code the process ends with.</summary>
+    public int? ExitCode { get; private set; }
+
+    public async ValueTask<JsonWrite> InvokeAsync(string method, JsonElement? parameters, CancellationToken cancellationToken)
+    {
+        if (!_methods.TryGetValue(method, out var handler))
+        {
+            throw new RpcException(RpcErrors.MethodNotFound, $"unknown method '{method}'; see docs/protocol.md for the methods");
+        }
+
+        if (_shutdown && method != "exit")
+        {
+            // As in LSP: after shutdown only exit is accepted.
+            throw new RpcException(RpcErrors.InvalidRequest, "the server is shutting down; only 'exit' is accepted now");
+        }
+
+        return await handler(RpcParams.From(parameters), cancellationToken).ConfigureAwait(false);
+    }
+
+    private ValueTask<JsonWrite> InitializeAsync(RpcParams p, CancellationToken cancellationToken)
+    {
+        // LSP clients send their capabilities and the like; nothing in them changes how this server behaves.
+        var version = typeof(RpcServer).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+        var names = _methods.Keys.Order(StringComparer.Ordinal).ToList();
+        return Result(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("serverInfo");
+            w.WriteString("name", ServerInfo.Name);
+            w.WriteString("version", version);
+            w.WriteEndObject();
+            w.WriteStartObject("capabilities");
+            w.WriteStartArray("methods");
+            foreach (var name in names)
+            {
+                w.WriteStringValue(name);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        });
+    }
+
+    private async ValueTask<JsonWrite> ShutdownAsync(RpcParams p, CancellationToken cancellationToken)
+    {
+        p.EnsureNoneUnknown();
+        // A polite goodbye keeps deferred messages; if they cannot be saved the client hears why and may retry
+        // or discard them, so shutdown is recorded only once nothing is pending.
+        await SavePendingAsync(cancellationToken).ConfigureAwait(false);
+        _shutdown = true;
+        return Null;
+    }
+
+    private ValueTask<JsonWrite> ExitAsync(RpcParams p, CancellationToken cancellationToken)
+    {
+        // Deferred messages not saved by now are dropped: exit without shutdown is an abnormal end (LSP).
+        ExitCode = _shutdown ? 0 : 1;
+        return ValueTask.FromResult(Null);
+    }
+
+    // ---- helpers shared by the methods ----
+
+    private static readonly JsonWrite Null = w => w.WriteNullValue();
+
+    private static ValueTask<JsonWrite> Result(JsonWrite write) => ValueTask.FromResult(write);
+
+    private static JsonWrite Json<T>(T value, JsonTypeInfo<T> typeInfo) => w => JsonSerializer.Serialize(w, value, typeInfo);
+
+    /// <summary>Writes the properties of <paramref name="value"/> into the object being written.</summary>
+    private static void WriteProperties<T>(Utf8JsonWriter writer, T value, JsonTypeInfo<T> typeInfo)
+    {
+        foreach (var property in JsonSerializer.SerializeToElement(value, typeInfo).EnumerateObject())
+        {
+            property.WriteTo(writer);
+        }
+    }
+
+    /// <summary>The session a method works on: <c>id</c>, else the connection's current session.</summary>
+    private string SessionId(RpcParams p)
+        => p.String("id") ?? _current
+            ?? throw RpcException.InvalidParams("no 'id' given and no current session; pass \"id\", or call session.switch (or session.create) first");
+
+    /// <summary>An absolute time (UTC when it has no offset) or an age such as 7d, 12h, 30m before now.</summary>
+    private static DateTimeOffset ParseSince(string text, string name)
+    {
+        if (ParseDuration(text) is { } age)
+        {
+            return DateTimeOffset.UtcNow - age;
+        }
+
+        return DateTimeOffset.TryParse(text.Trim(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+            ? time
+            : throw RpcException.InvalidParams($"cannot read {name} '{text}': use a date (2026-11-01), a time (2026-11-01T14:00Z) or an age (7d, 12h, 30m)");
+    }
+
+    /// <summary>A duration as the CLI writes it: a whole number and one of s, m, h, d, w.</summary>
+    private static TimeSpan? ParseDuration(string text)
+    {
+        var trimmed = text.Trim();
+        if (trimmed.Length < 2 || !long.TryParse(trimmed[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var amount) || amount > 100_000)
+        {
+            return null;
+        }
+
+        TimeSpan? unit = char.ToLowerInvariant(trimmed[^1]) switch
+        {
+            'w' => TimeSpan.FromDays(7),
+            'd' => TimeSpan.FromDays(1),
+            'h' => TimeSpan.FromHours(1),
+            'm' => TimeSpan.FromMinutes(1),
+            's' => TimeSpan.FromSeconds(1),
+            _ => null,
+        };
+        return unit * amount;
+    }
+}
