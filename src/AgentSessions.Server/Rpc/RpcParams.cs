@@ -75,11 +75,6 @@ internal sealed class RpcParams
         return list;
     }
 
-    /// <summary>A parameter holding an object, returned raw for a nested reader.</summary>
-    public JsonElement? Object(string name) => Get(name) is { } v
-        ? v.ValueKind == JsonValueKind.Object ? v : throw Mistyped(name, "an object")
-        : null;
-
     /// <summary>A parameter holding an array, returned raw.</summary>
     public JsonElement? Array(string name) => Get(name) is { } v
         ? v.ValueKind == JsonValueKind.Array ? v : throw Mistyped(name, "an array")
