@@ -118,6 +118,8 @@ public sealed class ExportFormatTests
             ["a.json"] = json,
             ["b.jsonl"] = jsonl,
             ["c.b64"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(json), Base64FormattingOptions.InsertLineBreaks),
+            ["d-bom.json"] = "\uFEFF" + json,
+            ["e-bom.jsonl"] = "\uFEFF" + jsonl,
         };
         var importer = new AgentSessionsImporter();
         foreach (var (name, content) in files)

@@ -68,6 +68,8 @@ public static class SessionJsonlFormat
             throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: the file is empty");
         }
 
+        line = line.TrimStart('\uFEFF'); // a byte-order mark some editors add
+
         SessionArchive header;
         using (var document = Parse(line, sourceName, lineNumber))
         {

@@ -51,7 +51,8 @@ public sealed class AgentSessionsImporter : ISessionImporter
 
     private static bool IsOurJson(ReadOnlySpan<byte> head)
     {
-        var trimmed = head.TrimStart(" \t\r\n"u8);
+        // Editors on some systems write a UTF-8 byte-order mark; the JSON readers skip it, so must we.
+        var trimmed = (head.StartsWith("\uFEFF"u8) ? head[3..] : head).TrimStart(" \t\r\n"u8);
         if (trimmed.IsEmpty || trimmed[0] != (byte)'{')
         {
             return false;
