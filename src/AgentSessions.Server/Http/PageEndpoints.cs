@@ -268,22 +268,22 @@ internal static class PageEndpoints
         var jumps = new List<string>();
         if (details.Snapshots.Count > 0)
         {
-            jumps.Add($"<a href=\"#snapshots\">{details.Snapshots.Count} snapshots</a>");
+            jumps.Add($"<a href=\"#snapshots\">{Count(details.Snapshots.Count, "snapshot")}</a>");
         }
 
         if (details.Bookmarks.Count > 0)
         {
-            jumps.Add($"<a href=\"#bookmarks\">{details.Bookmarks.Count} bookmarks</a>");
+            jumps.Add($"<a href=\"#bookmarks\">{Count(details.Bookmarks.Count, "bookmark")}</a>");
         }
 
         if (details.Forks.Count > 0)
         {
-            jumps.Add($"<a href=\"#forks\">{details.Forks.Count} forks</a>");
+            jumps.Add($"<a href=\"#forks\">{Count(details.Forks.Count, "fork")}</a>");
         }
 
         if (shares.Count > 0)
         {
-            jumps.Add($"<a href=\"#shares\">{shares.Count} share links</a>");
+            jumps.Add($"<a href=\"#shares\">{Count(shares.Count, "share link")}</a>");
         }
 
         if (jumps.Count > 0)
@@ -325,6 +325,8 @@ internal static class PageEndpoints
         tail.Append(Foot);
         await context.Response.WriteAsync(tail.ToString(), context.RequestAborted);
     }
+
+    private static string Count(int count, string singular) => count == 1 ? $"1 {singular}" : $"{N(count)} {singular}s";
 
     internal static string VisibilityName(ShareVisibility visibility) => visibility switch
     {

@@ -8,6 +8,7 @@ using AgentSessions.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
 using static AgentSessions.Server.Pages.Html;
 
 namespace AgentSessions.Server.Http;
@@ -121,22 +122,29 @@ internal static class ShareEndpoints
             }
 
             var session = await service.GetAsync(share.SessionId, context.RequestAborted);
+            // The JSON writer flushes synchronously, which Kestrel refuses on the response body: write into a
+            // buffer that spills to a temporary file past 32 KiB, then copy it out asynchronously.
+            await using var buffer = new FileBufferingWriteStream();
+            if (share.ShowHistory)
+            {
+                await service.ExportAsync(share.SessionId, ExportFormat.Json, buffer, context.RequestAborted);
+            }
+            else
+            {
+                // A link that hides the history must not hand it out through the export either: export what the
+                // page shows, the title and the final answer, as a session of its own.
+                var final = await FinalAnswerAsync(share.SessionId, context.RequestAborted);
+                var visible = new Session { Id = session.Id, Title = session.Title, CreatedAt = session.CreatedAt, UpdatedAt = session.UpdatedAt, Model = session.Model, Tags = session.Tags };
+                SessionMessage[] messages = final is null ? [] : [final with { Sequence = 1, Parts = [.. final.Parts.OfType<TextPart>()] }];
+                await SessionJsonFormat.WriteAsync(buffer, visible, messages.ToAsyncEnumerable(), details: null, context.RequestAborted);
+            }
+
             context.Response.StatusCode = StatusCodes.Status200OK;
             context.Response.ContentType = "application/json; charset=utf-8";
             context.Response.Headers.CacheControl = "no-store";
             context.Response.Headers.ContentDisposition = $"attachment; filename=\"{session.Id}.json\"";
-            if (share.ShowHistory)
-            {
-                await service.ExportAsync(share.SessionId, ExportFormat.Json, context.Response.Body, context.RequestAborted);
-                return;
-            }
-
-            // A link that hides the history must not hand it out through the export either: export what the page
-            // shows, the title and the final answer, as a session of its own.
-            var final = await FinalAnswerAsync(share.SessionId, context.RequestAborted);
-            var visible = new Session { Id = session.Id, Title = session.Title, CreatedAt = session.CreatedAt, UpdatedAt = session.UpdatedAt, Model = session.Model, Tags = session.Tags };
-            SessionMessage[] messages = final is null ? [] : [final with { Sequence = 1, Parts = [.. final.Parts.OfType<TextPart>()] }];
-            await SessionJsonFormat.WriteAsync(context.Response.Body, visible, messages.ToAsyncEnumerable(), details: null, context.RequestAborted);
+            context.Response.ContentLength = buffer.Length;
+            await buffer.DrainBufferAsync(context.Response.Body, context.RequestAborted);
         }
 
         /// <summary>Applies the access rules; writes the refusal itself and says so, or hands back the granted link.</summary>

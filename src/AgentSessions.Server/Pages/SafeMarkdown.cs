@@ -60,53 +60,53 @@ internal static class SafeMarkdown
 
     private static void Sanitize(MarkdownDocument document)
     {
-        foreach (var link in document.Descendants<LinkInline>().ToList())
+        // Collect first, change after: the tree must not change under its own enumeration.
+        var nodes = document.Descendants().ToList();
+        foreach (var node in nodes)
         {
-            if (!IsSafeUrl(link.Url))
+            switch (node)
             {
-                Unwrap(link);
-                continue;
-            }
+                case LinkInline link when !IsSafeUrl(link.Url):
+                    // The reader keeps the words; the link goes.
+                    link.ReplaceBy(new LiteralInline(PlainText(link) is { Length: > 0 } text ? text : link.IsImage ? "image" : ""), copyChildren: false);
+                    break;
+                case LinkInline { IsImage: true } image:
+                    // Remote images would be blocked by the CSP anyway (and could track readers): offer a link instead.
+                    image.IsImage = false;
+                    if (image.FirstChild is null)
+                    {
+                        image.AppendChild(new LiteralInline("image"));
+                    }
 
-            if (link.IsImage)
-            {
-                // Remote images would be blocked by the CSP anyway (and could track readers): offer a link instead.
-                link.IsImage = false;
-                if (link.FirstChild is null)
-                {
-                    link.AppendChild(new LiteralInline("image"));
-                }
-            }
-        }
-
-        foreach (var autolink in document.Descendants<AutolinkInline>().ToList())
-        {
-            // An autolink such as <javascript:...> is valid CommonMark; keep it as plain text.
-            if (!autolink.IsEmail && !IsSafeUrl(autolink.Url))
-            {
-                autolink.ReplaceBy(new LiteralInline(autolink.Url));
+                    break;
+                case AutolinkInline autolink when !autolink.IsEmail && !IsSafeUrl(autolink.Url):
+                    // An autolink such as <javascript:...> is valid CommonMark; keep it as the text it was.
+                    autolink.ReplaceBy(new LiteralInline("<" + autolink.Url + ">"), copyChildren: false);
+                    break;
             }
         }
     }
 
-    /// <summary>Replaces a link by its content, so its text stays readable without the link.</summary>
-    private static void Unwrap(LinkInline link)
+    /// <summary>The text of a link's content, without its formatting.</summary>
+    private static string PlainText(ContainerInline container)
     {
-        var child = link.FirstChild;
-        if (child is null)
+        var text = new System.Text.StringBuilder();
+        foreach (var inline in container.Descendants<Inline>())
         {
-            link.ReplaceBy(new LiteralInline(link.IsImage ? "image" : ""));
-            return;
+            switch (inline)
+            {
+                case LiteralInline literal:
+                    text.Append(literal.Content.ToString());
+                    break;
+                case CodeInline code:
+                    text.Append(code.Content);
+                    break;
+                case LineBreakInline:
+                    text.Append(' ');
+                    break;
+            }
         }
 
-        while (child is not null)
-        {
-            var next = child.NextSibling;
-            child.Remove();
-            link.InsertBefore(child);
-            child = next;
-        }
-
-        link.Remove();
+        return text.ToString();
     }
 }

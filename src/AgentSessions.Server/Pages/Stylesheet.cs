@@ -55,7 +55,8 @@ internal static class Stylesheet
         table.grid{border-collapse:collapse;width:100%;background:var(--card)}
         table.grid td,table.grid th{border:1px solid var(--line);padding:.3rem .6rem;text-align:left;font-size:.9rem}
         section.notice,section.box{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1rem 1.2rem;margin:1rem 0}
-        section.notice p{margin:.5rem 0}
+        section.notice p{margin:.5rem 0}section.box h2{margin-top:0}
+        form.search a{align-self:center}
         .error-text{color:var(--bad);font-weight:600}
         form.password{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.75rem}
         .foot{color:var(--muted);font-size:.8rem;padding-bottom:2rem}
