@@ -104,28 +104,27 @@ internal static class ShareCommands
                 return ExitCodes.Success;
             }
 
+            // Two lines per link rather than a table: a link is too long to share a row in 80 columns.
             var now = DateTimeOffset.UtcNow;
-            var table = new Table().Border(TableBorder.Rounded);
-            table.AddColumn(new TableColumn("Link").NoWrap());
-            table.AddColumn("Session");
-            table.AddColumn("Visibility");
-            table.AddColumn("Expires");
-            table.AddColumn("Fork");
-            table.AddColumn("History");
-            table.AddColumn("State");
             foreach (var share in shares)
             {
-                table.AddRow(
-                    new Text((root ?? "") + "/s/" + share.Token),
-                    new Text(share.SessionId),
-                    new Text(Name(share.Visibility)),
-                    new Text(share.ExpiresAt is { } at ? ConsoleOutput.Time(at) : "never"),
-                    new Text(share.AllowFork ? "yes" : "no"),
-                    new Text(share.ShowHistory ? "yes" : "final answer"),
-                    new Text(State(share, now)));
+                var state = State(share, now);
+                // Plain lines: the terminal wraps them, and a link is never broken by our own wrapping.
+                Console.Out.WriteLine((root ?? "") + "/s/" + share.Token + (state == "active" ? "" : $" ({state})"));
+                Console.Out.WriteLine("  " + string.Join(" · ",
+                    share.SessionId,
+                    Name(share.Visibility),
+                    share.ExpiresAt is { } at ? "expires " + ConsoleOutput.Time(at) : "never expires",
+                    share.AllowFork ? "forking allowed" : "no forking",
+                    share.ShowHistory ? "whole conversation" : "final answer only",
+                    "made " + ConsoleOutput.Time(share.CreatedAt)));
             }
 
-            AnsiConsole.Write(table);
+            if (root is null)
+            {
+                Console.Error.WriteLine("links are relative to the server's address; start 'agent-sessions serve' to open them");
+            }
+
             return ExitCodes.Success;
         });
         return command;
