@@ -77,6 +77,21 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 }
 
+/// <summary>Waits for a click's navigation without racing it.</summary>
+internal static class Navigation
+{
+    /// <summary>Waits until the page's URL matches and its document has loaded (both bounded).</summary>
+    /// <remarks>
+    /// Polls the URL rather than waiting for a load event, which may already have fired (a fast local server,
+    /// or a link with a fragment) by the time the wait starts.
+    /// </remarks>
+    public static async Task ArrivedAsync(IPage page, string urlPattern)
+    {
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex(urlPattern), new() { Timeout = BrowserFixture.TimeoutMs });
+        await page.WaitForLoadStateAsync(LoadState.Load, new() { Timeout = BrowserFixture.TimeoutMs });
+    }
+}
+
 [CollectionDefinition(Name)]
 public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
 {

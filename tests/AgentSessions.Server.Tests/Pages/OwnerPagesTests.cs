@@ -50,21 +50,21 @@ public sealed class OwnerPagesTests(BrowserFixture browser, ITestOutputHelper ou
         await BrowserFixture.ScreenshotAsync(_page, "list", output);
 
         await _page.ClickAsync("a[rel=next]");
-        await _page.WaitForURLAsync("**/?page=2");
+        await Navigation.ArrivedAsync(_page, "/[?]page=2$");
         Assert.Equal(6, await _page.Locator("ul.sessions > li").CountAsync());
         await Assertions.Expect(_page.Locator("a[rel=prev]")).ToBeVisibleAsync();
 
         // Tag filter, from a tag chip and from the form.
         await GotoAsync("/");
         await _page.Locator("ul.sessions a.tag", new() { HasText = "build" }).ClickAsync();
-        await _page.WaitForURLAsync("**/?tag=build");
+        await Navigation.ArrivedAsync(_page, "/[?]tag=build$");
         Assert.Equal(1, await _page.Locator("ul.sessions > li").CountAsync());
         await Assertions.Expect(_page.Locator("ul.sessions a.title")).ToHaveTextAsync(build.Title!);
 
         await GotoAsync("/");
         await _page.FillAsync("input[name=tag]", "bulk");
         await _page.ClickAsync("form.search button");
-        await _page.WaitForURLAsync("**/?q=&tag=bulk");
+        await Navigation.ArrivedAsync(_page, "/[?]q=&tag=bulk$");
         Assert.Equal(25, await _page.Locator("ul.sessions > li").CountAsync());
     }
 
@@ -77,7 +77,7 @@ public sealed class OwnerPagesTests(BrowserFixture browser, ITestOutputHelper ou
 
         await _page.FillAsync("input[name=q]", "serially");
         await _page.ClickAsync("form.search button");
-        await _page.WaitForURLAsync("**/?q=serially*");
+        await Navigation.ArrivedAsync(_page, "/[?]q=serially");
         var hits = _page.Locator("ul.hits > li");
         Assert.Equal(1, await hits.CountAsync());
         await Assertions.Expect(hits.Locator("mark").First).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^serially$", System.Text.RegularExpressions.RegexOptions.IgnoreCase));
@@ -85,7 +85,7 @@ public sealed class OwnerPagesTests(BrowserFixture browser, ITestOutputHelper ou
         await BrowserFixture.ScreenshotAsync(_page, "search", output);
 
         await hits.Locator("a.title").ClickAsync();
-        await _page.WaitForURLAsync($"**/sessions/{build.Id}#m4");
+        await Navigation.ArrivedAsync(_page, $"/sessions/{build.Id}#m4$");
         await Assertions.Expect(_page.Locator("#m4")).ToBeVisibleAsync();
 
         await GotoAsync("/?q=" + Uri.EscapeDataString("nothing-matches-this"));
@@ -121,7 +121,7 @@ public sealed class OwnerPagesTests(BrowserFixture browser, ITestOutputHelper ou
         await BrowserFixture.ScreenshotAsync(_page, "session", output);
 
         await _page.Locator("#forks + ul a").ClickAsync();
-        await _page.WaitForURLAsync($"**/sessions/{fork.Id}");
+        await Navigation.ArrivedAsync(_page, $"/sessions/{fork.Id}$");
         await Assertions.Expect(_page.Locator("h1")).ToHaveTextAsync("Try another fix");
         await Assertions.Expect(_page.Locator("p.meta a", new() { HasText = build.Id })).ToHaveAttributeAsync("href", $"/sessions/{build.Id}");
 

@@ -71,7 +71,7 @@ public sealed class SharePagesTests(BrowserFixture browser, ITestOutputHelper ou
         await BrowserFixture.ScreenshotAsync(_page, "public", output);
 
         await items.Locator("a.title").ClickAsync();
-        await _page.WaitForURLAsync($"**/s/{share.Token}");
+        await Navigation.ArrivedAsync(_page, $"/s/{share.Token}$");
         await Assertions.Expect(_page.Locator("h1")).ToHaveTextAsync("Fix the flaky build");
         Assert.Equal(4, await _page.Locator("article.msg").CountAsync());
         await Assertions.Expect(_page.Locator("section.fork pre")).ToHaveTextAsync($"agent-sessions fork-share {_server.Url}/s/{share.Token}");
