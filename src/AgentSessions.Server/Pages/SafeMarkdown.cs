@@ -1,0 +1,112 @@
+using Markdig;
+using Markdig.Renderers;
+using Markdig.Renderers.Html.Inlines;
+using Markdig.Syntax;
+using Markdig.Syntax.Inlines;
+
+namespace AgentSessions.Server.Pages;
+
+/// <summary>
+/// Renders message text (Markdown written by people and models, so untrusted) to HTML that cannot run script.
+/// </summary>
+/// <remarks>
+/// Three layers: raw HTML is not parsed at all (it comes out as escaped text); every link and image URL must be
+/// absolute http, https or mailto, anything else (javascript:, data:, vbscript:, relative tricks) loses its link and
+/// keeps only its text; Markdig's renderer escapes all text and attributes. The page's Content-Security-Policy
+/// forbids inline script as a last line. Extensions that let Markdown set attributes (generic attributes) are
+/// deliberately left out.
+/// </remarks>
+internal static class SafeMarkdown
+{
+    private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder()
+        .DisableHtml()
+        .UsePipeTables()
+        .UseEmphasisExtras()
+        .UseTaskLists()
+        .UseAutoLinks()
+        // Chat text relies on single new lines; Markdown would otherwise join them into one paragraph.
+        .UseSoftlineBreakAsHardlineBreak()
+        .Build();
+
+    /// <summary>Renders <paramref name="markdown"/> to safe HTML.</summary>
+    public static string ToHtml(string markdown)
+    {
+        var document = Markdown.Parse(markdown, Pipeline);
+        Sanitize(document);
+        using var writer = new StringWriter();
+        var renderer = new HtmlRenderer(writer);
+        Pipeline.Setup(renderer);
+        // Links lead off the site: no referrer (the page's policy says so too) and no claim on the target.
+        if (renderer.ObjectRenderers.FindExact<LinkInlineRenderer>() is { } links)
+        {
+            links.Rel = "nofollow noopener noreferrer";
+        }
+
+        renderer.Render(document);
+        writer.Flush();
+        return writer.ToString();
+    }
+
+    /// <summary>Whether a URL may become a link: absolute http, https or mailto, nothing else.</summary>
+    /// <remarks>
+    /// Checked on the raw string's prefix rather than on a parsed <see cref="Uri"/>, because what matters is how
+    /// a browser reads the attribute: a string that starts with one of these schemes can only be that scheme.
+    /// </remarks>
+    public static bool IsSafeUrl(string? url)
+        => !string.IsNullOrEmpty(url)
+            && (url.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+                || url.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
+                || url.StartsWith("mailto:", StringComparison.OrdinalIgnoreCase));
+
+    private static void Sanitize(MarkdownDocument document)
+    {
+        // Collect first, change after: the tree must not change under its own enumeration.
+        var nodes = document.Descendants().ToList();
+        foreach (var node in nodes)
+        {
+            switch (node)
+            {
+                case LinkInline link when !IsSafeUrl(link.Url):
+                    // The reader keeps the words; the link goes.
+                    link.ReplaceBy(new LiteralInline(PlainText(link) is { Length: > 0 } text ? text : link.IsImage ? "image" : ""), copyChildren: false);
+                    break;
+                case LinkInline { IsImage: true } image:
+                    // Remote images would be blocked by the CSP anyway (and could track readers): offer a link instead.
+                    image.IsImage = false;
+                    if (image.FirstChild is null)
+                    {
+                        image.AppendChild(new LiteralInline("image"));
+                    }
+
+                    break;
+                case AutolinkInline autolink when !autolink.IsEmail && !IsSafeUrl(autolink.Url):
+                    // An autolink such as <javascript:...> is valid CommonMark; keep it as the text it was.
+                    autolink.ReplaceBy(new LiteralInline("<" + autolink.Url + ">"), copyChildren: false);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The text of a link's content, without its formatting.</summary>
+    private static string PlainText(ContainerInline container)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var inline in container.Descendants<Inline>())
+        {
+            switch (inline)
+            {
+                case LiteralInline literal:
+                    text.Append(literal.Content.ToString());
+                    break;
+                case CodeInline code:
+                    text.Append(code.Content);
+                    break;
+                case LineBreakInline:
+                    text.Append(' ');
+                    break;
+            }
+        }
+
+        return text.ToString();
+    }
+}

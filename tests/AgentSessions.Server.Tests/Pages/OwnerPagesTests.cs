@@ -1,0 +1,218 @@
+using System.Net;
+using System.Net.Sockets;
+using AgentSessions.Testing;
+using Microsoft.Playwright;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AgentSessions.Server.Tests.Pages;
+
+/// <summary>The owner's pages (list, search, session) in a real browser.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class OwnerPagesTests(BrowserFixture browser, ITestOutputHelper output) : IAsyncLifetime
+{
+    private PageServer _server = null!;
+    private IPage _page = null!;
+    private readonly List<string> _dialogs = [];
+
+    public async Task InitializeAsync()
+    {
+        _server = await PageServer.StartAsync(TempDirectory.ForCaller());
+        _page = await browser.NewPageAsync(_dialogs);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _page.Context.CloseAsync();
+        await _server.DisposeAsync();
+    }
+
+    private async Task<IResponse> GotoAsync(string path, int expectedStatus = 200)
+    {
+        var response = await _page.GotoAsync(_server.Url + path) ?? throw new InvalidOperationException("no response for " + path);
+        Assert.Equal(expectedStatus, response.Status);
+        return response;
+    }
+
+    [Fact]
+    public async Task The_list_shows_sessions_filters_by_tag_and_pages()
+    {
+        await Seed.BulkAsync(_server, 30);
+        var build = await Seed.BuildSessionAsync(_server);
+
+        var response = await GotoAsync("/");
+        Assert.Contains("no-store", await response.HeaderValueAsync("cache-control") ?? "", StringComparison.Ordinal);
+        Assert.StartsWith("default-src 'none'", await response.HeaderValueAsync("content-security-policy") ?? "", StringComparison.Ordinal);
+        Assert.Equal(25, await _page.Locator("ul.sessions > li").CountAsync());
+        await Assertions.Expect(_page.Locator("a[rel=next]")).ToBeVisibleAsync();
+        // The stylesheet is a file (the CSP forbids inline styles), and it applies.
+        Assert.Equal("rgb(11, 92, 173)", await _page.EvaluateAsync<string>("getComputedStyle(document.querySelector('button')).backgroundColor"));
+        await BrowserFixture.ScreenshotAsync(_page, "list", output);
+
+        await _page.ClickAsync("a[rel=next]");
+        await Navigation.ArrivedAsync(_page, "/[?]page=2$");
+        Assert.Equal(6, await _page.Locator("ul.sessions > li").CountAsync());
+        await Assertions.Expect(_page.Locator("a[rel=prev]")).ToBeVisibleAsync();
+
+        // Tag filter, from a tag chip and from the form.
+        await GotoAsync("/");
+        await _page.Locator("ul.sessions a.tag", new() { HasText = "build" }).ClickAsync();
+        await Navigation.ArrivedAsync(_page, "/[?]tag=build$");
+        Assert.Equal(1, await _page.Locator("ul.sessions > li").CountAsync());
+        await Assertions.Expect(_page.Locator("ul.sessions a.title")).ToHaveTextAsync(build.Title!);
+
+        await GotoAsync("/");
+        await _page.FillAsync("input[name=tag]", "bulk");
+        await _page.ClickAsync("form.search button");
+        await Navigation.ArrivedAsync(_page, "/[?]q=&tag=bulk$");
+        Assert.Equal(25, await _page.Locator("ul.sessions > li").CountAsync());
+    }
+
+    [Fact]
+    public async Task Search_shows_snippets_with_highlights_and_links_to_the_message()
+    {
+        var build = await Seed.BuildSessionAsync(_server);
+        await Seed.BulkAsync(_server, 3);
+        await GotoAsync("/");
+
+        await _page.FillAsync("input[name=q]", "serially");
+        await _page.ClickAsync("form.search button");
+        await Navigation.ArrivedAsync(_page, "/[?]q=serially");
+        var hits = _page.Locator("ul.hits > li");
+        Assert.Equal(1, await hits.CountAsync());
+        await Assertions.Expect(hits.Locator("mark").First).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^serially$", System.Text.RegularExpressions.RegexOptions.IgnoreCase));
+        await Assertions.Expect(hits.Locator("a.title")).ToHaveAttributeAsync("href", $"/sessions/{build.Id}#m4");
+        await BrowserFixture.ScreenshotAsync(_page, "search", output);
+
+        await hits.Locator("a.title").ClickAsync();
+        await Navigation.ArrivedAsync(_page, $"/sessions/{build.Id}#m4$");
+        await Assertions.Expect(_page.Locator("#m4")).ToBeVisibleAsync();
+
+        await GotoAsync("/?q=" + Uri.EscapeDataString("nothing-matches-this"));
+        await Assertions.Expect(_page.Locator("p.empty")).ToContainTextAsync("No matches");
+    }
+
+    [Fact]
+    public async Task A_session_shows_messages_markdown_tools_and_history()
+    {
+        var build = await Seed.BuildSessionAsync(_server);
+        var fork = await _server.Store.ForkAsync(build.Id, 2, new NewSession { Title = "Try another fix" });
+
+        await GotoAsync($"/sessions/{build.Id}");
+        await Assertions.Expect(_page.Locator("h1")).ToHaveTextAsync("Fix the flaky build");
+        Assert.Equal(4, await _page.Locator("article.msg").CountAsync());
+        await Assertions.Expect(_page.Locator("#m1 .role")).ToHaveTextAsync("user");
+        await Assertions.Expect(_page.Locator("#m1 header")).ToContainTextAsync("tokens in 42, out 0");
+        await Assertions.Expect(_page.Locator("#m1 strong")).ToHaveTextAsync("flaky");
+        await Assertions.Expect(_page.Locator("#m4 pre code")).ToHaveTextAsync("make -j1 test\n");
+        await Assertions.Expect(_page.Locator("#m4 table td").First).ToHaveTextAsync("-j1");
+        await Assertions.Expect(_page.Locator("#m4 a", new() { HasText = "the manual" })).ToHaveAttributeAsync("href", "https://www.gnu.org/software/make/manual/");
+
+        // Tool calls and results are collapsed until asked for.
+        var call = _page.Locator("#m2 details.tool-call");
+        await Assertions.Expect(call.Locator("summary")).ToContainTextAsync("read_file");
+        await Assertions.Expect(call.Locator("pre")).Not.ToBeVisibleAsync();
+        await call.Locator("summary").ClickAsync();
+        await Assertions.Expect(call.Locator("pre")).ToContainTextAsync("\"path\": \"build.sh\"");
+        await Assertions.Expect(_page.Locator("#m3 details.tool-result pre")).Not.ToBeVisibleAsync();
+
+        await Assertions.Expect(_page.Locator("#snapshots + table")).ToContainTextAsync("diagnosed");
+        await Assertions.Expect(_page.Locator("#bookmarks + ul a")).ToHaveAttributeAsync("href", "#m4");
+        await BrowserFixture.ScreenshotAsync(_page, "session", output);
+
+        await _page.Locator("#forks + ul a").ClickAsync();
+        await Navigation.ArrivedAsync(_page, $"/sessions/{fork.Id}$");
+        await Assertions.Expect(_page.Locator("h1")).ToHaveTextAsync("Try another fix");
+        await Assertions.Expect(_page.Locator("p.meta a", new() { HasText = build.Id })).ToHaveAttributeAsync("href", $"/sessions/{build.Id}");
+
+        await GotoAsync("/sessions/no-such-session", 404);
+        await GotoAsync("/sessions/" + Uri.EscapeDataString("bad id!"), 404);
+    }
+
+    [Fact]
+    public async Task Hostile_content_is_shown_as_text_and_never_runs()
+    {
+        var hostile = await Seed.HostileSessionAsync(_server);
+        await GotoAsync($"/sessions/{hostile.Id}");
+        await HostileAssertions.AssertInertAsync(_page, _dialogs);
+        await BrowserFixture.ScreenshotAsync(_page, "hostile-session", output);
+
+        // The search snippet is user text too.
+        await GotoAsync("/?q=pwned");
+        Assert.Null(await _page.EvaluateAsync<object>("window.pwned"));
+        Assert.Equal(0, await _page.Locator("main script, main [onerror]").CountAsync());
+    }
+
+    [Fact]
+    public async Task Owner_pages_refuse_other_hosts_and_other_machines()
+    {
+        await Seed.BuildSessionAsync(_server);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+
+        // A page of another site re-pointed at 127.0.0.1 (DNS rebinding) arrives from loopback but names its own host.
+        using var rebound = new HttpRequestMessage(HttpMethod.Get, _server.Url + "/");
+        rebound.Headers.Host = "attacker.example";
+        Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(rebound)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(_server.Url.Replace("127.0.0.1", "localhost", StringComparison.Ordinal) + "/")).StatusCode);
+
+        // A client on another address: bind a non-loopback address of this machine, when it has one.
+        var address = Dns.GetHostAddresses(Dns.GetHostName()).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
+            ?? System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+                .SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(u => u.Address)
+                .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
+        if (address is null)
+        {
+            output.WriteLine("no non-loopback IPv4 address on this machine; the remote-client case is covered by the Host check above only");
+            return;
+        }
+
+        await using var remote = await PageServer.StartAsync(TempDirectory.ForCaller(), address.ToString());
+        var session = await Seed.BuildSessionAsync(remote);
+        var share = await remote.Shares.CreateAsync(session.Id, new Sharing.ShareRequest { Visibility = ShareVisibility.Public });
+        var page = await browser.NewPageAsync();
+        try
+        {
+            var list = await page.GotoAsync(remote.Url + "/");
+            Assert.Equal(403, list!.Status);
+            await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Forbidden");
+            Assert.Equal(403, (await page.GotoAsync($"{remote.Url}/sessions/{session.Id}"))!.Status);
+            // Share links and the public page are meant for other machines.
+            Assert.Equal(200, (await page.GotoAsync($"{remote.Url}/s/{share.Token}"))!.Status);
+            Assert.Equal(200, (await page.GotoAsync($"{remote.Url}/public"))!.Status);
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+    }
+}
+
+/// <summary>What "did not run" means for <see cref="Seed.HostileSessionAsync"/>.</summary>
+internal static class HostileAssertions
+{
+    public static async Task AssertInertAsync(IPage page, List<string> dialogs)
+    {
+        // Give any event handler (an image's onerror) time to fire had it been created.
+        await page.WaitForLoadStateAsync(LoadState.Load);
+        await page.WaitForTimeoutAsync(300);
+        Assert.Null(await page.EvaluateAsync<object>("window.pwned"));
+        Assert.Equal("undefined", await page.EvaluateAsync<string>("typeof window.pwned"));
+        Assert.Empty(dialogs);
+
+        // Not merely blocked by the CSP: escaped, so no such elements or attributes exist at all.
+        Assert.Equal(0, await page.Locator("main script").CountAsync());
+        Assert.Equal(0, await page.Locator("main img").CountAsync());
+        Assert.Equal(0, await page.Locator("[onerror], [onmouseover]").CountAsync());
+        Assert.Equal(0, await page.Locator("main a[href]:not([href^='http']):not([href^='#']):not([href^='/'])").CountAsync());
+
+        // And the text is there for the reader.
+        await Assertions.Expect(page.GetByText(Seed.HostileScript, new() { Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByText(Seed.HostileImage, new() { Exact = true })).ToBeVisibleAsync();
+        var linkMessage = page.Locator("article.msg", new() { HasText = "and <javascript:window.pwned=4>" });
+        await Assertions.Expect(linkMessage).ToContainTextAsync("x and <javascript:window.pwned=4> and y and z");
+        Assert.Equal(0, await linkMessage.Locator(".md a").CountAsync());
+        await linkMessage.GetByText("x and", new() { Exact = false }).ClickAsync();
+        await page.WaitForTimeoutAsync(100);
+        Assert.Null(await page.EvaluateAsync<object>("window.pwned"));
+    }
+}
