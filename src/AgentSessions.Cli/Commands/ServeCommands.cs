@@ -1,9 +1,65 @@
 using System.CommandLine;
+using AgentSessions.Server.Http;
+using AgentSessions.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace AgentSessions.Cli.Commands;
 
-/// <summary>Placeholder until the command lands.</summary>
+/// <summary>serve: the HTTP API (and the web pages) on loopback until Ctrl+C or SIGTERM.</summary>
 internal static class ServeCommands
 {
-    public static void AddTo(RootCommand root) => ArgumentNullException.ThrowIfNull(root);
+    public static void AddTo(RootCommand root) => root.Add(Serve());
+
+    private static Command Serve()
+    {
+        var urls = new Option<string>("--urls")
+        {
+            Description = "Where to listen, ';'-separated; port 0 picks a free port",
+            HelpName = "URL",
+            DefaultValueFactory = _ => "http://127.0.0.1:8765",
+        };
+        var allowRemote = new Option<bool>("--allow-remote") { Description = "Allow listening on a non-loopback address (other machines could then reach the API; it still needs the token)" };
+        var command = new Command("serve", "Serve the HTTP API and the web viewer on 127.0.0.1 until Ctrl+C; prints the URL and the API token") { urls, allowRemote };
+        command.SetAction(async (parse, ct) =>
+        {
+            var directory = parse.GetValue(CliApp.StoreOption);
+            // The directory CliApp.OpenService opens, resolved the same way: the token and server.json live beside the database.
+            var storeDirectory = new SqliteStoreOptions(string.IsNullOrWhiteSpace(directory) ? SqliteStoreOptions.DefaultDirectory() : directory).Directory;
+            var options = new ServerOptions
+            {
+                StoreDirectory = storeDirectory,
+                Urls = [.. parse.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+                AllowRemote = parse.GetValue(allowRemote),
+            };
+
+            await using var service = CliApp.OpenService(parse);
+            var tokenExisted = File.Exists(options.TokenPath);
+            await using var app = ServerHost.Build(options, service.Store);
+            await app.StartAsync(ct);
+            var bound = ServerHost.BoundUrls(app);
+            if (!options.AllowRemote && bound.FirstOrDefault(u => !ServerHost.IsLoopbackUrl(u)) is { } remote)
+            {
+                // Configuration (an environment variable, say) added an endpoint past the --urls check: stop before anyone connects.
+                await app.StopAsync(CancellationToken.None);
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"refusing to serve on '{remote}' (set by the environment's Kestrel configuration): it is not a loopback address; pass --allow-remote if that is intended");
+            }
+
+            var token = app.Services.GetRequiredService<ServerOptions>().ApiToken;
+            foreach (var url in bound)
+            {
+                Console.Out.WriteLine($"listening on {url}");
+            }
+
+            Console.Out.WriteLine($"api token: {token}");
+            Console.Out.WriteLine($"token {(tokenExisted ? "read from" : "generated and stored in")} {options.TokenPath} (mode 0600); send it as 'Authorization: Bearer <token>'");
+            Console.Out.WriteLine("press Ctrl+C to stop");
+            Console.Out.Flush();
+
+            await app.WaitForShutdownAsync(ct);
+            Console.Out.WriteLine("stopped");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
 }

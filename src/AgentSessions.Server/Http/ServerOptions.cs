@@ -3,6 +3,9 @@ namespace AgentSessions.Server.Http;
 /// <summary>Settings of <c>agent-sessions serve</c>.</summary>
 public sealed record ServerOptions
 {
+    /// <summary>The default cap on a request body: 64 MiB, room for a large import or a batch of messages.</summary>
+    public const long DefaultMaxRequestBodyBytes = 64L * 1024 * 1024;
+
     /// <summary>The store directory (the SQLite store's data directory; the API token and server.json live there too).</summary>
     public required string StoreDirectory { get; init; }
 
@@ -11,6 +14,15 @@ public sealed record ServerOptions
 
     /// <summary>Whether a non-loopback address may be bound (off by default: sessions are private).</summary>
     public bool AllowRemote { get; init; }
+
+    /// <summary>
+    /// The API's bearer token; <see langword="null"/> (the default) loads the one at <see cref="TokenPath"/>,
+    /// generating it on first start (see <see cref="ApiTokenFile.LoadOrCreate"/>).
+    /// </summary>
+    public string? ApiToken { get; init; }
+
+    /// <summary>The largest request body accepted, in bytes; larger ones get 413.</summary>
+    public long MaxRequestBodyBytes { get; init; } = DefaultMaxRequestBodyBytes;
 
     /// <summary>The file holding the API's bearer token (generated 0600 on first start).</summary>
     public string TokenPath => Path.Combine(StoreDirectory, "api-token");
