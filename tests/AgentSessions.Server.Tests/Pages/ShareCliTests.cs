@@ -41,7 +41,8 @@ public sealed class ShareCliTests : IAsyncLifetime
     {
         var session = await Seed.BuildSessionAsync(_server);
 
-        // No server.json: the path, and how to get a full link.
+        // No server.json (the in-process server records one on start, as serve does): the path, and how to get a full link.
+        File.Delete(Path.Combine(_server.StoreDirectory, "server.json"));
         var pathOnly = await _owner.RunAsync("share", session.Id);
         Assert.True(pathOnly.ExitCode == 0, pathOnly.ToString());
         Assert.Matches("^/s/[A-Za-z0-9_-]{43}$", pathOnly.Stdout.Trim());
