@@ -155,7 +155,7 @@ internal static class ApiEndpoints
         public async Task Stats(HttpContext context)
         {
             var since = Query(context, "since");
-            var query = new StatsQuery { Since = since is null ? null : ApiDurations.ParseSince(since, DateTimeOffset.UtcNow, "since") };
+            var query = new StatsQuery { Since = since is null ? null : Durations.ParseSince(since, DateTimeOffset.UtcNow, "since") };
             await WriteAsync(context, await Store.GetStatsAsync(query, context.RequestAborted));
         }
 
@@ -340,7 +340,7 @@ internal static class ApiEndpoints
                 Limit = Int(context, "limit") ?? 20,
                 Tag = Query(context, "tag"),
                 Role = role is null ? null : MessageRoles.Parse(role),
-                Since = since is null ? null : ApiDurations.ParseSince(since, DateTimeOffset.UtcNow, "since"),
+                Since = since is null ? null : Durations.ParseSince(since, DateTimeOffset.UtcNow, "since"),
                 SessionId = Query(context, "session"),
             };
             var hits = new List<SearchHit>();
@@ -547,7 +547,7 @@ internal static class ApiEndpoints
                     var other => throw new AgentSessionsException(ErrorCode.InvalidArgument, $"unknown visibility '{other}'; use public, unlisted or private"),
                 },
                 Password = body.Password,
-                ExpiresIn = body.ExpiresIn is null ? null : ApiDurations.Parse(body.ExpiresIn, "expiresIn"),
+                ExpiresIn = body.ExpiresIn is null ? null : Durations.Parse(body.ExpiresIn, "expiresIn"),
                 AllowFork = body.AllowFork ?? true,
                 ShowHistory = body.ShowHistory ?? true,
             };

@@ -168,9 +168,7 @@ internal sealed partial class RpcMethods
                 _ => throw RpcException.InvalidParams($"unknown visibility '{v}'; use public, unlisted or private"),
             }
             : ShareVisibility.Unlisted;
-        var expiresIn = p.String("expiresIn") is { } e
-            ? ParseDuration(e) ?? throw RpcException.InvalidParams($"cannot read expiresIn '{e}': use a duration such as 30m, 12h, 7d or 2w")
-            : (TimeSpan?)null;
+        var expiresIn = p.String("expiresIn") is { } e ? Durations.Parse(e, "expiresIn") : (TimeSpan?)null;
         var request = new ShareRequest
         {
             Visibility = visibility,

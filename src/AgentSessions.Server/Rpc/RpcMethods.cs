@@ -135,36 +135,5 @@ internal sealed partial class RpcMethods
             ?? throw RpcException.InvalidParams("no 'id' given and no current session; pass \"id\", or call session.switch (or session.create) first");
 
     /// <summary>An absolute time (UTC when it has no offset) or an age such as 7d, 12h, 30m before now.</summary>
-    private static DateTimeOffset ParseSince(string text, string name)
-    {
-        if (ParseDuration(text) is { } age)
-        {
-            return DateTimeOffset.UtcNow - age;
-        }
-
-        return DateTimeOffset.TryParse(text.Trim(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
-            ? time
-            : throw RpcException.InvalidParams($"cannot read {name} '{text}': use a date (2026-11-01), a time (2026-11-01T14:00Z) or an age (7d, 12h, 30m)");
-    }
-
-    /// <summary>A duration as the CLI writes it: a whole number and one of s, m, h, d, w.</summary>
-    private static TimeSpan? ParseDuration(string text)
-    {
-        var trimmed = text.Trim();
-        if (trimmed.Length < 2 || !long.TryParse(trimmed[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var amount) || amount > 100_000)
-        {
-            return null;
-        }
-
-        TimeSpan? unit = char.ToLowerInvariant(trimmed[^1]) switch
-        {
-            'w' => TimeSpan.FromDays(7),
-            'd' => TimeSpan.FromDays(1),
-            'h' => TimeSpan.FromHours(1),
-            'm' => TimeSpan.FromMinutes(1),
-            's' => TimeSpan.FromSeconds(1),
-            _ => null,
-        };
-        return unit * amount;
-    }
+    private static DateTimeOffset ParseSince(string text, string name) => Durations.ParseSince(text, DateTimeOffset.UtcNow, name);
 }

@@ -1,12 +1,15 @@
 using System.Globalization;
 
-namespace AgentSessions.Cli;
+namespace AgentSessions;
 
 /// <summary>Parses the durations and times users type: <c>30m</c>, <c>12h</c>, <c>7d</c>, <c>2w</c>, or a date.</summary>
-internal static class Durations
+/// <remarks>One parser for the CLI, JSON-RPC and the HTTP API, so the same spellings work everywhere.</remarks>
+public static class Durations
 {
+    /// <summary>A whole number and one of <c>s</c>, <c>m</c>, <c>h</c>, <c>d</c>, <c>w</c>; <see langword="null"/> otherwise.</summary>
     public static TimeSpan? TryParse(string text)
     {
+        ArgumentNullException.ThrowIfNull(text);
         var trimmed = text.Trim();
         if (trimmed.Length < 2 || !long.TryParse(trimmed[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var amount) || amount > 100_000)
         {
@@ -25,6 +28,7 @@ internal static class Durations
         return unit * amount;
     }
 
+    /// <summary>Parses a duration or throws <see cref="ErrorCode.InvalidArgument"/> naming <paramref name="option"/>.</summary>
     public static TimeSpan Parse(string text, string option)
         => TryParse(text) ?? throw new AgentSessionsException(ErrorCode.InvalidArgument, $"cannot read {option} '{text}': use a duration such as 30m, 12h, 7d or 2w");
 
