@@ -9,17 +9,7 @@ internal sealed class Cli(string storeDirectory)
 {
     public string StoreDirectory { get; } = storeDirectory;
 
-    public static string Dll
-    {
-        get
-        {
-            // tests/AgentSessions.Cli.Tests/bin/<configuration>/<tfm>/ -> src/AgentSessions.Cli/bin/<configuration>/<tfm>/
-            var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var root = output.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-            var path = Path.Combine(root, "src", "AgentSessions.Cli", "bin", output.Parent.Name, output.Name, "agent-sessions.dll");
-            return File.Exists(path) ? path : throw new FileNotFoundException("build src/AgentSessions.Cli first", path);
-        }
-    }
+    public static string Dll => AgentSessions.Testing.BuiltTool.CliDll;
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr)
     {

@@ -46,18 +46,7 @@ public sealed partial class ReadmeTests
         Assert.Contains("\n./test", await File.ReadAllTextAsync(Path.Combine(root, ".ci", "run")), StringComparison.Ordinal);
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AgentSessions.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("repository root (AgentSessions.slnx) not found");
-    }
+    private static string RepositoryRoot() => SeedFixtures.RepositoryRoot;
 
     [GeneratedRegex("## Quick start\\s+```sh\\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex QuickStart();

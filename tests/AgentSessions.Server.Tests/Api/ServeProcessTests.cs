@@ -229,16 +229,6 @@ public sealed class ServeProcessTests
             return info;
         }
 
-        private static string Dll
-        {
-            get
-            {
-                // tests/AgentSessions.Server.Tests/bin/<configuration>/<tfm>/ -> src/AgentSessions.Cli/bin/<configuration>/<tfm>/
-                var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-                var root = output.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-                var path = Path.Combine(root, "src", "AgentSessions.Cli", "bin", output.Parent.Name, output.Name, "agent-sessions.dll");
-                return File.Exists(path) ? path : throw new FileNotFoundException("build src/AgentSessions.Cli first", path);
-            }
-        }
+        private static string Dll => AgentSessions.Testing.BuiltTool.CliDll;
     }
 }

@@ -11,17 +11,7 @@ internal sealed class CliProcess(string storeDirectory)
         public override string ToString() => $"exit {ExitCode}\nstdout: {Stdout}\nstderr: {Stderr}";
     }
 
-    private static string Dll
-    {
-        get
-        {
-            // tests/AgentSessions.Server.Tests/bin/<configuration>/<tfm>/ -> src/AgentSessions.Cli/bin/<configuration>/<tfm>/
-            var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var root = output.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-            var path = Path.Combine(root, "src", "AgentSessions.Cli", "bin", output.Parent.Name, output.Name, "agent-sessions.dll");
-            return File.Exists(path) ? path : throw new FileNotFoundException("build src/AgentSessions.Cli first", path);
-        }
-    }
+    private static string Dll => AgentSessions.Testing.BuiltTool.CliDll;
 
     public async Task<Result> RunAsync(params string[] args)
     {
