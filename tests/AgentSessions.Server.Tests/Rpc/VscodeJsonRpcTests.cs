@@ -1,0 +1,131 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Text.Json;
+using AgentSessions.Sqlite;
+using AgentSessions.Testing;
+using Xunit;
+
+namespace AgentSessions.Server.Tests.Rpc;
+
+/// <summary>
+/// The real <c>vscode-jsonrpc</c> npm package (pinned in Rpc/clients/vscode/package.json) talks to
+/// <c>agent-sessions rpc</c> without changes. Needs Node.js and npm on the PATH; the first run installs the
+/// package with <c>npm ci</c>.
+/// </summary>
+public sealed class VscodeJsonRpcTests
+{
+    private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(60);
+
+    private static string ClientDirectory
+        => Path.Combine(SeedFixtures.RepositoryRoot, "tests", "AgentSessions.Server.Tests", "Rpc", "clients", "vscode");
+
+    [Fact]
+    public async Task VscodeJsonRpcClientTalksToTheServer()
+    {
+        var pinned = await EnsureInstalledAsync();
+        using var store = TempDirectory.ForCaller();
+
+        var (exit, stdout, stderr) = await RunAsync("node", ["client.js", RpcProcess.Dll, store.Path], ClientTimeout);
+        Assert.True(exit == 0, $"client.js exited with {exit}\nstdout: {stdout}\nstderr: {stderr}");
+
+        var line = Assert.Single(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        var seen = JsonDocument.Parse(line).RootElement;
+        Assert.Equal(pinned, seen.GetProperty("vscodeJsonrpc").GetString());
+        Assert.Equal(1, seen.GetProperty("messageCount").GetInt32());
+        Assert.Equal(1, seen.GetProperty("searchHits").GetInt32());
+        Assert.Equal(-32601, seen.GetProperty("unknownMethodCode").GetInt32());
+        Assert.Equal(JsonValueKind.Null, seen.GetProperty("shutdownResult").ValueKind);
+        Assert.Equal(0, seen.GetProperty("exitCode").GetInt32());
+        Assert.Equal(["notified", "vscode"], seen.GetProperty("tags").EnumerateArray().Select(t => t.GetString()).Order());
+        var sessionId = seen.GetProperty("sessionId").GetString()!;
+        var messageId = seen.GetProperty("messageId").GetString()!;
+
+        // What the client was told is really in the store.
+        await using var opened = SqliteSessionStore.Open(store.Path);
+        var session = await opened.GetAsync(sessionId);
+        Assert.NotNull(session);
+        Assert.Equal("vscode-jsonrpc client", session.Title);
+        Assert.Equal(1, session.MessageCount);
+        Assert.Contains("notified", session.Tags);
+        var message = Assert.Single(await opened.ReadAsync(sessionId).ToListAsync());
+        Assert.Equal(messageId, message.Id);
+        Assert.Equal(MessageRole.User, message.Role);
+        Assert.Equal("how do zebras sleep", message.Text);
+    }
+
+    /// <summary>Runs <c>npm ci</c> unless the pinned version is already installed; returns the pinned version.</summary>
+    private static async Task<string> EnsureInstalledAsync()
+    {
+        using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(ClientDirectory, "package.json")));
+        var pinned = manifest.RootElement.GetProperty("dependencies").GetProperty("vscode-jsonrpc").GetString()!;
+        var installed = Path.Combine(ClientDirectory, "node_modules", "vscode-jsonrpc", "package.json");
+        if (File.Exists(installed))
+        {
+            using var package = JsonDocument.Parse(await File.ReadAllTextAsync(installed));
+            if (package.RootElement.GetProperty("version").GetString() == pinned)
+            {
+                return pinned;
+            }
+        }
+
+        var (exit, stdout, stderr) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], InstallTimeout);
+        Assert.True(exit == 0, $"npm ci failed with {exit} in {ClientDirectory}\nstdout: {stdout}\nstderr: {stderr}");
+        return pinned;
+    }
+
+    private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string tool, string[] args, TimeSpan timeout)
+    {
+        // npm is a .cmd script on Windows, which only a shell can start.
+        var windowsScript = OperatingSystem.IsWindows() && tool == "npm";
+        var info = new ProcessStartInfo(windowsScript ? "cmd.exe" : tool)
+        {
+            WorkingDirectory = ClientDirectory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (windowsScript)
+        {
+            info.ArgumentList.Add("/c");
+            info.ArgumentList.Add(tool);
+        }
+
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["npm_config_update_notifier"] = "false";
+        Process process;
+        try
+        {
+            process = Process.Start(info)!;
+        }
+        catch (Win32Exception e)
+        {
+            throw new Xunit.Sdk.XunitException($"'{tool}' could not be started ({e.Message}): install Node.js (20 or later, with npm) and put it on the PATH to run this test");
+        }
+
+        using (process)
+        {
+            process.StandardInput.Close();
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            using var cancellation = new CancellationTokenSource(timeout);
+            try
+            {
+                await process.WaitForExitAsync(cancellation.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+                throw new Xunit.Sdk.XunitException($"'{tool} {string.Join(' ', args)}' did not finish within {timeout}\nstdout: {await stdout}\nstderr: {await stderr}");
+            }
+
+            return (process.ExitCode, await stdout, await stderr);
+        }
+    }
+}
