@@ -132,6 +132,23 @@ public sealed class CorruptionTests(ITestOutputHelper output)
         }
     }
 
+    // Known bug, found by the concurrent-process test: titles_fts is an external-content index over every
+    // sessions row, but a session is only entered into it once it has a title, and FTS5's content check
+    // ('integrity-check' with rank 1) expects an entry for every content row. So a session without a title (no
+    // title given, no user message yet) makes doctor report "titles_fts: database disk image is malformed", and
+    // 'rebuild' (its repair) then enters untitled rows the write path does not expect. Fix in the store's write
+    // path (always index, delete with the old value, NULL included) or index a view of titled sessions.
+    [Fact(Skip = "known bug: an untitled session fails doctor's title-index check; see the comment above")]
+    public async Task An_untitled_session_passes_doctor()
+    {
+        using var temp = TempDirectory.ForCaller();
+        await using var store = SqliteSessionStore.Open(temp.Combine("store"));
+        await store.CreateAsync(new NewSession { Id = "untitled" });
+        await store.AppendAsync("untitled", [new NewMessage(MessageRole.Assistant, "no user message, so no derived title")]);
+        var report = await store.CheckAsync(repair: false);
+        Assert.True(report.Healthy, FaultHelpers.Failures(report));
+    }
+
     /// <summary>Sessions s0..s11 with four messages each (one of several parts), closed so the WAL is checkpointed.</summary>
     private static async Task FillAsync(SqliteStoreOptions options)
     {
