@@ -55,6 +55,8 @@ try
             {
                 await Reads.Once(s, session, "p0");
                 rounds++;
+                // A pause like a front end's refresh: a tight loop would only starve the writers of CPU.
+                await Task.Delay(10);
             }
 
             stdout.WriteLine($"rounds {rounds}");
