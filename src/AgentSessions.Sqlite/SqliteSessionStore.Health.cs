@@ -59,7 +59,17 @@ public sealed partial class SqliteSessionStore
         var checks = new List<DoctorCheck>();
 
         // The engine's own check first: if pages are damaged, everything else may be misleading.
-        var integrity = Read(r => ReadStrings(r.Connection, "PRAGMA integrity_check"));
+        List<string> integrity;
+        try
+        {
+            integrity = Read(r => ReadStrings(r.Connection, "PRAGMA integrity_check"));
+        }
+        catch (AgentSessionsException e) when (e.Code == ErrorCode.Corrupt)
+        {
+            // So damaged that the check itself cannot run (a broken schema page, say): that is the finding.
+            integrity = [e.Message];
+        }
+
         var engineOk = integrity is ["ok"];
         checks.Add(new DoctorCheck(
             "database integrity (PRAGMA integrity_check)",

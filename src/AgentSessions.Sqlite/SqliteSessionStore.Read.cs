@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using AgentSessions.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -77,6 +78,10 @@ public sealed partial class SqliteSessionStore
                 catch (SqliteException e)
                 {
                     throw Translate(e, _options.DatabasePath);
+                }
+                catch (JsonException e)
+                {
+                    throw DamagedRow(e, $"message {reader.GetInt64(0)} of session '{sessionId}'");
                 }
 
                 returned++;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text.Json;
 using AgentSessions.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -173,6 +174,11 @@ public sealed partial class SqliteSessionStore : ISessionStore
                 PRAGMA temp_store = MEMORY;
                 """;
             command.ExecuteNonQuery();
+            if (options.MaxSizeBytes is { } maxSize)
+            {
+                LimitSize(connection, maxSize);
+            }
+
             if (isWriter)
             {
                 // Switching to WAL needs a brief exclusive lock; several processes may race here on a new store.
@@ -186,6 +192,17 @@ public sealed partial class SqliteSessionStore : ISessionStore
             connection.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Caps the database at <paramref name="maxSize"/> bytes for this connection (see <see cref="SqliteStoreOptions.MaxSizeBytes"/>).</summary>
+    private static void LimitSize(SqliteConnection connection, long maxSize)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA page_size";
+        var pageSize = (long)command.ExecuteScalar()!;
+        // At least one page, so a new empty file can still be given its header.
+        command.CommandText = $"PRAGMA max_page_count = {Math.Max(1, maxSize / pageSize)}";
+        command.ExecuteScalar();
     }
 
     private static void ExecuteWithBusyRetry(SqliteConnection connection, string sql, TimeSpan timeout)
@@ -237,11 +254,19 @@ public sealed partial class SqliteSessionStore : ISessionStore
         {
             throw Translate(e, _options.DatabasePath);
         }
+        catch (JsonException e)
+        {
+            throw DamagedRow(e, "a stored row");
+        }
         finally
         {
             ReturnReader(connection);
         }
     }
+
+    /// <summary>A row whose stored JSON no longer parses: the file's pages are fine, its content is not.</summary>
+    private AgentSessionsException DamagedRow(JsonException e, string what)
+        => new(ErrorCode.Corrupt, $"{what} in '{_options.DatabasePath}' is damaged: its stored JSON does not parse ({e.Message.TrimEnd('.')}); run 'doctor', export what still reads, or restore a backup", e);
 
     /// <summary>Runs <paramref name="work"/> in one <c>BEGIN IMMEDIATE</c> transaction on the writer, retrying on busy.</summary>
     private async ValueTask<T> WriteAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)

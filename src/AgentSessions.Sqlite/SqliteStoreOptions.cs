@@ -51,6 +51,30 @@ public sealed record SqliteStoreOptions
     public long MaxMessageBytes { get; init; } = Storage.StoreRules.DefaultMaxMessageBytes;
 
     /// <summary>
+    /// The largest the database file may grow, in bytes, or <see langword="null"/> (the default) for no limit
+    /// but the disk's. Every connection the store opens sets <c>PRAGMA max_page_count</c> to this size divided by
+    /// the page size (rounded down); a write that would grow the database past it fails with
+    /// <see cref="ErrorCode.StoreFull"/> and changes nothing, exactly as a full disk does. A limit below the
+    /// current size does not shrink the file: it only stops further growth. The limit is not stored in the file;
+    /// reopen with a larger one (or none) to write again.
+    /// </summary>
+    public long? MaxSizeBytes
+    {
+        get => _maxSizeBytes;
+        init
+        {
+            if (value is <= 0)
+            {
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"the store size limit must be positive (got {value})");
+            }
+
+            _maxSizeBytes = value;
+        }
+    }
+
+    private readonly long? _maxSizeBytes;
+
+    /// <summary>
     /// The default store directory: <c>$AGENT_SESSIONS_HOME</c>, else <c>$XDG_DATA_HOME/agent-sessions</c>, else
     /// <c>~/.local/share/agent-sessions</c>.
     /// </summary>

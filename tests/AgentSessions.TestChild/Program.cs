@@ -3,6 +3,10 @@
 //
 //   append STORE SESSION COUNT TAG   append COUNT messages; print "ack SEQ" after each append returns
 //   create STORE COUNT                create COUNT sessions with generated ids; print "id ID" after each
+//   mixed STORE SESSION COUNT TAG    like append, with tokens (input I, output 2I) on message I, and after every
+//                                     10th append a list, a search and a read of the session's last messages
+//   reader STORE SESSION STOPFILE    list, search, read and get in a loop until STOPFILE exists; print
+//                                     "rounds N" at the end
 using AgentSessions;
 using AgentSessions.Sqlite;
 
@@ -25,6 +29,40 @@ try
             return 0;
         }
 
+        case ["mixed", var store, var session, var count, var tag]:
+        {
+            await using var s = SqliteSessionStore.Open(store);
+            for (var i = 0; i < int.Parse(count, System.Globalization.CultureInfo.InvariantCulture); i++)
+            {
+                var message = new NewMessage(MessageRole.Assistant, ChildText.For(tag, i)) { InputTokens = i, OutputTokens = 2 * i };
+                var result = await s.AppendAsync(session, [message]);
+                stdout.WriteLine($"ack {result.Messages[0].Sequence} {tag} {i}");
+                stdout.Flush();
+                if (i % 10 == 9)
+                {
+                    await Reads.Once(s, session, tag);
+                }
+            }
+
+            return 0;
+        }
+
+        case ["reader", var store, var session, var stopFile]:
+        {
+            await using var s = SqliteSessionStore.Open(store);
+            var rounds = 0;
+            while (!File.Exists(stopFile))
+            {
+                await Reads.Once(s, session, "p0");
+                rounds++;
+                // A pause like a front end's refresh: a tight loop would only starve the writers of CPU.
+                await Task.Delay(10);
+            }
+
+            stdout.WriteLine($"rounds {rounds}");
+            return 0;
+        }
+
         case ["create", var store, var count]:
         {
             await using var s = SqliteSessionStore.Open(store);
@@ -39,7 +77,7 @@ try
         }
 
         default:
-            Console.Error.WriteLine("usage: append STORE SESSION COUNT TAG | create STORE COUNT");
+            Console.Error.WriteLine("usage: append STORE SESSION COUNT TAG | mixed STORE SESSION COUNT TAG | reader STORE SESSION STOPFILE | create STORE COUNT");
             return 2;
     }
 }
@@ -57,5 +95,30 @@ internal static class ChildText
         // Long enough to span pages, with a checksum-like tail the parent recomputes.
         var body = string.Concat(Enumerable.Repeat($"{tag}:{i};", 40 + (i % 50)));
         return $"{tag} {i} {body} end-{body.Length}";
+    }
+}
+
+/// <summary>The reads a busy front end does while agents write: list, search, read the tail, get.</summary>
+internal static class Reads
+{
+    public static async Task Once(SqliteSessionStore s, string session, string word)
+    {
+        await s.ListAsync(new AgentSessions.Storage.SessionQuery { Limit = 20 });
+        await foreach (var _ in s.SearchAsync(new AgentSessions.Storage.SearchQuery(word) { Limit = 5 }))
+        {
+        }
+
+        var info = await s.GetAsync(session) ?? throw new InvalidOperationException($"session {session} vanished");
+        long previous = 0;
+        await foreach (var m in s.ReadAsync(session, new AgentSessions.Storage.MessageRange(Math.Max(1, info.MessageCount - 20))))
+        {
+            // Each read is one snapshot: sequence numbers run without gaps.
+            if (previous != 0 && m.Sequence != previous + 1)
+            {
+                throw new InvalidOperationException($"gap after {previous}: got {m.Sequence}");
+            }
+
+            previous = m.Sequence;
+        }
     }
 }
