@@ -5,7 +5,7 @@ namespace AgentSessions.Sqlite;
 public sealed partial class SqliteSessionStore
 {
     /// <summary>The newest schema version this build writes and understands.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     // 'AGSS': marks the file as ours, so a random SQLite database given as a store is refused, not altered.
     private const int ApplicationId = 0x41475353;
@@ -167,6 +167,16 @@ public sealed partial class SqliteSessionStore
             text, content = 'messages_indexed', content_rowid = 'row_id', tokenize = 'unicode61 remove_diacritics 2');
         CREATE VIRTUAL TABLE titles_fts USING fts5 (
             title, content = 'sessions', content_rowid = 'row_id', tokenize = 'unicode61 remove_diacritics 2');
+        """,
+        // 2: the title index's content becomes the view of titled sessions. Untitled sessions were never
+        // indexed, so FTS5's integrity check against the whole sessions table failed for them, and 'rebuild'
+        // indexed rows the write path never deletes.
+        """
+        DROP TABLE titles_fts;
+        CREATE VIEW sessions_titled AS SELECT row_id, title FROM sessions WHERE title IS NOT NULL;
+        CREATE VIRTUAL TABLE titles_fts USING fts5 (
+            title, content = 'sessions_titled', content_rowid = 'row_id', tokenize = 'unicode61 remove_diacritics 2');
+        INSERT INTO titles_fts (titles_fts) VALUES ('rebuild');
         """,
     ];
 

@@ -132,13 +132,10 @@ public sealed class CorruptionTests(ITestOutputHelper output)
         }
     }
 
-    // Known bug, found by the concurrent-process test: titles_fts is an external-content index over every
-    // sessions row, but a session is only entered into it once it has a title, and FTS5's content check
-    // ('integrity-check' with rank 1) expects an entry for every content row. So a session without a title (no
-    // title given, no user message yet) makes doctor report "titles_fts: database disk image is malformed", and
-    // 'rebuild' (its repair) then enters untitled rows the write path does not expect. Fix in the store's write
-    // path (always index, delete with the old value, NULL included) or index a view of titled sessions.
-    [Fact(Skip = "known bug: an untitled session fails doctor's title-index check; see the comment above")]
+    // Found by the concurrent-process test: the title index once had every sessions row as its content, while
+    // only titled sessions are entered into it, so untitled sessions failed doctor. Schema 2 indexes the view of
+    // titled sessions instead.
+    [Fact]
     public async Task An_untitled_session_passes_doctor()
     {
         using var temp = TempDirectory.ForCaller();
