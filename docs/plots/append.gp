@@ -4,6 +4,7 @@ set grid
 set key top left
 set logscale x
 set logscale y
+set format x "%.0s%c"
 set output "append.png"
 set title "Durable append of one message (median)"
 set xlabel "messages already in the session"

@@ -1,7 +1,7 @@
 # Appends per second vs concurrent writers (concurrency-*.dat are written by the quick benchmark).
 set terminal pngcairo size 640,400 font "sans,9"
 set grid
-set key bottom right
+set key top right
 set logscale x 2
 set yrange [0:*]
 set output "concurrency.png"

@@ -4,6 +4,7 @@ set grid
 set key top left
 set logscale x
 set logscale y
+set format x "%.0s%c"
 set output "list.png"
 set title "List the 50 newest sessions (median)"
 set xlabel "sessions in the store"

@@ -4,6 +4,7 @@ set grid
 set key top left
 set logscale x
 set logscale y
+set format x "%.0s%c"
 set output "load.png"
 set title "Load a session (median)"
 set xlabel "messages in the session"

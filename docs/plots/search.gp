@@ -4,6 +4,7 @@ set grid
 set key top left
 set logscale x
 set logscale y
+set format x "%.0s%c"
 set output "search.png"
 set title "Full-text search, top 20 with snippets (median)"
 set xlabel "messages in the store"
