@@ -19,7 +19,7 @@ public class AppendBenchmarks : StoreBenchmark<RawAppender>
     public async Task SetupAsync()
     {
         Store = SqliteSessionStore.Open(Temp.Directory("store"));
-        await Fixtures.CreateAppendSessionsAsync(Store, 10, 10_000);
+        await Fixtures.CreateAppendSessionsAsync(Store, [10, 10_000]);
         Raw = RawAppender.Open(Path.Combine(Temp.Directory("raw"), "raw.db"));
     }
 
@@ -27,8 +27,8 @@ public class AppendBenchmarks : StoreBenchmark<RawAppender>
     public void RawInsert() => Raw!.Insert(BenchText.Get(_n++));
 
     [Benchmark(Description = "AppendAsync, session of 10")]
-    public async Task AppendShort() => await Store!.AppendAsync("short", [new NewMessage(MessageRole.Assistant, BenchText.Get(_n++))]);
+    public async Task AppendShort() => await Store!.AppendAsync(Fixtures.AppendSessionId(10), [new NewMessage(MessageRole.Assistant, BenchText.Get(_n++))]);
 
     [Benchmark(Description = "AppendAsync, session of 10,000")]
-    public async Task AppendLong() => await Store!.AppendAsync("long", [new NewMessage(MessageRole.Assistant, BenchText.Get(_n++))]);
+    public async Task AppendLong() => await Store!.AppendAsync(Fixtures.AppendSessionId(10_000), [new NewMessage(MessageRole.Assistant, BenchText.Get(_n++))]);
 }

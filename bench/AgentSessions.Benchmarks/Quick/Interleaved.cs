@@ -14,7 +14,11 @@ public static class Interleaved
     /// <summary>The fewest measured rounds, even when the time budget runs out (p95 needs a few dozen).</summary>
     public const int MinRounds = 40;
 
-    public static async Task<Stats[]> MeasureAsync(int warmupRounds, int rounds, TimeSpan budget, params Func<ValueTask>[] operations)
+    public static Task<Stats[]> MeasureAsync(int warmupRounds, int rounds, TimeSpan budget, params Func<ValueTask>[] operations)
+        => MeasureAsync(warmupRounds, rounds, budget, MinRounds, operations);
+
+    /// <summary>As above, with a smaller floor on the rounds for operations that take a large share of a second.</summary>
+    public static async Task<Stats[]> MeasureAsync(int warmupRounds, int rounds, TimeSpan budget, int minRounds, params Func<ValueTask>[] operations)
     {
         // Warm-up: JIT, SQLite's statement and page caches, the OS file cache.
         for (var r = 0; r < warmupRounds; r++)
@@ -31,7 +35,7 @@ public static class Interleaved
 
         var samples = operations.Select(_ => new List<double>(rounds)).ToArray();
         var clock = Stopwatch.StartNew();
-        for (var r = 0; r < rounds && (r < MinRounds || clock.Elapsed < budget); r++)
+        for (var r = 0; r < rounds && (r < minRounds || clock.Elapsed < budget); r++)
         {
             for (var k = 0; k < operations.Length; k++)
             {

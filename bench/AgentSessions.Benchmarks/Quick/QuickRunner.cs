@@ -11,7 +11,7 @@ namespace AgentSessions.Benchmarks.Quick;
 /// </summary>
 public static class QuickRunner
 {
-    public static async Task<int> RunAsync(TextWriter output)
+    public static async Task<int> RunAsync(TextWriter output, QuickOptions options)
     {
         var total = Stopwatch.StartNew();
         using var temp = TempRoot.Create();
@@ -25,12 +25,54 @@ public static class QuickRunner
             machine.Print(output);
             output.WriteLine();
 
+            var plots = new Plots();
             var rows = new List<ResultRow>();
-            rows.AddRange(await AppendBench.RunAsync(temp, output));
-            rows.AddRange(await LoadBench.RunAsync(temp, output));
-            rows.AddRange(await ListBench.RunAsync(temp, output));
-            rows.AddRange(await ForkBench.RunAsync(temp, output));
-            rows.AddRange(await SizeBench.RunAsync(temp, output));
+            if (options.Runs("append"))
+            {
+                rows.AddRange(await AppendBench.RunAsync(temp, output, plots));
+            }
+
+            if (options.Runs("concurrency"))
+            {
+                rows.AddRange(await ConcurrencyBench.RunAsync(temp, output, plots));
+            }
+
+            if (options.Runs("load"))
+            {
+                rows.AddRange(await LoadBench.RunAsync(temp, output, plots));
+            }
+
+            if (options.Runs("list"))
+            {
+                rows.AddRange(await ListBench.RunAsync(temp, output, plots));
+            }
+
+            if (options.Runs("search"))
+            {
+                rows.AddRange(await SearchBench.RunAsync(temp, output, plots, options.SearchMessages));
+            }
+
+            if (options.Runs("transfer"))
+            {
+                rows.AddRange(await TransferBench.RunAsync(temp, output));
+            }
+
+            if (!options.SkipCli && options.Runs("cli"))
+            {
+                rows.AddRange(await CliBench.RunAsync(temp, output, plots));
+            }
+
+            if (options.Runs("fork"))
+            {
+                rows.AddRange(await ForkBench.RunAsync(temp, output));
+            }
+
+            if (options.Runs("size"))
+            {
+                rows.AddRange(await SizeBench.RunAsync(temp, output));
+            }
+
+            plots.WriteAndRender(options.PlotDirectory, output);
 
             output.WriteLine();
             output.WriteLine("Summary (medians; ratio = store median / baseline median):");

@@ -19,7 +19,7 @@ public static class Report
             r.Baseline,
             Ms(r.BaselineStats?.MedianMs),
             Ms(r.BaselineStats?.P95Ms),
-            r.Ratio.ToString("0.00", CultureInfo.InvariantCulture),
+            double.IsNaN(r.Ratio) ? "-" : r.Ratio >= 100 ? r.Ratio.ToString("0", CultureInfo.InvariantCulture) : r.Ratio.ToString("0.00", CultureInfo.InvariantCulture),
             r.Target,
             r.Met ? "yes" : "**no**",
         }));

@@ -29,4 +29,12 @@ public sealed record ResultRow(string Name, Stats? Measured, string Baseline, St
         var ratio = larger.MedianMs / smaller.MedianMs;
         return new(name, null, smallerName, null, ratio, string.Create(CultureInfo.InvariantCulture, $"growth <= {maxRatio:0.0#}"), ratio <= maxRatio);
     }
+
+    /// <summary>A row judged by a ratio where higher is better (throughput): measured over baseline must reach the minimum.</summary>
+    public static ResultRow MinRatio(string name, string measuredText, string baseline, double ratio, double minRatio, bool alsoRequired = true)
+        => new(name, null, baseline + " (" + measuredText + ")", null, ratio, string.Create(CultureInfo.InvariantCulture, $"ratio >= {minRatio:0.0#}"), ratio >= minRatio && alsoRequired);
+
+    /// <summary>A row with a figure and a baseline but no target (shown for comparison only).</summary>
+    public static ResultRow Info(string name, Stats measured, string baseline, Stats? raw)
+        => new(name, measured, baseline, raw, raw is { } r ? measured.MedianMs / r.MedianMs : double.NaN, "-", true);
 }

@@ -26,17 +26,23 @@ public static class Fixtures
         }
     }
 
-    /// <summary>Creates the append benchmark's sessions "short" and "long" in one store.</summary>
+    /// <summary>The id of the append benchmark's session of <paramref name="length"/> messages.</summary>
+    public static string AppendSessionId(int length) => "len" + length;
+
+    /// <summary>Creates the append benchmark's sessions, one per length, in one store.</summary>
     /// <remarks>
-    /// A third session is created after them because the newest session's index entries sit at the right edge
+    /// A last session is created after them because the newest session's index entries sit at the right edge
     /// of the (session_row, ...) indexes, where SQLite appends without splitting pages; in a real store with many
     /// sessions, appends land inside the tree. Without it whichever session came last would look cheaper.
     /// </remarks>
-    public static async Task CreateAppendSessionsAsync(ISessionStore store, int shortLength, int longLength)
+    public static async Task CreateAppendSessionsAsync(ISessionStore store, IReadOnlyList<int> lengths)
     {
-        await CreateSessionAsync(store, "short", shortLength);
-        await CreateSessionAsync(store, "long", longLength);
-        await CreateSessionAsync(store, "tail", shortLength);
+        foreach (var length in lengths)
+        {
+            await CreateSessionAsync(store, AppendSessionId(length), length);
+        }
+
+        await CreateSessionAsync(store, "tail", 10);
     }
 
     /// <summary>
@@ -49,7 +55,7 @@ public static class Fixtures
     /// sessions_by_update index rather than happening to match insertion order. Session i carries tag
     /// t(i mod <paramref name="tagValues"/>).
     /// </remarks>
-    public static void BulkInsertSessions(string databasePath, int count, int tagValues, int seed = 7)
+    public static void BulkInsertSessions(string databasePath, int count, int tagValues, int seed = 7, long firstRow = 1)
     {
         var start = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var order = Enumerable.Range(0, count).ToArray();
@@ -72,7 +78,7 @@ public static class Fixtures
         var tagJson = tags.Select(t => $"[\"{t}\"]").ToArray();
         for (var i = 0; i < count; i++)
         {
-            var row = i + 1L;
+            var row = firstRow + i;
             var created = start.AddSeconds(i);
             var updated = start.AddSeconds(count + order[i]); // always after every creation time, all distinct
             var title = BenchText.Title(i);
@@ -98,6 +104,68 @@ public static class Fixtures
 
         transaction.Commit();
     }
+
+    /// <summary>
+    /// Writes messages straight into a closed store's database in one transaction: <c>messages</c> rows with
+    /// seq 1..n for each given session row, the same text into <c>messages_fts</c> (one
+    /// <c>INSERT INTO messages_fts(rowid, text) SELECT ...</c>), and the sessions' <c>message_count</c> and
+    /// <c>last_seq</c>. Every <paramref name="rareEvery"/>-th message (counting across the call) ends with the
+    /// word <see cref="RareWord"/>, for a selective search.
+    /// </summary>
+    public static void BulkInsertMessages(string databasePath, IReadOnlyList<(long SessionRow, int Count)> sessions, int rareEvery = 1_000, int textOffset = 0)
+    {
+        var created = new DateTimeOffset(2025, 6, 1, 0, 0, 0, TimeSpan.Zero).UtcTicks;
+        using var connection = RawSqlite.OpenDurable(databasePath);
+        using var transaction = connection.BeginTransaction();
+        long firstRow;
+        using (var max = connection.CreateCommand())
+        {
+            max.Transaction = transaction;
+            max.CommandText = "SELECT coalesce(max(row_id), 0) + 1 FROM messages";
+            firstRow = (long)max.ExecuteScalar()!;
+        }
+
+        using var insert = RawSqlite.Prepare(
+            connection,
+            "INSERT INTO messages (row_id, session_row, seq, message_id, role, text, created_at) VALUES ($row, $session, $seq, $id, $role, $text, $created)",
+            "$row", "$session", "$seq", "$id", "$role", "$text", "$created");
+        using var totals = RawSqlite.Prepare(connection, "UPDATE sessions SET message_count = $n, last_seq = $n WHERE row_id = $session", "$n", "$session");
+        insert.Transaction = totals.Transaction = transaction;
+        var row = firstRow;
+        var k = textOffset;
+        foreach (var (sessionRow, count) in sessions)
+        {
+            for (var seq = 1; seq <= count; seq++, row++, k++)
+            {
+                var p = insert.Parameters;
+                p[0].Value = row;
+                p[1].Value = sessionRow;
+                p[2].Value = seq;
+                p[3].Value = "msg_" + row.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                p[4].Value = seq % 2 == 1 ? (int)MessageRole.User : (int)MessageRole.Assistant;
+                p[5].Value = k % rareEvery == rareEvery - 1 ? BenchText.Get(k) + " " + RareWord : BenchText.Get(k);
+                p[6].Value = created + (row * TimeSpan.TicksPerMillisecond);
+                insert.ExecuteNonQuery();
+            }
+
+            totals.Parameters[0].Value = count;
+            totals.Parameters[1].Value = sessionRow;
+            totals.ExecuteNonQuery();
+        }
+
+        using (var fts = connection.CreateCommand())
+        {
+            fts.Transaction = transaction;
+            fts.CommandText = "INSERT INTO messages_fts (rowid, text) SELECT row_id, text FROM messages WHERE row_id >= $first";
+            fts.Parameters.AddWithValue("$first", firstRow);
+            fts.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>A word the generated texts never contain, added to one message in <c>rareEvery</c>.</summary>
+    public const string RareWord = "kubernetes";
 
     /// <summary>Opens a store, lets it create its schema, and closes it again, so raw code can fill the tables.</summary>
     public static async Task CreateEmptyStoreAsync(string directory)

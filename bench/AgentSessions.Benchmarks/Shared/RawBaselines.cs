@@ -51,6 +51,7 @@ public sealed class RawReader : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _messages;
+    private readonly SqliteCommand _page;
     private readonly SqliteCommand _newest;
     private readonly SqliteCommand _newestWithTag;
 
@@ -61,6 +62,10 @@ public sealed class RawReader : IDisposable
             _connection,
             "SELECT seq, message_id, text FROM messages WHERE session_row = (SELECT row_id FROM sessions WHERE id = $id) ORDER BY seq",
             "$id");
+        _page = RawSqlite.Prepare(
+            _connection,
+            "SELECT seq, message_id, text FROM messages WHERE session_row = (SELECT row_id FROM sessions WHERE id = $id) AND seq >= $from ORDER BY seq LIMIT $limit",
+            "$id", "$from", "$limit");
         _newest = RawSqlite.Prepare(_connection, "SELECT id, title, updated_at FROM sessions ORDER BY updated_at DESC LIMIT $limit", "$limit");
         // The same filter the store uses, so the two differ only in what they read and build, not in the plan.
         _newestWithTag = RawSqlite.Prepare(
@@ -78,6 +83,21 @@ public sealed class RawReader : IDisposable
         _messages.Parameters[0].Value = sessionId;
         var rows = new List<(long, string, string)>();
         using var reader = _messages.ExecuteReader();
+        while (reader.Read())
+        {
+            rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2)));
+        }
+
+        return rows;
+    }
+
+    public List<(long Seq, string Id, string Text)> Page(string sessionId, long from, int limit)
+    {
+        _page.Parameters[0].Value = sessionId;
+        _page.Parameters[1].Value = from;
+        _page.Parameters[2].Value = limit;
+        var rows = new List<(long, string, string)>();
+        using var reader = _page.ExecuteReader();
         while (reader.Read())
         {
             rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2)));
@@ -114,6 +134,7 @@ public sealed class RawReader : IDisposable
     public void Dispose()
     {
         _messages.Dispose();
+        _page.Dispose();
         _newest.Dispose();
         _newestWithTag.Dispose();
         _connection.Dispose();
