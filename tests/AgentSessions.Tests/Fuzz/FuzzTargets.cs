@@ -47,9 +47,9 @@ internal static class FuzzTargets
 
         var targets = new FuzzTarget[]
         {
-            new("agent-q", [lisp, Utf8("(:version 2 :id \"s-1\" :created-at 4004223922 :messages ((:role :user :content \"a\" . nil)))")],
+            new("agent-q", [lisp, Utf8(AgentQVersion1), Utf8(AgentQOdd)],
                 input => ImportFileAsync(Importers[0], input, ".lisp"),
-                Mutator.Utf8(":version", ":id", ":created-at", ":updated-at", ":messages", ":role", ":user", ":assistant", ":content", ":timestamp", ":tokens", "4004223922", "#.(", "#+", "#|", "|#", "(a . b)", "\"\\\"\"")),
+                Mutator.Utf8(":version", ":id", ":name", ":model", ":metadata", ":total-input-tokens", ":total-output-tokens", ":system", ":tool", "(27393 7474 0 0)", "(1 70000)", "(0 0 999999 999999999999)", ":created-at", ":updated-at", ":messages", ":role", ":user", ":assistant", ":content", ":timestamp", ":tokens", "4004223922", "#.(", "#+", "#|", "|#", "(a . b)", "\"\\\"\"")),
             new("openagent", [openAgent], input => ImportFileAsync(Importers[1], input, ".json"), JsonTokens),
             new("superqode-json", [superExport, superSession], input => ImportFileAsync(Importers[2], input, ".json"), JsonTokens),
             new("superqode-gz", [superGz], input => ImportFileAsync(Importers[2], input, ".json.gz")),
@@ -69,6 +69,21 @@ internal static class FuzzTargets
         };
         return targets.ToDictionary(t => t.Name, StringComparer.Ordinal);
     }
+
+    // Version 1 (Emacs time lists, newest message first) and the odd corners: nil content, dotted tails, system and tool roles.
+    private const string AgentQVersion1 = """
+        ;;; Agent-Q Session v1
+        (:version 1 :id "old-session" :name nil :created-at (27393 7474 0 0)
+         :metadata (:provider anthropic :total-input-tokens 7 :total-output-tokens 3)
+         :messages ((:role assistant :content "second, the answer" :timestamp (27393 7484 250000))
+                    (:role user :content "first, the question" :timestamp (27393 7480))))
+        """;
+
+    private const string AgentQOdd = """
+        (:version 2 :id "s-1" :created-at 4004223922 :updated-at 4004223999 :model "m" :metadata nil
+         :messages ((:role :system :content nil :extra (1 2 . 3)) (:role :tool :content "ok" :tool-id "x")
+                    (:role :user :content "a" :timestamp nil)))
+        """;
 
     private static readonly IReadOnlyList<byte[]> JsonTokens = Mutator.Utf8(
         "\"role\":\"user\"", "\"role\":\"assistant\"", "\"role\":\"tool\"", "\"role\":\"system\"", "\"content\":", "\"created_at\":", "\"updated_at\":",
