@@ -275,7 +275,7 @@ internal static class FuzzTargets
     private static Task ParseArgsAsync(byte[] input)
     {
         // Parse only: nothing is invoked, so no store is opened and no file is written.
-        var result = CliRoot.Value.Parse(DecodeArgs(input));
+        var result = CliApp.Parse(CliRoot.Value, DecodeArgs(input));
         foreach (var error in result.Errors)
         {
             _ = error.Message;
