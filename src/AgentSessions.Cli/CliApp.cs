@@ -30,6 +30,38 @@ internal static class CliApp
         return root;
     }
 
+    /// <summary>How arguments are parsed: System.CommandLine's defaults, with response files that cannot crash.</summary>
+    public static readonly ParserConfiguration ParserConfiguration = CreateParserConfiguration();
+
+    /// <summary>Parses <paramref name="args"/> with <see cref="ParserConfiguration"/>; never invokes anything.</summary>
+    public static ParseResult Parse(RootCommand root, IReadOnlyList<string> args) => root.Parse(args, ParserConfiguration);
+
+    private static ParserConfiguration CreateParserConfiguration()
+    {
+        var configuration = new ParserConfiguration();
+        if (configuration.ResponseFileTokenReplacer is { } readResponseFile)
+        {
+            // '@path' reads arguments from a file. System.CommandLine turns an IOException into a parse error but lets
+            // UnauthorizedAccessException (a directory such as '@.', an unreadable file) escape Parse, so the tool
+            // crashed with a stack trace instead of one error line (found by fuzzing).
+            configuration.ResponseFileTokenReplacer = (string token, out IReadOnlyList<string>? replacement, out string? error) =>
+            {
+                try
+                {
+                    return readResponseFile(token, out replacement, out error);
+                }
+                catch (UnauthorizedAccessException e)
+                {
+                    replacement = null;
+                    error = $"cannot read response file '{token}': {e.Message}";
+                    return false;
+                }
+            };
+        }
+
+        return configuration;
+    }
+
     public static async Task<int> RunAsync(string[] args)
     {
         using var cancellation = new CancellationTokenSource();
@@ -41,7 +73,7 @@ internal static class CliApp
 
         ConfigureConsole();
         var root = BuildRootCommand();
-        var parseResult = root.Parse(args);
+        var parseResult = Parse(root, args);
         if (parseResult.Errors.Count > 0)
         {
             foreach (var error in parseResult.Errors)

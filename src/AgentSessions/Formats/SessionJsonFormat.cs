@@ -90,23 +90,28 @@ public static class SessionJsonFormat
 
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object
-                || !root.TryGetProperty("format", out var format)
-                || format.ValueKind != JsonValueKind.String
-                || format.GetString() != FormatName)
+            return Guard(sourceName, () =>
             {
-                throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: not an agent-sessions export (no \"format\": \"{FormatName}\" field)");
-            }
+                var root = document.RootElement;
+                if (root.ValueKind != JsonValueKind.Object
+                    || !root.TryGetProperty("format", out var format)
+                    || format.ValueKind != JsonValueKind.String
+                    || format.GetString() != FormatName)
+                {
+                    throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: not an agent-sessions export (no \"format\": \"{FormatName}\" field)");
+                }
 
-            return ReadDocument(root, sourceName, requireMessages: true);
+                return ReadDocument(root, sourceName, requireMessages: true);
+            });
         }
     }
 
     /// <summary>Reads the version, session, messages and history of an export document (or a JSONL header).</summary>
     internal static SessionArchive ReadDocument(JsonElement root, string sourceName, bool requireMessages)
     {
-        if (!root.TryGetProperty("version", out var versionElement) || !versionElement.TryGetInt32(out var version) || version < 1)
+        // TryGetInt32 throws InvalidOperationException on a non-number ("version": {}), so check the kind first (found by fuzzing).
+        if (!root.TryGetProperty("version", out var versionElement) || versionElement.ValueKind != JsonValueKind.Number
+            || !versionElement.TryGetInt32(out var version) || version < 1)
         {
             throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: the export has no valid \"version\" field");
         }
@@ -159,6 +164,24 @@ public static class SessionJsonFormat
         return message;
     }
 
+    /// <summary>Runs <paramref name="read"/>, turning System.Text.Json's <see cref="InvalidOperationException"/> into corrupt data.</summary>
+    /// <remarks>
+    /// JsonDocument checks structure only; string contents are decoded lazily, so invalid UTF-8 in a string or a lone
+    /// surrogate escape (<c>"\ud800"</c>) in a property name surfaces later, from TryGetProperty, GetString or
+    /// Deserialize, as InvalidOperationException (found by fuzzing). In a file that is corrupt data like any other.
+    /// </remarks>
+    internal static T Guard<T>(string where, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new AgentSessionsException(ErrorCode.Corrupt, $"{where}: {FirstSentence(e.Message)}", e);
+        }
+    }
+
     private static T? Deserialize<T>(JsonElement root, string property, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, string sourceName)
         => root.TryGetProperty(property, out var element) ? DeserializeElement(element, typeInfo, $"{sourceName}: {property}") : default;
 
@@ -168,8 +191,11 @@ public static class SessionJsonFormat
         {
             return element.Deserialize(typeInfo);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
         {
+            // System.Text.Json reports some bad data as other exceptions than JsonException (found by fuzzing): a content
+            // part without its "type" discriminator as NotSupportedException, a lone surrogate escape ("\ud800") in a
+            // string as InvalidOperationException. In a file both are corrupt data like any other.
             throw new AgentSessionsException(ErrorCode.Corrupt, $"{where}: {FirstSentence(e.Message)}", e);
         }
     }

@@ -74,13 +74,16 @@ public static class SessionJsonlFormat
         using (var document = Parse(line, sourceName, lineNumber))
         {
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("format", out var format) || format.ValueKind != JsonValueKind.String || format.GetString() != FormatName)
+            header = SessionJsonFormat.Guard($"{sourceName}: line 1", () =>
             {
-                throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: line 1 is not an agent-sessions JSONL header (no \"format\": \"{FormatName}\")");
-            }
+                if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("format", out var format) || format.ValueKind != JsonValueKind.String || format.GetString() != FormatName)
+                {
+                    throw new AgentSessionsException(ErrorCode.Corrupt, $"{sourceName}: line 1 is not an agent-sessions JSONL header (no \"format\": \"{FormatName}\")");
+                }
 
-            // The header has the same fields as our JSON export, minus the messages.
-            header = SessionJsonFormat.ReadDocument(root, sourceName, requireMessages: false);
+                // The header has the same fields as our JSON export, minus the messages.
+                return SessionJsonFormat.ReadDocument(root, sourceName, requireMessages: false);
+            });
         }
 
         var messages = new List<SessionMessage>();
@@ -107,7 +110,8 @@ public static class SessionJsonlFormat
             }
 
             using var document = Parse(line, sourceName, lineNumber);
-            var message = SessionJsonFormat.ReadMessage(document.RootElement, $"{sourceName}: line {lineNumber}", messages.Count + 1);
+            var where = $"{sourceName}: line {lineNumber}";
+            var message = SessionJsonFormat.Guard(where, () => SessionJsonFormat.ReadMessage(document.RootElement, where, messages.Count + 1));
             messages.Add(message);
         }
 
