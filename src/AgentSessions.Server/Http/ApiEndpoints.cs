@@ -625,6 +625,11 @@ internal static class ApiEndpoints
             {
                 throw BadJson(e, what);
             }
+            catch (Exception e) when (e is NotSupportedException or InvalidOperationException)
+            {
+                // Polymorphic parts without a "type", or strings that are not valid UTF-16, surface as these.
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"{what} is not valid: every content part needs a \"type\" (text, toolCall, toolResult, data, uri, reasoning) and strings must be valid text", e);
+            }
         }
 
         private static AgentSessionsException BadJson(JsonException e, string what)

@@ -173,6 +173,8 @@ public sealed class ApiEndpointTests : IAsyncLifetime
         await _server.ErrorAsync(HttpMethod.Post, $"/api/sessions/{id}/messages", new { role = "robot", content = "x" }, 400, "InvalidArgument");
         await _server.ErrorAsync(HttpMethod.Post, $"/api/sessions/{id}/messages", new { role = "user" }, 400, "InvalidArgument");
         await _server.ErrorAsync(HttpMethod.Post, $"/api/sessions/{id}/messages", new { role = "user", content = "" }, 400, "InvalidArgument");
+        // A part without its "type" (found by the fuzzer in the JSON readers) is a 400, not a 500.
+        await _server.ErrorAsync(HttpMethod.Post, $"/api/sessions/{id}/messages", new { role = "user", parts = new[] { new { text = "untyped" } } }, 400, "InvalidArgument");
         await _server.ErrorAsync(HttpMethod.Post, $"/api/sessions/{id}/messages", """{"role":"user","content":"x","parts":[{"type":"text","text":"y"}]}""", 400, "InvalidArgument");
         await _server.ErrorAsync(HttpMethod.Post, $"/api/sessions/{id}/messages", """{"role":"user","parts":[{"type":"nonsense"}]}""", 400, "InvalidArgument");
         await _server.ErrorAsync(HttpMethod.Post, $"/api/sessions/{id}/messages", """{"messages": []}""", 400, "InvalidArgument");

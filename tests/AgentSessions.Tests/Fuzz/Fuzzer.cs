@@ -25,9 +25,9 @@ internal static class Fuzzer
     /// <summary>How much live memory a whole run may leave behind.</summary>
     public const long MaxRetainedPerRun = 256L * 1024 * 1024;
 
-    /// <summary>Seconds per target: <c>AGENT_SESSIONS_FUZZ_SECONDS</c>, default 5.</summary>
+    /// <summary>Seconds per target: <c>AGENT_SESSIONS_FUZZ_SECONDS</c>, default 3 (about a minute for all targets in CI).</summary>
     public static TimeSpan Budget
-        => TimeSpan.FromSeconds(double.TryParse(Environment.GetEnvironmentVariable("AGENT_SESSIONS_FUZZ_SECONDS"), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 5);
+        => TimeSpan.FromSeconds(double.TryParse(Environment.GetEnvironmentVariable("AGENT_SESSIONS_FUZZ_SECONDS"), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 3);
 
     /// <summary><c>AGENT_SESSIONS_FUZZ_SEED</c> to replay a run, else a fresh seed (printed).</summary>
     public static int NewSeed()
