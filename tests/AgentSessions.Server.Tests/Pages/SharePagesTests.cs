@@ -48,7 +48,31 @@ public sealed class SharePagesTests(BrowserFixture browser, ITestOutputHelper ou
             () => _page.ClickAsync("form.password button"),
             r => r.Request.Method == "POST" && r.Request.ResourceType == "document",
             new() { Timeout = BrowserFixture.TimeoutMs });
-        await _page.WaitForFunctionAsync("window.previousDocument === undefined && document.readyState === 'complete'", null, new() { Timeout = BrowserFixture.TimeoutMs });
+        // Poll with EvaluateAsync rather than WaitForFunctionAsync: the latter evaluates a string predicate, which
+        // the page's Content-Security-Policy (no 'unsafe-eval') may refuse.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                if (await _page.EvaluateAsync<bool>("window.previousDocument === undefined && document.readyState === 'complete'"))
+                {
+                    break;
+                }
+            }
+            catch (PlaywrightException) when (clock.ElapsedMilliseconds < BrowserFixture.TimeoutMs)
+            {
+                // The old document went away mid-evaluation; the new one is coming.
+            }
+
+            if (clock.ElapsedMilliseconds > BrowserFixture.TimeoutMs)
+            {
+                throw new TimeoutException("the password form's answer never replaced the page");
+            }
+
+            await Task.Delay(50);
+        }
+
         return response;
     }
 
