@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using AgentSessions.Formats;
 using AgentSessions.Storage;
+using AgentSessions.Testing;
 using Xunit;
 
 namespace AgentSessions.Specification.Tests;
@@ -567,6 +568,9 @@ public abstract class SessionStoreSpecificationBase : IAsyncLifetime
     /// <summary>Opens a fresh, empty store for one test.</summary>
     protected abstract Task<ISessionStore> OpenEmptyStoreAsync();
 
+    /// <summary>A fresh directory for the test, removed after it; file-based backends keep their store here.</summary>
+    protected TempDirectory Directory { get; } = TempDirectory.ForCaller();
+
     /// <summary>Releases what <see cref="OpenEmptyStoreAsync"/> created (after the store is disposed).</summary>
     protected virtual Task CleanUpAsync() => Task.CompletedTask;
 
@@ -580,6 +584,7 @@ public abstract class SessionStoreSpecificationBase : IAsyncLifetime
         }
 
         await CleanUpAsync();
+        Directory.Dispose();
     }
 
     protected async Task<List<SessionMessage>> ReadAllAsync(string id, MessageRange range = default)
