@@ -22,20 +22,7 @@ internal sealed class Cli(string storeDirectory)
 
     public async Task<Result> RunAsync(string[] args, byte[]? stdin, IDictionary<string, string?>? environment = null)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        info.ArgumentList.Add(Dll);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
+        var info = AgentSessions.Testing.BuiltTool.StartInfo(args);
 
         info.Environment["AGENT_SESSIONS_HOME"] = StoreDirectory;
         info.Environment.Remove("AGENT_SESSIONS_DEBUG");

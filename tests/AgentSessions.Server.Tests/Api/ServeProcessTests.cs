@@ -206,20 +206,7 @@ public sealed class ServeProcessTests
 
         private static ProcessStartInfo Info(string[] args)
         {
-            var info = new ProcessStartInfo("dotnet")
-            {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                StandardOutputEncoding = Encoding.UTF8,
-                StandardErrorEncoding = Encoding.UTF8,
-            };
-            info.ArgumentList.Add(Dll);
-            foreach (var arg in args)
-            {
-                info.ArgumentList.Add(arg);
-            }
+            var info = AgentSessions.Testing.BuiltTool.StartInfo(args);
 
             // Never the developer's own store, whatever the environment says.
             info.Environment["AGENT_SESSIONS_HOME"] = Path.Combine(Path.GetTempPath(), "agent-sessions-tests", "unused-home");
@@ -228,7 +215,5 @@ public sealed class ServeProcessTests
             info.Environment.Remove("ASPNETCORE_ENVIRONMENT");
             return info;
         }
-
-        private static string Dll => AgentSessions.Testing.BuiltTool.CliDll;
     }
 }

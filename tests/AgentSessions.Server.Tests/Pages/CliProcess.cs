@@ -11,24 +11,10 @@ internal sealed class CliProcess(string storeDirectory)
         public override string ToString() => $"exit {ExitCode}\nstdout: {Stdout}\nstderr: {Stderr}";
     }
 
-    private static string Dll => AgentSessions.Testing.BuiltTool.CliDll;
 
     public async Task<Result> RunAsync(params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        info.ArgumentList.Add(Dll);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
+        var info = AgentSessions.Testing.BuiltTool.StartInfo(args);
 
         info.Environment["AGENT_SESSIONS_HOME"] = storeDirectory;
         info.Environment["NO_COLOR"] = "1";

@@ -33,17 +33,8 @@ internal sealed class RpcProcess : IAsyncDisposable
 
     public static RpcProcess Start(string storeDirectory)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Dll);
-        info.ArgumentList.Add("rpc");
-        info.ArgumentList.Add("--store");
-        info.ArgumentList.Add(storeDirectory);
+        // Frames are read from the raw stdout stream, so the reader's text encoding plays no part.
+        var info = AgentSessions.Testing.BuiltTool.StartInfo(["rpc", "--store", storeDirectory]);
         info.Environment.Remove("AGENT_SESSIONS_HOME");
         info.Environment.Remove("AGENT_SESSIONS_DEBUG");
         return new RpcProcess(Process.Start(info)!);
