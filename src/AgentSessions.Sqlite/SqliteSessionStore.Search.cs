@@ -53,45 +53,133 @@ public sealed partial class SqliteSessionStore
         await Task.CompletedTask.ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// How many of the most recently stored matches are ranked by relevance when more than this many match
+    /// (unless <see cref="SearchQuery.Exhaustive"/>). bm25 must score every row it ranks; two common words can
+    /// match a million messages in a large store, which costs hundreds of milliseconds to rank in full.
+    /// </summary>
+    public const int RankWindow = 5_000;
+
     private static List<SearchHit> SearchMessages(ReadConnection connection, SearchQuery query, string match, int limit, string? tag)
     {
         var parameters = new List<(string Name, object Value)>();
-        var sql = new StringBuilder("""
-            SELECT s.id, s.title, m.seq, m.role, m.created_at,
-                   snippet(messages_fts, 0, char(2), char(3), '…', 24), bm25(messages_fts)
-            FROM messages_fts
-            JOIN messages m ON m.row_id = messages_fts.rowid
-            JOIN sessions s ON s.row_id = m.session_row
-            WHERE messages_fts MATCH $match AND m.seq <= s.message_count
-            """);
-        parameters.Add(("$match", match));
-        AddFilters(parameters, sql, query, tag, sessionRowColumn: "m.session_row", timeColumn: "m.created_at");
+        var filters = new StringBuilder("m.seq <= s.message_count");
+        AddFilters(parameters, filters, query, tag, sessionRowColumn: "m.session_row", timeColumn: "m.created_at");
         if (query.Role is { } role)
         {
-            sql.Append(" AND m.role = $role");
+            filters.Append(" AND m.role = $role");
             parameters.Add(("$role", (int)role));
         }
 
-        sql.Append(" ORDER BY bm25(messages_fts) LIMIT $limit");
-        parameters.Add(("$limit", limit));
-        return ReadHits(connection.Command(sql.ToString()), parameters, withMessage: true);
+        return RankedHits(
+            connection,
+            "messages_fts",
+            "s.id, s.title, m.seq, m.role, m.created_at",
+            "JOIN messages m ON m.row_id = messages_fts.rowid JOIN sessions s ON s.row_id = m.session_row",
+            filters.ToString(),
+            parameters,
+            query,
+            match,
+            limit,
+            withMessage: true);
     }
 
     private static List<SearchHit> SearchTitles(ReadConnection connection, SearchQuery query, string match, int limit, string? tag)
     {
         var parameters = new List<(string Name, object Value)>();
-        var sql = new StringBuilder("""
-            SELECT s.id, s.title, NULL, NULL, s.updated_at,
-                   snippet(titles_fts, 0, char(2), char(3), '…', 24), bm25(titles_fts)
-            FROM titles_fts
-            JOIN sessions s ON s.row_id = titles_fts.rowid
-            WHERE titles_fts MATCH $match
+        var filters = new StringBuilder("1");
+        AddFilters(parameters, filters, query, tag, sessionRowColumn: "s.row_id", timeColumn: "s.updated_at");
+        return RankedHits(
+            connection,
+            "titles_fts",
+            "s.id, s.title, NULL, NULL, s.updated_at",
+            "JOIN sessions s ON s.row_id = titles_fts.rowid",
+            filters.ToString(),
+            parameters,
+            query,
+            match,
+            limit,
+            withMessage: false);
+    }
+
+    /// <summary>
+    /// The best <paramref name="limit"/> matches of one FTS5 index, then their snippets. Ranking walks the
+    /// matches newest row first (FTS5 reads a doclist backwards without sorting) and stops after
+    /// <see cref="RankWindow"/> rows that pass the filters, so a very common word costs a bounded amount;
+    /// snippets are made for the winners only.
+    /// </summary>
+    private static List<SearchHit> RankedHits(
+        ReadConnection connection,
+        string index,
+        string columns,
+        string joins,
+        string filters,
+        List<(string Name, object Value)> parameters,
+        SearchQuery query,
+        string match,
+        int limit,
+        bool withMessage)
+    {
+        var ranked = connection.Command($"""
+            SELECT w.* FROM (
+                SELECT {columns}, bm25({index}) AS score, {index}.rowid AS hit_row
+                FROM {index} {joins}
+                WHERE {index} MATCH $match AND {filters}
+                ORDER BY {index}.rowid DESC LIMIT $window
+            ) w ORDER BY w.score, w.hit_row DESC LIMIT $limit
             """);
-        parameters.Add(("$match", match));
-        AddFilters(parameters, sql, query, tag, sessionRowColumn: "s.row_id", timeColumn: "s.updated_at");
-        sql.Append(" ORDER BY bm25(titles_fts) LIMIT $limit");
-        parameters.Add(("$limit", limit));
-        return ReadHits(connection.Command(sql.ToString()), parameters, withMessage: false);
+        foreach (var (name, value) in parameters)
+        {
+            ranked.Parameters.AddWithValue(name, value);
+        }
+
+        ranked.Parameters.AddWithValue("$match", match);
+        ranked.Parameters.AddWithValue("$window", query.Exhaustive ? -1 : RankWindow);
+        ranked.Parameters.AddWithValue("$limit", limit);
+        var rows = new List<(long Row, SearchHit Hit)>();
+        using (var reader = ranked.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                rows.Add((reader.GetInt64(6), new SearchHit
+                {
+                    SessionId = reader.GetString(0),
+                    SessionTitle = reader.IsDBNull(1) ? null : reader.GetString(1),
+                    Sequence = withMessage ? reader.GetInt64(2) : null,
+                    Role = withMessage ? (MessageRole)reader.GetInt32(3) : null,
+                    CreatedAt = FromTicks(reader.GetInt64(4)),
+                    Snippet = "",
+                    // bm25() is lower-is-better and negative; flip it so higher is better.
+                    Score = -reader.GetDouble(5),
+                }));
+            }
+        }
+
+        if (rows.Count == 0)
+        {
+            return [];
+        }
+
+        var snippets = new Dictionary<long, string>(rows.Count);
+        var command = connection.Command($"""
+            SELECT rowid, snippet({index}, 0, char(2), char(3), '…', 24) FROM {index}
+            WHERE {index} MATCH $match AND rowid IN (SELECT value FROM json_each($rows))
+            """);
+        command.Parameters.AddWithValue("$match", match);
+        command.Parameters.AddWithValue("$rows", "[" + string.Join(',', rows.Select(r => r.Row)) + "]");
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                snippets[reader.GetInt64(0)] = reader.GetString(1);
+            }
+        }
+
+        return rows.ConvertAll(r =>
+        {
+            var (snippet, highlights) = ParseSnippet(snippets.GetValueOrDefault(r.Row, ""));
+            return r.Hit with { Snippet = snippet, Highlights = highlights };
+        });
     }
 
     private static void AddFilters(List<(string Name, object Value)> parameters, StringBuilder sql, SearchQuery query, string? tag, string sessionRowColumn, string timeColumn)
@@ -113,35 +201,6 @@ public sealed partial class SqliteSessionStore
             sql.Append(" AND s.id = $session");
             parameters.Add(("$session", query.SessionId));
         }
-    }
-
-    private static List<SearchHit> ReadHits(SqliteCommand command, List<(string Name, object Value)> parameters, bool withMessage)
-    {
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        var hits = new List<SearchHit>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            var (snippet, highlights) = ParseSnippet(reader.GetString(5));
-            hits.Add(new SearchHit
-            {
-                SessionId = reader.GetString(0),
-                SessionTitle = reader.IsDBNull(1) ? null : reader.GetString(1),
-                Sequence = withMessage ? reader.GetInt64(2) : null,
-                Role = withMessage ? (MessageRole)reader.GetInt32(3) : null,
-                CreatedAt = FromTicks(reader.GetInt64(4)),
-                Snippet = snippet,
-                Highlights = highlights,
-                // bm25() is lower-is-better and negative; flip it so higher is better.
-                Score = -reader.GetDouble(6),
-            });
-        }
-
-        return hits;
     }
 
     /// <summary>Turns FTS5's marked-up snippet into plain text plus highlight ranges.</summary>

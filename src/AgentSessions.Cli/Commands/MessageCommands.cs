@@ -107,8 +107,9 @@ internal static class MessageCommands
         var since = new Option<string?>("--since") { Description = "Only messages since a time: 2026-11-01, 2026-11-01T14:00Z, or an age such as 7d, 12h, 30m", HelpName = "WHEN" };
         var session = new Option<string?>("--session") { Description = "Only this session", HelpName = "ID" };
         var limit = new Option<int>("--limit") { Description = "The most hits", DefaultValueFactory = _ => 20 };
+        var exhaustive = new Option<bool>("--exhaustive") { Description = "Rank every match (by default, when very many messages match, the 5,000 newest matches are ranked)" };
         var json = SessionCommands.JsonOption();
-        var command = new Command("search", "Full-text search over messages and titles, best match first") { query, tag, role, since, session, limit, json };
+        var command = new Command("search", "Full-text search over messages and titles, best match first") { query, tag, role, since, session, limit, exhaustive, json };
         command.SetAction(async (parse, ct) =>
         {
             var roleText = parse.GetValue(role);
@@ -120,6 +121,7 @@ internal static class MessageCommands
                 Since = sinceText is null ? null : Durations.ParseSince(sinceText, DateTimeOffset.UtcNow),
                 SessionId = parse.GetValue(session),
                 Limit = parse.GetValue(limit),
+                Exhaustive = parse.GetValue(exhaustive),
             };
             await using var service = CliApp.OpenService(parse);
             var hits = new List<SearchHit>();

@@ -342,6 +342,7 @@ internal static class ApiEndpoints
                 Role = role is null ? null : MessageRoles.Parse(role),
                 Since = since is null ? null : Durations.ParseSince(since, DateTimeOffset.UtcNow, "since"),
                 SessionId = Query(context, "session"),
+                Exhaustive = Bool(context, "exhaustive") ?? false,
             };
             var hits = new List<SearchHit>();
             await foreach (var hit in service.SearchAsync(query, context.RequestAborted))

@@ -168,6 +168,7 @@ internal sealed partial class RpcMethods
             Since = since is null ? null : ParseSince(since, "since"),
             SessionId = p.String("session"),
             Limit = p.Int("limit") ?? 20,
+            Exhaustive = p.Bool("exhaustive") ?? false,
         };
         p.EnsureNoneUnknown();
         var hits = new List<SearchHit>();

@@ -78,6 +78,13 @@ public sealed record SearchQuery(string Text)
 
     /// <summary>Only this session.</summary>
     public string? SessionId { get; init; }
+
+    /// <summary>
+    /// Rank every match by relevance, however many there are. By default a store may rank only the most
+    /// recently stored matches when a query matches very many messages (the SQLite store: the newest 5,000), which
+    /// keeps a search for common words fast in a large store; set this to reach the best of older matches too.
+    /// </summary>
+    public bool Exhaustive { get; init; }
 }
 
 /// <summary>One search result.</summary>

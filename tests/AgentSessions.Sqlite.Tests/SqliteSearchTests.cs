@@ -1,0 +1,80 @@
+using AgentSessions.Sqlite;
+using AgentSessions.Storage;
+using AgentSessions.Testing;
+using Xunit;
+
+namespace AgentSessions.Sqlite.Tests;
+
+/// <summary>
+/// The SQLite store's bounded ranking: when more than <see cref="SqliteSessionStore.RankWindow"/> messages match,
+/// only the newest are ranked, unless the query asks for every match; filters apply before the bound.
+/// </summary>
+public sealed class SqliteSearchTests
+{
+    [Fact]
+    public async Task Very_common_words_rank_the_newest_matches_and_exhaustive_ranks_them_all()
+    {
+        using var temp = TempDirectory.ForCaller();
+        await using var store = SqliteSessionStore.Open(temp.Path);
+
+        // The best match by far (the word five times in a short message) is stored first, then more than a
+        // window's worth of weaker matches in another session.
+        await store.CreateAsync(new NewSession { Id = "old", Title = "Earlier work" });
+        await store.AppendAsync("old", [new NewMessage(MessageRole.User, "timeout timeout timeout timeout timeout")]);
+        await store.CreateAsync(new NewSession { Id = "new" });
+        var filler = Enumerable.Range(0, SqliteSessionStore.RankWindow + 100)
+            .Select(i => new NewMessage(MessageRole.Assistant, $"the request {i} ended in a timeout after waiting on the network for a while"))
+            .ToList();
+        foreach (var batch in filler.Chunk(1_000))
+        {
+            await store.AppendAsync("new", batch);
+        }
+
+        var bounded = await SearchAsync(store, new SearchQuery("timeout") { Limit = 5 });
+        Assert.Equal(5, bounded.Count);
+        Assert.All(bounded, hit => Assert.Equal("new", hit.SessionId));
+        Assert.All(bounded, hit => Assert.Contains("timeout", hit.Snippet, StringComparison.Ordinal));
+
+        var exhaustive = await SearchAsync(store, new SearchQuery("timeout") { Limit = 5, Exhaustive = true });
+        Assert.Equal(("old", 1L), (exhaustive[0].SessionId, exhaustive[0].Sequence));
+        Assert.Equal([new TextRange(0, 7), new TextRange(8, 7), new TextRange(16, 7), new TextRange(24, 7), new TextRange(32, 7)], exhaustive[0].Highlights);
+
+        // A filter narrows the matches before the bound, so an older session's match is still found by it.
+        var inOld = await SearchAsync(store, new SearchQuery("timeout") { SessionId = "old" });
+        Assert.Equal(("old", 1L), (Assert.Single(inOld).SessionId, inOld[0].Sequence));
+        var byUser = await SearchAsync(store, new SearchQuery("timeout") { Role = MessageRole.User });
+        Assert.Equal("old", Assert.Single(byUser).SessionId);
+    }
+
+    [Fact]
+    public async Task Below_the_window_the_ranking_is_exact_and_every_hit_has_its_own_snippet()
+    {
+        using var temp = TempDirectory.ForCaller();
+        await using var store = SqliteSessionStore.Open(temp.Path);
+        await store.CreateAsync(new NewSession { Id = "s" });
+        await store.AppendAsync("s", [
+            new NewMessage(MessageRole.User, "parser parser parser"),
+            new NewMessage(MessageRole.Assistant, "the parser failed on line three of the configuration file we were given"),
+            new NewMessage(MessageRole.User, "parser parser"),
+        ]);
+
+        var hits = await SearchAsync(store, new SearchQuery("parser") { Role = MessageRole.User });
+        var exhaustive = await SearchAsync(store, new SearchQuery("parser") { Role = MessageRole.User, Exhaustive = true });
+
+        Assert.Equal([1L, 3L], hits.Select(h => h.Sequence));
+        Assert.Equal(hits.Select(h => (h.Sequence, h.Score, h.Snippet)), exhaustive.Select(h => (h.Sequence, h.Score, h.Snippet)));
+        Assert.Equal(["parser parser parser", "parser parser"], hits.Select(h => h.Snippet));
+        Assert.True(hits[0].Score > hits[1].Score);
+    }
+
+    private static async Task<List<SearchHit>> SearchAsync(ISessionStore store, SearchQuery query)
+    {
+        var hits = new List<SearchHit>();
+        await foreach (var hit in store.SearchAsync(query))
+        {
+            hits.Add(hit);
+        }
+
+        return hits;
+    }
+}
