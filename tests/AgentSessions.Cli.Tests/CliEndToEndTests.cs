@@ -91,6 +91,39 @@ public sealed class CliEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task List_prints_one_aligned_line_per_session_whatever_the_title()
+    {
+        var plain = await _cli.OkAsync("new", "--title", "Short", "--tag", "a", "--tag", "b");
+        var hostile = await _cli.OkAsync("new", "--title", "two\nlines\u001b[31m and an escape");
+        var wide = await _cli.OkAsync("new", "--title", "日本語のタイトル " + new string('x', 80));
+        await _cli.OkAsync("pin", plain);
+        await _cli.OkAsync("add", plain, "--role", "user", "--content", "hi");
+
+        var lines = (await _cli.OkAsync("list")).Split('\n');
+
+        Assert.Equal(4, lines.Length);
+        Assert.Matches("^ID +TITLE +MSGS +UPDATED +TAGS$", lines[0]);
+        var titleColumn = lines[0].IndexOf("TITLE", StringComparison.Ordinal);
+        var byId = lines[1..].ToDictionary(l => l[..l.IndexOf(' ', StringComparison.Ordinal)]);
+        Assert.Equal(new[] { plain, hostile, wide }.Order(StringComparer.Ordinal), byId.Keys.Order(StringComparer.Ordinal));
+
+        // The UPDATED column starts at the same terminal column on every line (the CJK title takes 2 per character).
+        var updatedColumns = lines.Select(l =>
+        {
+            var at = System.Text.RegularExpressions.Regex.Match(l, @"UPDATED|\d{4}-\d\d-\d\d ").Index;
+            return at + l[..at].Count(c => c is >= '\u3040' and <= '\u9fff');
+        });
+        Assert.Single(updatedColumns.Distinct());
+        Assert.Equal("★ Short", byId[plain][titleColumn..].Split("  ")[0]);
+        Assert.Matches(@"  1  \d{4}-\d\d-\d\d \d\d:\d\d  a,b$", byId[plain]);
+        Assert.StartsWith("two lines [31m and an escape", byId[hostile][titleColumn..], StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', byId[hostile]);
+        Assert.Contains("日本語のタイトル xxx", byId[wide], StringComparison.Ordinal);
+        Assert.Contains("x…", byId[wide], StringComparison.Ordinal);
+        Assert.DoesNotContain(new string('x', 80), byId[wide], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Rename_tag_pin_and_unpin_change_the_session()
     {
         var id = await _cli.OkAsync("new", "--tag", "old");
@@ -147,6 +180,8 @@ public sealed class CliEndToEndTests : IDisposable
         Assert.Equal(0, (await _cli.RunAsync("search", "checkpoint", "--since", "2999-01-01", "--json")).Json.GetProperty("hits").GetArrayLength());
         Assert.Equal(3, (await _cli.RunAsync("search", "checkpoint", "--since", "1h", "--json")).Json.GetProperty("hits").GetArrayLength());
         Assert.Single((await _cli.RunAsync("search", "checkpoint", "--limit", "1", "--json")).Json.GetProperty("hits").EnumerateArray());
+        var exhaustive = (await _cli.RunAsync("search", "checkpoint", "--exhaustive", "--json")).Json.GetProperty("hits").EnumerateArray();
+        Assert.Equal(hits.Select(h => h.GetProperty("snippet").GetString()), exhaustive.Select(h => h.GetProperty("snippet").GetString()));
         Assert.Contains("checkpoint", await _cli.OkAsync("search", "checkpoint"), StringComparison.Ordinal);
         Assert.Equal("no matches", await _cli.OkAsync("search", "nonexistentword"));
         AssertCleanError(await _cli.RunAsync("search", "x", "--since", "yesterday-ish"), 2, "--since");

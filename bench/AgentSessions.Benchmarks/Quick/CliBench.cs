@@ -33,8 +33,10 @@ public static class CliBench
             }
 
             var cliDir = temp.Directory("cli-build");
-            output.WriteLine($"CLI cold start: building src/AgentSessions.Cli (Release) into {cliDir}...");
-            var (code, text) = Run("dotnet", ["build", Path.Combine(root, "src", "AgentSessions.Cli"), "-c", "Release", "-o", cliDir, "-nologo", "-v", "q"]);
+            // Published the way ./agent-sessions publishes it (ReadyToRun for this machine's runtime), so the figure
+            // is the start a user gets.
+            output.WriteLine($"CLI cold start: publishing src/AgentSessions.Cli (Release, ReadyToRun) into {cliDir}...");
+            var (code, text) = Run("dotnet", ["publish", Path.Combine(root, "src", "AgentSessions.Cli"), "-c", "Release", "--use-current-runtime", "--self-contained", "false", "-o", cliDir, "-nologo", "-v", "q"]);
             if (code != 0)
             {
                 output.WriteLine("  build failed, skipped:\n" + text);

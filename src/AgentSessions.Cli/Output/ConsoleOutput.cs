@@ -11,34 +11,31 @@ internal static class ConsoleOutput
     public static string Time(DateTimeOffset time)
         => time.ToLocalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
 
+    /// <summary>The <c>list</c> table, in plain columns (see <see cref="Columns"/> for why not a Spectre table).</summary>
     public static void SessionTable(IReadOnlyList<Session> sessions, bool hasMore, int offset)
     {
+        var output = Console.Out;
         if (sessions.Count == 0)
         {
-            AnsiConsole.MarkupLine("[grey]No sessions. Create one with 'agent-sessions new'.[/]");
+            output.WriteLine("No sessions. Create one with 'agent-sessions new'.");
             return;
         }
 
-        var table = new Table().Border(TableBorder.Rounded);
-        table.AddColumn(new TableColumn("ID").NoWrap());
-        table.AddColumn("Title");
-        table.AddColumn(new TableColumn("Msgs").RightAligned());
-        table.AddColumn("Updated");
-        table.AddColumn("Tags");
+        var table = new Columns(("ID", false), ("TITLE", false), ("MSGS", true), ("UPDATED", false), ("TAGS", false));
         foreach (var s in sessions)
         {
-            table.AddRow(
-                new Text(s.Id),
-                new Markup((s.Pinned ? "[yellow]★[/] " : "") + Markup.Escape(s.Title ?? "(untitled)")),
-                new Text(s.MessageCount.ToString(CultureInfo.InvariantCulture)),
-                new Text(Time(s.UpdatedAt)),
-                new Text(string.Join(", ", s.Tags)));
+            table.Add(
+                s.Id,
+                (s.Pinned ? "★ " : "") + Columns.Truncate(s.Title ?? "(untitled)", 60),
+                s.MessageCount.ToString(CultureInfo.InvariantCulture),
+                Time(s.UpdatedAt),
+                string.Join(",", s.Tags));
         }
 
-        AnsiConsole.Write(table);
+        table.Write(output);
         if (hasMore)
         {
-            AnsiConsole.MarkupLine($"[grey]More sessions: add --offset {offset + sessions.Count}.[/]");
+            output.WriteLine($"More sessions: add --offset {offset + sessions.Count}.");
         }
     }
 
