@@ -24,7 +24,7 @@ public sealed partial class SqliteSessionStore
             prepared[i] = PreparedMessage.Create(message.Parts, text, message.Metadata);
         }
 
-        return WriteAsync(connection => AppendCore(connection, sessionId, messages, prepared), cancellationToken);
+        return WriteAsync(connection => AppendCore(connection, sessionId, messages, prepared), cancellationToken, indexesLater: true);
     }
 
     /// <summary>A message's columns as stored: inline parts JSON, or a compressed blob and a search prefix.</summary>
@@ -67,6 +67,8 @@ public sealed partial class SqliteSessionStore
         string? preservedIn = null;
         if (lastSeq > count)
         {
+            // The hidden messages are indexed: the undo or restore that hid them was a write, and every write but
+            // an append indexes what waits first.
             preservedIn = PreserveHiddenMessages(connection, sessionId, sessionRow, count, lastSeq);
         }
 
@@ -128,10 +130,26 @@ public sealed partial class SqliteSessionStore
             c.IndexTitle.ExecuteNonQuery();
         }
 
+        if ((long)c.CountWaiting.ExecuteScalar()! >= IndexBatch)
+        {
+            IndexWaitingMessages();
+        }
+
         return new AppendResult(session, stored) { PreservedIn = preservedIn };
     }
 
-    /// <summary>Inserts one message row, its blob and its search entry (the caller holds the write transaction).</summary>
+    /// <summary>
+    /// How many appended messages may wait before an append indexes them all. An indexing transaction writes a new
+    /// FTS5 segment, about 7 pages, whatever it holds; a one-message append itself writes about 7 more. Waiting
+    /// messages are stored and durable, only not yet searchable, and a search indexes them first, so it always
+    /// sees every acknowledged message.
+    /// </summary>
+    public const int IndexBatch = 32;
+
+    /// <summary>Indexes every message waiting for the search index (the caller holds the write transaction).</summary>
+    private void IndexWaitingMessages() => _commands.IndexWaiting.ExecuteNonQuery();
+
+    /// <summary>Inserts one message row, waiting to be indexed, and its blob (the caller holds the write transaction).</summary>
     private void InsertMessageRow(SqliteConnection connection, long sessionRow, SessionMessage message, PreparedMessage prepared, string sessionId)
     {
         var c = _commands;
@@ -158,9 +176,6 @@ public sealed partial class SqliteSessionStore
             throw new AgentSessionsException(ErrorCode.Conflict, $"message id '{message.Id}' already exists in session '{sessionId}'", e);
         }
 
-        c.IndexMessage.Parameters[0].Value = row;
-        c.IndexMessage.Parameters[1].Value = prepared.Text;
-        c.IndexMessage.ExecuteNonQuery();
         foreach (var blob in prepared.Blobs ?? [])
         {
             StoreBlob(connection, owner: row, blob);

@@ -138,8 +138,8 @@ public sealed partial class SqliteSessionStore
 
             if (query.Pinned is { } pinned)
             {
-                where.Add("s.pinned = $pinned");
-                parameters.Add(("$pinned", pinned ? 1 : 0));
+                // A literal, so SQLite can use the partial index of pinned sessions.
+                where.Add(pinned ? "s.pinned = 1" : "s.pinned = 0");
             }
 
             if (query.ProjectPath is not null)

@@ -27,6 +27,12 @@ public sealed partial class SqliteSessionStore
 
     private async IAsyncEnumerable<SearchHit> SearchCore(SearchQuery query, string match, int limit, string? tag, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        // Appends reach the index in batches: index what waits first, so a search sees every acknowledged message.
+        if (Read(connection => connection.Command("SELECT EXISTS (SELECT 1 FROM messages WHERE indexed = 2)").ExecuteScalar() is 1L))
+        {
+            await WriteAsync(static _ => 0, cancellationToken).ConfigureAwait(false);
+        }
+
         // Both result lists are small (at most `limit` rows each), so they are gathered, merged by score and
         // streamed; the FTS engine does the ranking and the top-N cut itself.
         var hits = Read(connection =>
@@ -50,7 +56,6 @@ public sealed partial class SqliteSessionStore
             yield return hit;
         }
 
-        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     /// <summary>

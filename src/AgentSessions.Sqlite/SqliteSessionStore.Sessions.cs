@@ -332,6 +332,8 @@ public sealed partial class SqliteSessionStore
                 InsertMessageRow(connection, row, archive.Messages[i], prepared[i], imported.Id);
             }
 
+            IndexWaitingMessages();
+
             foreach (var snapshot in archive.Snapshots)
             {
                 InsertSnapshot(connection, row, snapshot, imported.Id);

@@ -268,8 +268,12 @@ public sealed partial class SqliteSessionStore : ISessionStore
     private AgentSessionsException DamagedRow(JsonException e, string what)
         => new(ErrorCode.Corrupt, $"{what} in '{_options.DatabasePath}' is damaged: its stored JSON does not parse ({e.Message.TrimEnd('.')}); run 'doctor', export what still reads, or restore a backup", e);
 
-    /// <summary>Runs <paramref name="work"/> in one <c>BEGIN IMMEDIATE</c> transaction on the writer, retrying on busy.</summary>
-    private async ValueTask<T> WriteAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="work"/> in one <c>BEGIN IMMEDIATE</c> transaction on the writer, retrying on busy.
+    /// Unless <paramref name="indexesLater"/> (appends), messages waiting for the search index are indexed first,
+    /// so every other write (deletes, forks, undo, repairs) sees an index that covers every stored message.
+    /// </summary>
+    private async ValueTask<T> WriteAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken, bool indexesLater = false)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -284,6 +288,11 @@ public sealed partial class SqliteSessionStore : ISessionStore
                 {
                     _commands.Begin.ExecuteNonQuery();
                     began = true;
+                    if (!indexesLater && (long)_commands.CountWaiting.ExecuteScalar()! > 0)
+                    {
+                        IndexWaitingMessages();
+                    }
+
                     var result = work(_writer);
                     _commands.Commit.ExecuteNonQuery();
                     return result;

@@ -17,12 +17,18 @@ internal sealed class WriterCommands : IDisposable
         InsertMessage = Create(
             connection,
             """
-            INSERT INTO messages (session_row, seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata)
-            VALUES ($session, $seq, $id, $role, $text, $parts, $author, $created, $input, $output, $model, $metadata)
+            INSERT INTO messages (session_row, seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata, indexed)
+            VALUES ($session, $seq, $id, $role, $text, $parts, $author, $created, $input, $output, $model, $metadata, 2)
             RETURNING row_id
             """,
             "$session", "$seq", "$id", "$role", "$text", "$parts", "$author", "$created", "$input", "$output", "$model", "$metadata");
-        IndexMessage = Create(connection, "INSERT INTO messages_fts (rowid, text) VALUES ($row, $text)", "$row", "$text");
+        CountWaiting = Create(connection, "SELECT count(*) FROM messages WHERE indexed = 2");
+        IndexWaiting = Create(
+            connection,
+            """
+            INSERT INTO messages_fts (rowid, text) SELECT row_id, text FROM messages WHERE indexed = 2;
+            UPDATE messages SET indexed = 1 WHERE indexed = 2;
+            """);
         UpdateTotals = Create(
             connection,
             """
@@ -51,7 +57,11 @@ internal sealed class WriterCommands : IDisposable
 
     public SqliteCommand InsertMessage { get; }
 
-    public SqliteCommand IndexMessage { get; }
+    /// <summary>How many stored messages wait to be indexed for search (a count over a small partial index).</summary>
+    public SqliteCommand CountWaiting { get; }
+
+    /// <summary>Indexes every waiting message, in one FTS5 segment.</summary>
+    public SqliteCommand IndexWaiting { get; }
 
     public SqliteCommand UpdateTotals { get; }
 
@@ -74,7 +84,7 @@ internal sealed class WriterCommands : IDisposable
 
     public void Dispose()
     {
-        foreach (var command in new[] { Begin, Commit, Rollback, SessionHead, InsertMessage, IndexMessage, UpdateTotals, IndexTitle, TouchTags })
+        foreach (var command in new[] { Begin, Commit, Rollback, SessionHead, InsertMessage, CountWaiting, IndexWaiting, UpdateTotals, IndexTitle, TouchTags })
         {
             command.Dispose();
         }

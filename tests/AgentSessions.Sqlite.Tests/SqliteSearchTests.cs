@@ -67,6 +67,79 @@ public sealed class SqliteSearchTests
         Assert.True(hits[0].Score > hits[1].Score);
     }
 
+    [Fact]
+    public async Task Appends_wait_for_the_index_in_batches_and_a_search_from_any_process_sees_them()
+    {
+        using var temp = TempDirectory.ForCaller();
+        await using var writer = SqliteSessionStore.Open(temp.Path);
+        await using var other = SqliteSessionStore.Open(temp.Path); // another process, as far as SQLite is concerned
+        await writer.CreateAsync(new NewSession { Id = "s", Title = "Indexing" });
+        for (var i = 1; i < SqliteSessionStore.IndexBatch; i++)
+        {
+            await writer.AppendAsync("s", [new NewMessage(MessageRole.User, $"zebra number {i}")]);
+        }
+
+        var dbPath = writer.Location;
+        Assert.Equal(SqliteSessionStore.IndexBatch - 1, Scalar(dbPath, "SELECT count(*) FROM messages WHERE indexed = 2"));
+        Assert.Equal(0, Scalar(dbPath, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'zebra'"));
+        Assert.True((await other.CheckAsync(repair: false)).Healthy, "waiting messages are not a problem for doctor");
+
+        // The other store's search indexes what waits before it reads.
+        Assert.Equal(20, (await SearchAsync(other, new SearchQuery("zebra"))).Count);
+        Assert.Equal(SqliteSessionStore.IndexBatch - 1, (await SearchAsync(other, new SearchQuery("zebra") { Limit = 100 })).Count);
+        Assert.Equal(0, Scalar(dbPath, "SELECT count(*) FROM messages WHERE indexed = 2"));
+
+        // The batch-th waiting message makes the append index them all.
+        for (var i = 0; i < SqliteSessionStore.IndexBatch; i++)
+        {
+            await writer.AppendAsync("s", [new NewMessage(MessageRole.Assistant, $"okapi {i}")]);
+        }
+
+        Assert.Equal(0, Scalar(dbPath, "SELECT count(*) FROM messages WHERE indexed = 2"));
+        Assert.Equal(SqliteSessionStore.IndexBatch, Scalar(dbPath, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'okapi'"));
+    }
+
+    [Fact]
+    public async Task Deletes_forks_and_undo_with_waiting_messages_keep_the_index_exact()
+    {
+        using var temp = TempDirectory.ForCaller();
+        await using var store = SqliteSessionStore.Open(temp.Path);
+        await store.CreateAsync(new NewSession { Id = "gone", Title = "Gone" });
+        await store.CreateAsync(new NewSession { Id = "kept", Title = "Kept" });
+        await store.AppendAsync("gone", [new NewMessage(MessageRole.User, "walrus one"), new NewMessage(MessageRole.Assistant, "walrus two")]);
+        await store.AppendAsync("kept", [new NewMessage(MessageRole.User, "walrus three"), new NewMessage(MessageRole.Assistant, "walrus four")]);
+
+        // A delete indexes the waiting rows first, then removes its own from the index.
+        Assert.True(await store.DeleteAsync("gone"));
+        Assert.Equal(["walrus three", "walrus four"], (await SearchAsync(store, new SearchQuery("walrus"))).Select(h => h.Snippet).Order(StringComparer.Ordinal).Reverse());
+
+        // Undo, then an append while the undone message still waits: the fork that keeps it must be searchable.
+        await store.AppendAsync("kept", [new NewMessage(MessageRole.User, "narwhal question"), new NewMessage(MessageRole.Assistant, "narwhal answer")]);
+        await store.UndoAsync("kept");
+        var result = await store.AppendAsync("kept", [new NewMessage(MessageRole.User, "a different question")]);
+        Assert.NotNull(result.PreservedIn);
+        var narwhals = await SearchAsync(store, new SearchQuery("narwhal"));
+        Assert.Equal([result.PreservedIn, result.PreservedIn], narwhals.Select(h => h.SessionId));
+
+        // A fork of waiting messages: found once, in the original session, and still found after the original goes.
+        await store.AppendAsync("kept", [new NewMessage(MessageRole.Assistant, "penguin facts")]);
+        var fork = await store.ForkAsync("kept", null, new NewSession { Id = "fork" });
+        Assert.Equal(["kept"], (await SearchAsync(store, new SearchQuery("penguin"))).Select(h => h.SessionId));
+        await store.DeleteAsync("kept");
+        Assert.Equal([fork.Id], (await SearchAsync(store, new SearchQuery("penguin"))).Select(h => h.SessionId));
+
+        Assert.True((await store.CheckAsync(repair: false)).Healthy);
+    }
+
+    private static long Scalar(string databasePath, string sql)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={databasePath};Mode=ReadOnly");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (long)command.ExecuteScalar()!;
+    }
+
     private static async Task<List<SearchHit>> SearchAsync(ISessionStore store, SearchQuery query)
     {
         var hits = new List<SearchHit>();
