@@ -27,6 +27,7 @@ public sealed partial class SqliteSessionStore : ISessionStore
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly ConcurrentQueue<WriteRequest> _writeQueue = new();
     private readonly ConcurrentBag<ReadConnection> _readers = [];
     private readonly WriterCommands _commands;
     private int _disposed;
@@ -267,68 +268,6 @@ public sealed partial class SqliteSessionStore : ISessionStore
     /// <summary>A row whose stored JSON no longer parses: the file's pages are fine, its content is not.</summary>
     private AgentSessionsException DamagedRow(JsonException e, string what)
         => new(ErrorCode.Corrupt, $"{what} in '{_options.DatabasePath}' is damaged: its stored JSON does not parse ({e.Message.TrimEnd('.')}); run 'doctor', export what still reads, or restore a backup", e);
-
-    /// <summary>
-    /// Runs <paramref name="work"/> in one <c>BEGIN IMMEDIATE</c> transaction on the writer, retrying on busy.
-    /// Unless <paramref name="indexesLater"/> (appends), messages waiting for the search index are indexed first,
-    /// so every other write (deletes, forks, undo, repairs) sees an index that covers every stored message.
-    /// </summary>
-    private async ValueTask<T> WriteAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken, bool indexesLater = false)
-    {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var clock = Stopwatch.StartNew();
-            for (var attempt = 0; ; attempt++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var began = false;
-                try
-                {
-                    _commands.Begin.ExecuteNonQuery();
-                    began = true;
-                    if (!indexesLater && (long)_commands.CountWaiting.ExecuteScalar()! > 0)
-                    {
-                        IndexWaitingMessages();
-                    }
-
-                    var result = work(_writer);
-                    _commands.Commit.ExecuteNonQuery();
-                    return result;
-                }
-                catch (Exception e) when (began)
-                {
-                    Rollback();
-                    if (e is SqliteException busy && IsBusy(busy) && clock.Elapsed < _options.BusyTimeout)
-                    {
-                        Backoff(attempt);
-                        continue;
-                    }
-
-                    throw e is SqliteException sqlite ? Translate(sqlite, _options.DatabasePath) : Rethrow(e);
-                }
-                catch (SqliteException e) when (IsBusy(e) && clock.Elapsed < _options.BusyTimeout)
-                {
-                    Backoff(attempt);
-                }
-                catch (SqliteException e)
-                {
-                    throw Translate(e, _options.DatabasePath);
-                }
-            }
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
-    }
-
-    private static Exception Rethrow(Exception e)
-    {
-        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e).Throw();
-        return e; // unreachable
-    }
 
     private void Rollback()
     {

@@ -13,6 +13,9 @@ internal sealed class WriterCommands : IDisposable
         Begin = Create(connection, "BEGIN IMMEDIATE");
         Commit = Create(connection, "COMMIT");
         Rollback = Create(connection, "ROLLBACK");
+        Savepoint = Create(connection, "SAVEPOINT write");
+        Release = Create(connection, "RELEASE write");
+        RollbackToSavepoint = Create(connection, "ROLLBACK TO write");
         SessionHead = Create(connection, "SELECT row_id, message_count, title, last_seq FROM sessions WHERE id = $id", "$id");
         InsertMessage = Create(
             connection,
@@ -53,6 +56,13 @@ internal sealed class WriterCommands : IDisposable
 
     public SqliteCommand Rollback { get; }
 
+    /// <summary>Opens the savepoint that holds one write of a group commit.</summary>
+    public SqliteCommand Savepoint { get; }
+
+    public SqliteCommand Release { get; }
+
+    public SqliteCommand RollbackToSavepoint { get; }
+
     public SqliteCommand SessionHead { get; }
 
     public SqliteCommand InsertMessage { get; }
@@ -84,7 +94,7 @@ internal sealed class WriterCommands : IDisposable
 
     public void Dispose()
     {
-        foreach (var command in new[] { Begin, Commit, Rollback, SessionHead, InsertMessage, CountWaiting, IndexWaiting, UpdateTotals, IndexTitle, TouchTags })
+        foreach (var command in new[] { Begin, Commit, Rollback, Savepoint, Release, RollbackToSavepoint, SessionHead, InsertMessage, CountWaiting, IndexWaiting, UpdateTotals, IndexTitle, TouchTags })
         {
             command.Dispose();
         }
