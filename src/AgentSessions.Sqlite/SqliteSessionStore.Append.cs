@@ -46,21 +46,8 @@ public sealed partial class SqliteSessionStore
     private AppendResult AppendCore(SqliteConnection connection, string sessionId, IReadOnlyList<NewMessage> messages, PreparedMessage[] prepared)
     {
         var c = _commands;
-        c.SessionHead.Parameters[0].Value = sessionId;
-        long sessionRow, count, lastSeq;
-        bool hasTitle;
-        using (var head = c.SessionHead.ExecuteReader())
-        {
-            if (!head.Read())
-            {
-                throw AgentSessionsException.SessionNotFound(sessionId);
-            }
-
-            sessionRow = head.GetInt64(0);
-            count = head.GetInt64(1);
-            hasTitle = !head.IsDBNull(2);
-            lastSeq = head.GetInt64(3);
-        }
+        var (before, sessionRow, lastSeq) = ReadSessionHead(sessionId);
+        var count = before.MessageCount;
 
         // Messages an undo or restore hid are replaced by this append: keep them in a fork first, so nothing is
         // ever lost silently, then make room.
@@ -70,8 +57,10 @@ public sealed partial class SqliteSessionStore
             // The hidden messages are indexed: the undo or restore that hid them was a write, and every write but
             // an append indexes what waits first.
             preservedIn = PreserveHiddenMessages(connection, sessionId, sessionRow, count, lastSeq);
+            (before, _, _) = ReadSessionHead(sessionId);
         }
 
+        var hasTitle = before.Title is not null;
         var now = DateTimeOffset.UtcNow;
         var stored = new SessionMessage[prepared.Length];
         long input = 0, output = 0;
@@ -102,19 +91,24 @@ public sealed partial class SqliteSessionStore
             }
         }
 
-        var u = c.UpdateTotals.Parameters;
-        u[0].Value = prepared.Length;
-        u[1].Value = input;
-        u[2].Value = output;
-        u[3].Value = ToTicks(now);
-        u[4].Value = Nullable(autoTitle);
-        u[5].Value = sessionRow;
-        Session session;
-        using (var reader = c.UpdateTotals.ExecuteReader())
+        // The new totals are computed here rather than read back with RETURNING: the write lock is held, so the
+        // head read above is current, and an append is one statement cheaper.
+        var session = before with
         {
-            reader.Read();
-            session = ReadSession(reader);
-        }
+            Title = before.Title ?? autoTitle,
+            UpdatedAt = before.UpdatedAt > now ? before.UpdatedAt : now,
+            MessageCount = count + prepared.Length,
+            InputTokens = before.InputTokens + input,
+            OutputTokens = before.OutputTokens + output,
+        };
+        var u = c.UpdateTotals.Parameters;
+        u[0].Value = session.MessageCount;
+        u[1].Value = session.InputTokens;
+        u[2].Value = session.OutputTokens;
+        u[3].Value = ToTicks(session.UpdatedAt);
+        u[4].Value = Nullable(session.Title);
+        u[5].Value = sessionRow;
+        c.UpdateTotals.ExecuteNonQuery();
 
         if (session.Tags.Count > 0)
         {
@@ -130,7 +124,10 @@ public sealed partial class SqliteSessionStore
             c.IndexTitle.ExecuteNonQuery();
         }
 
-        if ((long)c.CountWaiting.ExecuteScalar()! >= IndexBatch)
+        // Counted here, not in the database: a count per append costs more than it tells. Other processes' waiting
+        // messages are indexed by their own batches, by any other write, or by the next search.
+        _appendedSinceIndexed += prepared.Length;
+        if (_appendedSinceIndexed >= IndexBatch)
         {
             IndexWaitingMessages();
         }
@@ -146,8 +143,29 @@ public sealed partial class SqliteSessionStore
     /// </summary>
     public const int IndexBatch = 32;
 
+    /// <summary>Messages this store appended since it last indexed what waits (only the writer touches it).</summary>
+    private int _appendedSinceIndexed;
+
     /// <summary>Indexes every message waiting for the search index (the caller holds the write transaction).</summary>
-    private void IndexWaitingMessages() => _commands.IndexWaiting.ExecuteNonQuery();
+    private void IndexWaitingMessages()
+    {
+        _commands.IndexWaiting.ExecuteNonQuery();
+        _appendedSinceIndexed = 0;
+    }
+
+    /// <summary>The session as stored, its row and its highest sequence (the caller holds the write transaction).</summary>
+    private (Session Session, long Row, long LastSeq) ReadSessionHead(string sessionId)
+    {
+        var head = _commands.SessionHead;
+        head.Parameters[0].Value = sessionId;
+        using var reader = head.ExecuteReader();
+        if (!reader.Read())
+        {
+            throw AgentSessionsException.SessionNotFound(sessionId);
+        }
+
+        return (ReadSession(reader), reader.GetInt64(14), reader.GetInt64(15));
+    }
 
     /// <summary>Inserts one message row, waiting to be indexed, and its blob (the caller holds the write transaction).</summary>
     private void InsertMessageRow(SqliteConnection connection, long sessionRow, SessionMessage message, PreparedMessage prepared, string sessionId)
@@ -166,19 +184,22 @@ public sealed partial class SqliteSessionStore
         p[9].Value = message.OutputTokens;
         p[10].Value = Nullable(message.Model);
         p[11].Value = prepared.Metadata;
-        long row;
         try
         {
-            row = (long)c.InsertMessage.ExecuteScalar()!;
+            c.InsertMessage.ExecuteNonQuery();
         }
         catch (SqliteException e) when (e.SqliteErrorCode == 19)
         {
             throw new AgentSessionsException(ErrorCode.Conflict, $"message id '{message.Id}' already exists in session '{sessionId}'", e);
         }
 
-        foreach (var blob in prepared.Blobs ?? [])
+        if (prepared.Blobs is { } blobs)
         {
-            StoreBlob(connection, owner: row, blob);
+            var row = (long)c.LastRowId.ExecuteScalar()!;
+            foreach (var blob in blobs)
+            {
+                StoreBlob(connection, owner: row, blob);
+            }
         }
     }
 

@@ -16,15 +16,18 @@ internal sealed class WriterCommands : IDisposable
         Savepoint = Create(connection, "SAVEPOINT write");
         Release = Create(connection, "RELEASE write");
         RollbackToSavepoint = Create(connection, "ROLLBACK TO write");
-        SessionHead = Create(connection, "SELECT row_id, message_count, title, last_seq FROM sessions WHERE id = $id", "$id");
+        SessionHead = Create(
+            connection,
+            "SELECT id, title, created_at, updated_at, model, project_path, tags, pinned, parent_id, fork_seq, metadata, message_count, input_tokens, output_tokens, row_id, last_seq FROM sessions WHERE id = $id",
+            "$id");
         InsertMessage = Create(
             connection,
             """
             INSERT INTO messages (session_row, seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata, indexed)
             VALUES ($session, $seq, $id, $role, $text, $parts, $author, $created, $input, $output, $model, $metadata, 2)
-            RETURNING row_id
             """,
             "$session", "$seq", "$id", "$role", "$text", "$parts", "$author", "$created", "$input", "$output", "$model", "$metadata");
+        LastRowId = Create(connection, "SELECT last_insert_rowid()");
         CountWaiting = Create(connection, "SELECT count(*) FROM messages WHERE indexed = 2");
         IndexWaiting = Create(
             connection,
@@ -35,17 +38,11 @@ internal sealed class WriterCommands : IDisposable
         UpdateTotals = Create(
             connection,
             """
-            UPDATE sessions SET
-                message_count = message_count + $count,
-                last_seq = message_count + $count,
-                input_tokens = input_tokens + $input,
-                output_tokens = output_tokens + $output,
-                updated_at = max(updated_at, $now),
-                title = coalesce(title, $title)
+            UPDATE sessions SET message_count = $count, last_seq = $count, input_tokens = $input, output_tokens = $output,
+                                updated_at = $updated, title = $title
             WHERE row_id = $session
-            RETURNING id, title, created_at, updated_at, model, project_path, tags, pinned, parent_id, fork_seq, metadata, message_count, input_tokens, output_tokens
             """,
-            "$count", "$input", "$output", "$now", "$title", "$session");
+            "$count", "$input", "$output", "$updated", "$title", "$session");
         IndexTitle = Create(connection, "INSERT INTO titles_fts (rowid, title) VALUES ($session, $title)", "$session", "$title");
         TouchTags = Create(connection, "UPDATE session_tags SET updated_at = $updated WHERE session_row = $session", "$updated", "$session");
     }
@@ -66,6 +63,9 @@ internal sealed class WriterCommands : IDisposable
     public SqliteCommand SessionHead { get; }
 
     public SqliteCommand InsertMessage { get; }
+
+    /// <summary>The row id of the message just inserted (needed only for its blobs).</summary>
+    public SqliteCommand LastRowId { get; }
 
     /// <summary>How many stored messages wait to be indexed for search (a count over a small partial index).</summary>
     public SqliteCommand CountWaiting { get; }
@@ -94,7 +94,7 @@ internal sealed class WriterCommands : IDisposable
 
     public void Dispose()
     {
-        foreach (var command in new[] { Begin, Commit, Rollback, Savepoint, Release, RollbackToSavepoint, SessionHead, InsertMessage, CountWaiting, IndexWaiting, UpdateTotals, IndexTitle, TouchTags })
+        foreach (var command in new[] { Begin, Commit, Rollback, Savepoint, Release, RollbackToSavepoint, SessionHead, InsertMessage, LastRowId, CountWaiting, IndexWaiting, UpdateTotals, IndexTitle, TouchTags })
         {
             command.Dispose();
         }

@@ -89,14 +89,12 @@ public sealed class SqliteSearchTests
         Assert.Equal(SqliteSessionStore.IndexBatch - 1, (await SearchAsync(other, new SearchQuery("zebra") { Limit = 100 })).Count);
         Assert.Equal(0, Scalar(dbPath, "SELECT count(*) FROM messages WHERE indexed = 2"));
 
-        // The batch-th waiting message makes the append index them all.
-        for (var i = 0; i < SqliteSessionStore.IndexBatch; i++)
-        {
-            await writer.AppendAsync("s", [new NewMessage(MessageRole.Assistant, $"okapi {i}")]);
-        }
-
+        // The writer's IndexBatch-th append indexes everything that waits, its own and others'.
+        await other.AppendAsync("s", [new NewMessage(MessageRole.Assistant, "okapi from the other store")]);
+        await writer.AppendAsync("s", [new NewMessage(MessageRole.Assistant, "okapi from the writer")]);
         Assert.Equal(0, Scalar(dbPath, "SELECT count(*) FROM messages WHERE indexed = 2"));
-        Assert.Equal(SqliteSessionStore.IndexBatch, Scalar(dbPath, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'okapi'"));
+        Assert.Equal(2, Scalar(dbPath, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'okapi'"));
+        Assert.Equal(SqliteSessionStore.IndexBatch + 1, (await writer.GetAsync("s"))!.MessageCount);
     }
 
     [Fact]
