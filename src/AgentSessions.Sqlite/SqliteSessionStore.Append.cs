@@ -54,8 +54,6 @@ public sealed partial class SqliteSessionStore
         string? preservedIn = null;
         if (lastSeq > count)
         {
-            // The hidden messages are indexed: the undo or restore that hid them was a write, and every write but
-            // an append indexes what waits first.
             preservedIn = PreserveHiddenMessages(connection, sessionId, sessionRow, count, lastSeq);
             (before, _, _) = ReadSessionHead(sessionId);
         }

@@ -237,8 +237,8 @@ public sealed partial class SqliteSessionStore
 
     /// <summary>
     /// Copies messages 1..<paramref name="upTo"/> into another session in one statement. The copies are not
-    /// added to the search index: they point at the indexed original (origin_row), so a search finds a message
-    /// once, and a 10,000-message fork costs a bulk row copy rather than 10,000 index insertions.
+    /// added to the search index: they point at the original (origin_row), indexed or waiting to be, so a search
+    /// finds a message once, and a 10,000-message fork costs a bulk row copy rather than 10,000 index insertions.
     /// </summary>
     private static void CopyMessages(SqliteConnection connection, long fromRow, long toRow, long upTo)
     {
@@ -246,7 +246,7 @@ public sealed partial class SqliteSessionStore
         command.CommandText = """
             INSERT INTO messages (session_row, seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata, indexed, origin_row)
             SELECT $to, seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata, 0,
-                   CASE WHEN indexed = 1 THEN row_id ELSE origin_row END
+                   CASE WHEN indexed IN (1, 2) THEN row_id ELSE origin_row END
             FROM messages WHERE session_row = $from AND seq <= $upTo ORDER BY seq;
             """;
         command.Parameters.AddWithValue("$from", fromRow);
@@ -316,7 +316,9 @@ public sealed partial class SqliteSessionStore
     /// <summary>
     /// Removes a session's messages after <paramref name="afterSequence"/> with their search entries and blob
     /// references. Fork copies of those messages become indexed originals themselves first, so they stay
-    /// searchable.
+    /// searchable. Originals still waiting for the index (indexed = 2) hand over their copies the same way but
+    /// have no index entry to remove: telling an external-content FTS5 table to delete a row it never had
+    /// corrupts it.
     /// </summary>
     private static void ReleaseMessages(SqliteConnection connection, long row, long afterSequence)
     {
@@ -324,10 +326,10 @@ public sealed partial class SqliteSessionStore
         command.CommandText = """
             CREATE TEMP TABLE IF NOT EXISTS released (row_id INTEGER PRIMARY KEY);
             DELETE FROM temp.released;
-            INSERT INTO temp.released SELECT row_id FROM messages WHERE session_row = $row AND seq > $after AND indexed = 1;
+            INSERT INTO temp.released SELECT row_id FROM messages WHERE session_row = $row AND seq > $after AND indexed IN (1, 2);
             INSERT INTO messages_fts (rowid, text) SELECT row_id, text FROM messages WHERE origin_row IN (SELECT row_id FROM temp.released);
             UPDATE messages SET indexed = 1, origin_row = NULL WHERE origin_row IN (SELECT row_id FROM temp.released);
-            INSERT INTO messages_fts (messages_fts, rowid, text) SELECT 'delete', row_id, text FROM messages WHERE row_id IN (SELECT row_id FROM temp.released);
+            INSERT INTO messages_fts (messages_fts, rowid, text) SELECT 'delete', row_id, text FROM messages WHERE row_id IN (SELECT row_id FROM temp.released) AND indexed = 1;
             DELETE FROM blob_refs WHERE owner IN (SELECT row_id FROM messages WHERE session_row = $row AND seq > $after);
             DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.hash = blobs.hash);
             DELETE FROM messages WHERE session_row = $row AND seq > $after;

@@ -30,24 +30,45 @@ public sealed partial class SqliteSessionStore
         // Appends reach the index in batches: index what waits first, so a search sees every acknowledged message.
         if (Read(connection => connection.Command("SELECT EXISTS (SELECT 1 FROM messages WHERE indexed = 2)").ExecuteScalar() is 1L))
         {
-            await WriteAsync(static _ => 0, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await WriteAsync(static _ => 0, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AgentSessionsException e) when (e.Code is ErrorCode.Busy or ErrorCode.StoreFull)
+            {
+                // A store that cannot be written now (locked by another process past the busy timeout, or full)
+                // still answers from its index, which then lacks only the newest waiting messages.
+            }
         }
 
         // Both result lists are small (at most `limit` rows each), so they are gathered, merged by score and
-        // streamed; the FTS engine does the ranking and the top-N cut itself.
+        // streamed; the FTS engine does the ranking and the top-N cut itself. One read transaction, so the
+        // snippets come from the same snapshot as the ranking.
         var hits = Read(connection =>
         {
-            var found = SearchMessages(connection, query, match, limit, tag);
-            if (query.Role is null)
+            // Plain BEGIN/COMMIT statements: the cached commands carry no ADO.NET transaction object.
+            connection.Command("BEGIN").ExecuteNonQuery();
+            try
             {
-                // A session already represented by a matching message needs no second hit for its title
-                // (automatic titles repeat the first message word for word).
-                var sessions = found.Select(h => h.SessionId).ToHashSet(StringComparer.Ordinal);
-                found.AddRange(SearchTitles(connection, query, match, limit, tag).Where(h => !sessions.Contains(h.SessionId)));
-                found.Sort((a, b) => b.Score.CompareTo(a.Score));
-            }
+                var found = SearchMessages(connection, query, match, limit, tag);
+                if (query.Role is null)
+                {
+                    // A session already represented by a matching message needs no second hit for its title
+                    // (automatic titles repeat the first message word for word).
+                    var sessions = found.Select(h => h.SessionId).ToHashSet(StringComparer.Ordinal);
+                    found.AddRange(SearchTitles(connection, query, match, limit, tag).Where(h => !sessions.Contains(h.SessionId)));
+                    found.Sort((a, b) => b.Score.CompareTo(a.Score));
+                }
 
-            return found.Count > limit ? found.GetRange(0, limit) : found;
+                return found.Count > limit ? found.GetRange(0, limit) : found;
+            }
+            finally
+            {
+                if (connection.Connection.IsInTransaction())
+                {
+                    connection.Command("COMMIT").ExecuteNonQuery();
+                }
+            }
         });
 
         foreach (var hit in hits)

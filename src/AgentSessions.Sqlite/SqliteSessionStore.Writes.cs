@@ -88,6 +88,20 @@ public sealed partial class SqliteSessionStore
             return;
         }
 
+        try
+        {
+            RunGroup(batch);
+        }
+        catch (Exception e)
+        {
+            // Whatever escapes (a rollback that throws, say) must still answer every taken write, or its caller
+            // would wait forever; answered ones ignore this.
+            FailAll(batch, e);
+        }
+    }
+
+    private void RunGroup(List<WriteRequest> batch)
+    {
         var clock = Stopwatch.StartNew();
         for (var attempt = 0; ; attempt++)
         {
@@ -96,19 +110,17 @@ public sealed partial class SqliteSessionStore
             {
                 _commands.Begin.ExecuteNonQuery();
                 began = true;
-                if (batch.Exists(r => !r.IndexesLater) && (long)_commands.CountWaiting.ExecuteScalar()! > 0)
-                {
-                    IndexWaitingMessages();
-                }
-
                 if (batch.Count == 1)
                 {
+                    IndexWaitingBefore(batch[0]);
                     batch[0].Run(_writer);
                 }
                 else
                 {
                     foreach (var request in batch)
                     {
+                        // Before each write, not once per group: an append earlier in the group adds waiting rows.
+                        IndexWaitingBefore(request);
                         RunInSavepoint(request);
                     }
                 }
@@ -143,6 +155,14 @@ public sealed partial class SqliteSessionStore
                 FailAll(batch, e);
                 return;
             }
+        }
+    }
+
+    private void IndexWaitingBefore(WriteRequest request)
+    {
+        if (!request.IndexesLater && (long)_commands.CountWaiting.ExecuteScalar()! > 0)
+        {
+            IndexWaitingMessages();
         }
     }
 

@@ -65,23 +65,7 @@ public sealed class GroupCommitTests
         await store.CreateAsync(new NewSession { Id = "a" });
         await store.CreateAsync(new NewSession { Id = "b" });
 
-        // Another connection holds the write lock, so the first append waits inside the writer and the next ones
-        // queue behind it; when the lock goes, they run as one group.
-        using var blocker = new SqliteConnection($"Data Source={store.Location}");
-        blocker.Open();
-        using (var begin = blocker.CreateCommand())
-        {
-            begin.CommandText = "BEGIN IMMEDIATE";
-            begin.ExecuteNonQuery();
-        }
-
-        var first = OnOwnThread(() => store.AppendAsync("a", [new NewMessage(MessageRole.User, "first")]).AsTask().GetAwaiter().GetResult());
-        for (var waited = 0; !store.WriterBusy; waited += 10)
-        {
-            Assert.True(waited < 10_000, "the first append never reached the writer");
-            await Task.Delay(10);
-        }
-
+        await using var held = await WriterHeld.StartAsync(store, "a");
         using var cancel = new CancellationTokenSource();
         var good1 = store.AppendAsync("a", [new NewMessage(MessageRole.User, "good one")]).AsTask();
         var missing = store.AppendAsync("no-such-session", [new NewMessage(MessageRole.User, "lost")]).AsTask();
@@ -90,13 +74,9 @@ public sealed class GroupCommitTests
         var good2 = store.AppendAsync("b", [new NewMessage(MessageRole.User, "good two")]).AsTask();
         await cancel.CancelAsync();
         var commitsBefore = store.Commits;
-        using (var commit = blocker.CreateCommand())
-        {
-            commit.CommandText = "COMMIT";
-            commit.ExecuteNonQuery();
-        }
+        held.Release();
 
-        Assert.Equal(1, (await first).Messages[0].Sequence);
+        Assert.Equal(1, (await held.First).Messages[0].Sequence);
         Assert.Equal(2, (await good1).Messages[0].Sequence);
         Assert.Equal(1, (await good2).Messages[0].Sequence);
         Assert.Equal(ErrorCode.NotFound, (await Assert.ThrowsAsync<AgentSessionsException>(() => missing)).Code);
@@ -110,6 +90,103 @@ public sealed class GroupCommitTests
         Assert.True((await store.CheckAsync(repair: false)).Healthy);
     }
 
+    [Fact]
+    public async Task A_fork_or_an_undo_grouped_after_an_append_keeps_the_appended_message_searchable()
+    {
+        using var temp = TempDirectory.ForCaller();
+        await using var store = SqliteSessionStore.Open(temp.Path);
+        await store.CreateAsync(new NewSession { Id = "s", Title = "Forked" });
+        await store.CreateAsync(new NewSession { Id = "u", Title = "Undone" });
+        await store.AppendAsync("u", [new NewMessage(MessageRole.User, "question one"), new NewMessage(MessageRole.Assistant, "answer one")]);
+
+        // In one group: an append (its message waits for the index), then a fork of that session; an append,
+        // then an undo that hides it.
+        await using var held = await WriterHeld.StartAsync(store, "s");
+        var appended = store.AppendAsync("s", [new NewMessage(MessageRole.Assistant, "penguin facts")]).AsTask();
+        var fork = store.ForkAsync("s", null, new NewSession { Id = "f", Title = "Fork" }).AsTask();
+        var appendedToUndo = store.AppendAsync("u", [new NewMessage(MessageRole.User, "narwhal question")]).AsTask();
+        var undo = store.UndoAsync("u").AsTask();
+        var commitsBefore = store.Commits;
+        held.Release();
+        await Task.WhenAll(held.First, appended, fork, appendedToUndo, undo);
+        Assert.Equal(2, store.Commits - commitsBefore);
+
+        // The fork's copy outlives its original, which was still waiting when it was copied.
+        Assert.True(await store.DeleteAsync("s"));
+        Assert.Equal(["f"], (await SearchAsync(store, "penguin")).Select(h => h.SessionId));
+
+        // The undone message, waiting when it was hidden, stays searchable in the fork the next append keeps it in.
+        var next = await store.AppendAsync("u", [new NewMessage(MessageRole.User, "something else")]);
+        Assert.NotNull(next.PreservedIn);
+        Assert.Equal([next.PreservedIn], (await SearchAsync(store, "narwhal")).Select(h => h.SessionId));
+        Assert.True((await store.CheckAsync(repair: false)).Healthy);
+    }
+
+    private static async Task<List<SearchHit>> SearchAsync(SqliteSessionStore store, string text)
+    {
+        var hits = new List<SearchHit>();
+        await foreach (var hit in store.SearchAsync(new SearchQuery(text)))
+        {
+            hits.Add(hit);
+        }
+
+        return hits;
+    }
+
     private static Task<T> OnOwnThread<T>(Func<T> work)
         => Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>
+    /// Another connection holds SQLite's write lock, so a first append (on its own thread) waits inside the store's
+    /// writer; writes made meanwhile queue behind it and run as one group once <see cref="Release"/> is called.
+    /// </summary>
+    private sealed class WriterHeld : IAsyncDisposable
+    {
+        private readonly SqliteConnection _blocker;
+
+        private WriterHeld(SqliteConnection blocker, Task<AppendResult> first)
+        {
+            _blocker = blocker;
+            First = first;
+        }
+
+        public Task<AppendResult> First { get; }
+
+        public static async Task<WriterHeld> StartAsync(SqliteSessionStore store, string sessionId)
+        {
+            var blocker = new SqliteConnection($"Data Source={store.Location}");
+            blocker.Open();
+            Execute(blocker, "BEGIN IMMEDIATE");
+            var first = OnOwnThread(() => store.AppendAsync(sessionId, [new NewMessage(MessageRole.User, "first")]).AsTask().GetAwaiter().GetResult());
+            for (var waited = 0; !store.WriterBusy; waited += 10)
+            {
+                Assert.True(waited < 10_000, "the first append never reached the writer");
+                await Task.Delay(10);
+            }
+
+            return new WriterHeld(blocker, first);
+        }
+
+        public void Release()
+        {
+            if (_blocker.IsInTransaction())
+            {
+                Execute(_blocker, "COMMIT");
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Release();
+            await First.ConfigureAwait(false);
+            _blocker.Dispose();
+        }
+
+        private static void Execute(SqliteConnection connection, string sql)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            command.ExecuteNonQuery();
+        }
+    }
 }

@@ -129,6 +129,31 @@ public sealed class SqliteSearchTests
         Assert.True((await store.CheckAsync(repair: false)).Healthy);
     }
 
+    [Fact]
+    public async Task A_search_answers_from_the_index_when_the_store_cannot_be_written_to_index_what_waits()
+    {
+        using var temp = TempDirectory.ForCaller();
+        await using var store = SqliteSessionStore.Open(new SqliteStoreOptions(temp.Path) { BusyTimeout = TimeSpan.FromMilliseconds(300) });
+        await store.CreateAsync(new NewSession { Id = "s", Title = "Locked" });
+        await store.AppendAsync("s", [new NewMessage(MessageRole.User, "indexed lemur")]);
+        Assert.Single(await SearchAsync(store, new SearchQuery("lemur"))); // indexes it
+        await store.AppendAsync("s", [new NewMessage(MessageRole.User, "waiting lemur")]);
+
+        using var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={store.Location}");
+        other.Open();
+        using (var begin = other.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            begin.ExecuteNonQuery();
+            var locked = await SearchAsync(store, new SearchQuery("lemur"));
+            Assert.Equal(["indexed lemur"], locked.Select(h => h.Snippet));
+            begin.CommandText = "COMMIT";
+            begin.ExecuteNonQuery();
+        }
+
+        Assert.Equal(2, (await SearchAsync(store, new SearchQuery("lemur"))).Count);
+    }
+
     private static long Scalar(string databasePath, string sql)
     {
         using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={databasePath};Mode=ReadOnly");
