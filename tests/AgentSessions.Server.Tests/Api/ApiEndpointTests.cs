@@ -201,6 +201,7 @@ public sealed class ApiEndpointTests : IAsyncLifetime
         Assert.All((await _server.GetAsync("/api/search?q=kestrel&session=b")).GetProperty("hits").EnumerateArray(), h => Assert.Equal("b", h.GetProperty("sessionId").GetString()));
         Assert.All((await _server.GetAsync("/api/search?q=kestrel&tag=t")).GetProperty("hits").EnumerateArray(), h => Assert.Equal("a", h.GetProperty("sessionId").GetString()));
         Assert.Single((await _server.GetAsync("/api/search?q=kestrel&limit=1")).GetProperty("hits").EnumerateArray());
+        Assert.Equal(3, (await _server.GetAsync("/api/search?q=kestrel&exhaustive=true")).GetProperty("hits").GetArrayLength());
         Assert.Equal(3, (await _server.GetAsync("/api/search?q=kestrel&since=1h")).GetProperty("hits").GetArrayLength());
         Assert.Equal(0, (await _server.GetAsync("/api/search?q=kestrel&since=2999-01-01")).GetProperty("hits").GetArrayLength());
         var hit = (await _server.GetAsync("/api/search?q=sockets")).GetProperty("hits")[0];

@@ -54,6 +54,8 @@ public sealed class RpcMethodTests
         var hits = (await rpc.ResultAsync("session.search", new { query = "zebras", role = "user", since = "1d" })).GetProperty("hits");
         Assert.Equal("alpha", hits[0].GetProperty("sessionId").GetString());
         Assert.Equal(1, hits[0].GetProperty("seq").GetInt64());
+        var exhaustive = (await rpc.ResultAsync("session.search", new { query = "zebras", role = "user", exhaustive = true })).GetProperty("hits");
+        Assert.Equal(hits[0].GetProperty("snippet").GetString(), exhaustive[0].GetProperty("snippet").GetString());
 
         var renamed = await rpc.ResultAsync("session.rename", new { title = "Zebras" });
         Assert.Equal("Zebras", renamed.GetProperty("title").GetString());
