@@ -119,28 +119,8 @@ internal static class MessageView
     public static string History(SessionDetails details)
     {
         var b = new StringBuilder();
-        if (details.Snapshots.Count > 0)
-        {
-            b.Append("<h2 id=\"snapshots\">Snapshots</h2><table class=\"grid\"><tr><th>Name</th><th>Messages</th><th>Taken</th><th>Description</th></tr>\n");
-            foreach (var s in details.Snapshots)
-            {
-                b.Append($"<tr><td>{E(s.Name)}</td><td><a href=\"#m{s.MessageCount}\">{s.MessageCount}</a></td><td>{Time(s.CreatedAt)}</td><td>{E(s.Description)}</td></tr>\n");
-            }
-
-            b.Append("</table>\n");
-        }
-
-        if (details.Bookmarks.Count > 0)
-        {
-            b.Append("<h2 id=\"bookmarks\">Bookmarks</h2><ul>\n");
-            foreach (var m in details.Bookmarks)
-            {
-                b.Append($"<li><a href=\"#m{m.Sequence}\">{E(m.Name)}</a> at #{m.Sequence}{(m.Note is null ? "" : " — " + E(m.Note))}</li>\n");
-            }
-
-            b.Append("</ul>\n");
-        }
-
+        HtmlHistory.AppendSnapshots(b, details.Snapshots, Time);
+        HtmlHistory.AppendBookmarks(b, details.Bookmarks);
         if (details.Forks.Count > 0)
         {
             b.Append("<h2 id=\"forks\">Forks</h2><ul>\n");
@@ -152,17 +132,7 @@ internal static class MessageView
             b.Append("</ul>\n");
         }
 
-        if (details.Files.Count > 0)
-        {
-            b.Append("<h2 id=\"files\">Files</h2><ul>\n");
-            foreach (var f in details.Files)
-            {
-                b.Append($"<li>{(f.Kind == FileChangeKind.Created ? "created" : "modified")} <code>{E(f.Path)}</code></li>\n");
-            }
-
-            b.Append("</ul>\n");
-        }
-
+        HtmlHistory.AppendFiles(b, details.Files);
         return b.ToString();
     }
 

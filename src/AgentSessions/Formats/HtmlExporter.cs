@@ -117,28 +117,8 @@ public static class HtmlExporter
     private static string FormatDetails(SessionDetails d)
     {
         var b = new StringBuilder();
-        if (d.Snapshots.Count > 0)
-        {
-            b.Append("<h2>Snapshots</h2><table><tr><th>Name</th><th>Messages</th><th>Taken</th><th>Description</th></tr>\n");
-            foreach (var s in d.Snapshots)
-            {
-                b.Append($"<tr><td>{E(s.Name)}</td><td>{s.MessageCount}</td><td>{Time(s.CreatedAt)}</td><td>{E(s.Description ?? "")}</td></tr>\n");
-            }
-
-            b.Append("</table>\n");
-        }
-
-        if (d.Bookmarks.Count > 0)
-        {
-            b.Append("<h2>Bookmarks</h2><ul>\n");
-            foreach (var m in d.Bookmarks)
-            {
-                b.Append($"<li><a href=\"#m{m.Sequence}\">{E(m.Name)}</a> at #{m.Sequence}{(m.Note is null ? "" : " — " + E(m.Note))}</li>\n");
-            }
-
-            b.Append("</ul>\n");
-        }
-
+        HtmlHistory.AppendSnapshots(b, d.Snapshots, Time);
+        HtmlHistory.AppendBookmarks(b, d.Bookmarks);
         if (d.ToolExecutions.Count > 0)
         {
             b.Append("<h2>Tool executions</h2><table><tr><th>Tool</th><th>Result</th><th>Duration</th><th>Agent</th><th>At</th></tr>\n");
@@ -150,17 +130,7 @@ public static class HtmlExporter
             b.Append("</table>\n");
         }
 
-        if (d.Files.Count > 0)
-        {
-            b.Append("<h2>Files</h2><ul>\n");
-            foreach (var f in d.Files)
-            {
-                b.Append($"<li>{(f.Kind == FileChangeKind.Created ? "created" : "modified")} <code>{E(f.Path)}</code></li>\n");
-            }
-
-            b.Append("</ul>\n");
-        }
-
+        HtmlHistory.AppendFiles(b, d.Files);
         return b.ToString();
     }
 
