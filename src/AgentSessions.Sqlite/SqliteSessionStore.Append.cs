@@ -54,8 +54,8 @@ public sealed partial class SqliteSessionStore
         string? preservedIn = null;
         if (lastSeq > count)
         {
+            // It changes only this session's last_seq (not part of the head's Session) and the fork's own row.
             preservedIn = PreserveHiddenMessages(connection, sessionId, sessionRow, count, lastSeq);
-            (before, _, _) = ReadSessionHead(sessionId);
         }
 
         var hasTitle = before.Title is not null;

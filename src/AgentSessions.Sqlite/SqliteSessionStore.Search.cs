@@ -76,7 +76,6 @@ public sealed partial class SqliteSessionStore
             cancellationToken.ThrowIfCancellationRequested();
             yield return hit;
         }
-
     }
 
     /// <summary>

@@ -110,6 +110,11 @@ public abstract class HistorySpecification : SessionStoreSpecificationBase
         Assert.NotNull(result.PreservedIn);
         Assert.Equal(5, result.Messages[0].Sequence);
         Assert.Equal(["question 1", "answer 1", "question 2", "answer 2", "a different question 3"], await TextsAsync("p"));
+        var stored = (await Store.GetAsync("p"))!;
+        Assert.Equal(
+            (stored.MessageCount, stored.InputTokens, stored.OutputTokens, stored.UpdatedAt, stored.Title),
+            (result.Session.MessageCount, result.Session.InputTokens, result.Session.OutputTokens, result.Session.UpdatedAt, result.Session.Title));
+        Assert.Equal(5, stored.MessageCount);
         var kept = result.PreservedIn!;
         Assert.Equal(["question 1", "answer 1", "question 2", "answer 2", "question 3", "answer 3"], await TextsAsync(kept));
         var fork = (await Store.GetAsync(kept))!;
