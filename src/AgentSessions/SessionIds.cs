@@ -25,41 +25,48 @@ public static class SessionIds
     private const string Base32 = "0123456789abcdefghjkmnpqrstvwxyz"; // Crockford, lower case
     private const int RandomChars = 10; // 50 bits of room, 49 drawn at random
     private static readonly Lock Gate = new();
-    private static long _lastMillisecond;
-    private static ulong _lastRandom;
+
+    // Two streams, so that neither bends the other: ids from the clock never go backwards (a clock stepped back
+    // keeps using the last millisecond), while an explicit time is always honoured. Sharing one state made an
+    // explicit future time drag every later id (and every later explicit past time) forward.
+    private static IdStream _clock;
+    private static IdStream _explicit;
 
     /// <summary>Generates a new session id.</summary>
-    public static string NewSessionId() => NewId("session", DateTimeOffset.UtcNow);
+    public static string NewSessionId() => NewId("session");
 
     /// <summary>Generates a new message id.</summary>
-    public static string NewMessageId() => NewId("msg", DateTimeOffset.UtcNow);
+    public static string NewMessageId() => NewId("msg");
 
-    /// <summary>Generates an id with the given prefix for the given time.</summary>
-    public static string NewId(string prefix, DateTimeOffset now)
+    /// <summary>Generates an id with the given prefix for the current time; ids from one process never decrease.</summary>
+    public static string NewId(string prefix)
     {
-        var ms = now.ToUnixTimeMilliseconds();
+        long ms;
         ulong random;
         lock (Gate)
         {
-            if (ms <= _lastMillisecond)
-            {
-                // Same (or an earlier, if the clock stepped back) millisecond: keep ids increasing.
-                ms = _lastMillisecond;
-                random = ++_lastRandom & ((1UL << 50) - 1);
-            }
-            else
-            {
-                Span<byte> bytes = stackalloc byte[8];
-                RandomNumberGenerator.Fill(bytes);
-                random = BitConverter.ToUInt64(bytes);
-                // Leave head-room so that increments within the millisecond do not wrap.
-                random &= (1UL << 49) - 1;
-                _lastMillisecond = ms;
-            }
-
-            _lastRandom = random;
+            (ms, random) = _clock.Next(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), clampToLast: true);
         }
 
+        return Format(prefix, ms, random);
+    }
+
+    /// <summary>Generates an id with the given prefix for the given time.</summary>
+    /// <remarks>The id carries <paramref name="now"/> to the millisecond; ids for the same millisecond increase.</remarks>
+    public static string NewId(string prefix, DateTimeOffset now)
+    {
+        long ms;
+        ulong random;
+        lock (Gate)
+        {
+            (ms, random) = _explicit.Next(now.ToUnixTimeMilliseconds(), clampToLast: false);
+        }
+
+        return Format(prefix, ms, random);
+    }
+
+    private static string Format(string prefix, long ms, ulong random)
+    {
         var time = DateTimeOffset.FromUnixTimeMilliseconds(ms);
         Span<char> tail = stackalloc char[RandomChars];
         for (var i = RandomChars - 1; i >= 0; i--)
@@ -69,6 +76,36 @@ public static class SessionIds
         }
 
         return string.Create(CultureInfo.InvariantCulture, $"{prefix}-{time:yyyyMMdd}-{time:HHmmss}-{time:fff}{tail}");
+    }
+
+    /// <summary>The last millisecond and random tail handed out by one stream; guarded by <see cref="Gate"/>.</summary>
+    private struct IdStream
+    {
+        private long _lastMillisecond;
+        private ulong _lastRandom;
+
+        public (long Millisecond, ulong Random) Next(long ms, bool clampToLast)
+        {
+            ulong random;
+            if (ms == _lastMillisecond || (clampToLast && ms < _lastMillisecond))
+            {
+                // Same millisecond (or, for the clock, an earlier one after a step back): keep ids increasing by
+                // incrementing the random part, as ULIDs do.
+                ms = _lastMillisecond;
+                random = ++_lastRandom & ((1UL << 50) - 1);
+            }
+            else
+            {
+                Span<byte> bytes = stackalloc byte[8];
+                RandomNumberGenerator.Fill(bytes);
+                // Leave head-room so that increments within the millisecond do not wrap.
+                random = BitConverter.ToUInt64(bytes) & ((1UL << 49) - 1);
+                _lastMillisecond = ms;
+            }
+
+            _lastRandom = random;
+            return (ms, random);
+        }
     }
 
     /// <summary>Whether <paramref name="id"/> follows the id rules.</summary>

@@ -41,6 +41,20 @@ public sealed class SessionIdsTests
         Assert.Equal(ids.Order(StringComparer.Ordinal), ids);
     }
 
+    [Fact]
+    public void An_explicit_time_is_honoured_whatever_was_generated_before()
+    {
+        // Ids for a later time first, as another test (or an import of newer sessions) may have made them.
+        var later = SessionIds.NewId("session", new DateTimeOffset(2031, 5, 1, 0, 0, 0, TimeSpan.Zero));
+        var earlier = SessionIds.NewId("session", new DateTimeOffset(2026, 11, 21, 14, 30, 22, 123, TimeSpan.Zero));
+        var fromClock = SessionIds.NewSessionId();
+
+        Assert.StartsWith("session-20310501-000000-000", later, StringComparison.Ordinal);
+        Assert.StartsWith("session-20261121-143022-123", earlier, StringComparison.Ordinal);
+        // The clock's ids are not dragged into the future by an explicit time either.
+        Assert.StartsWith($"session-{DateTimeOffset.UtcNow:yyyyMMdd}-", fromClock, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("a")]
     [InlineData("0")]

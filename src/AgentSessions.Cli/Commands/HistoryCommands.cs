@@ -191,7 +191,7 @@ internal static class HistoryCommands
         {
             var execution = new ToolExecution
             {
-                Id = parse.GetValue(execId) ?? SessionIds.NewId("exec", DateTimeOffset.UtcNow),
+                Id = parse.GetValue(execId) ?? SessionIds.NewId("exec"),
                 ToolName = parse.GetValue(name)!,
                 Arguments = parse.GetValue(args) is { } a ? ParseJson(a, "--args") : null,
                 Result = parse.GetValue(result) is { } r ? JsonOrText(r) : null,

@@ -490,7 +490,7 @@ internal static class ApiEndpoints
                 Route(context, "id"),
                 new ToolExecution
                 {
-                    Id = body.Id ?? SessionIds.NewId("exec", DateTimeOffset.UtcNow),
+                    Id = body.Id ?? SessionIds.NewId("exec"),
                     ToolName = Required(body.ToolName, "toolName"),
                     CallId = body.CallId,
                     Arguments = body.Arguments,
