@@ -81,8 +81,8 @@ public sealed partial class SqliteSessionStore
             };
 
             InsertMessageRow(connection, sessionRow, stored[i], prepared[i], sessionId);
-            input += message.InputTokens;
-            output += message.OutputTokens;
+            input = StoreRules.AddTokens(input, message.InputTokens);
+            output = StoreRules.AddTokens(output, message.OutputTokens);
             if (!hasTitle && autoTitle is null && message.Role == MessageRole.User)
             {
                 autoTitle = SessionTitles.FromText(prepared[i].Text); // a search prefix is plenty for a 60-character title
@@ -96,8 +96,8 @@ public sealed partial class SqliteSessionStore
             Title = before.Title ?? autoTitle,
             UpdatedAt = before.UpdatedAt > now ? before.UpdatedAt : now,
             MessageCount = count + prepared.Length,
-            InputTokens = before.InputTokens + input,
-            OutputTokens = before.OutputTokens + output,
+            InputTokens = StoreRules.AddTokens(before.InputTokens, input),
+            OutputTokens = StoreRules.AddTokens(before.OutputTokens, output),
         };
         var u = c.UpdateTotals.Parameters;
         u[0].Value = session.MessageCount;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using AgentSessions.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -8,6 +9,14 @@ public sealed partial class SqliteSessionStore
     // .NET ticks at the Unix epoch: converts stored ticks to SQLite's date functions.
     private const long UnixEpochTicks = 621_355_968_000_000_000;
 
+    /// <summary>
+    /// The SQL sum of a token column with each value held to 0..<see cref="StoreRules.MaxTokensPerMessage"/>. New
+    /// appends cannot store anything outside that range, but older stores can hold wrapped or absurd counts, and
+    /// SQLite's integer sum() fails the whole query ("integer overflow") on them; clamped, no sum can overflow.
+    /// </summary>
+    private static string TokenSum(string column)
+        => string.Create(CultureInfo.InvariantCulture, $"coalesce(sum(min(max({column}, 0), {StoreRules.MaxTokensPerMessage})), 0)");
+
     /// <inheritdoc />
     public ValueTask<StoreStats> GetStatsAsync(StatsQuery query, CancellationToken cancellationToken = default)
     {
@@ -17,7 +26,7 @@ public sealed partial class SqliteSessionStore
             var connection = reader.Connection;
             var since = query.Since is { } s ? ToTicks(s) : long.MinValue;
             List<TokenUsage> Group(string key) => ReadUsage(connection, $"""
-                SELECT {key}, count(*), coalesce(sum(m.input_tokens), 0), coalesce(sum(m.output_tokens), 0)
+                SELECT {key}, count(*), {TokenSum("m.input_tokens")}, {TokenSum("m.output_tokens")}
                 FROM messages m JOIN sessions s ON s.row_id = m.session_row
                 WHERE m.seq <= s.message_count AND m.created_at >= $since
                 GROUP BY 1 ORDER BY 1
@@ -96,19 +105,29 @@ public sealed partial class SqliteSessionStore
                 ? $"{n} session(s) have gaps or a wrong highest sequence number" : null,
             null,
             repair, cancellationToken).ConfigureAwait(false));
+        var max = StoreRules.MaxTokensPerMessage.ToString(CultureInfo.InvariantCulture);
+        checks.Add(await CheckAndRepairAsync(
+            $"message token counts are within 0 to {StoreRules.MaxTokensPerMessage:N0}",
+            connection => Count(connection, $"SELECT count(*) FROM messages WHERE input_tokens NOT BETWEEN 0 AND {max} OR output_tokens NOT BETWEEN 0 AND {max}") is var n and > 0
+                ? $"{n} message(s) carry token counts out of range (stored before counts were bounded); repair holds them to the range" : null,
+            connection => Exec(connection, $"""
+                UPDATE messages SET input_tokens = min(max(input_tokens, 0), {max}), output_tokens = min(max(output_tokens, 0), {max})
+                WHERE input_tokens NOT BETWEEN 0 AND {max} OR output_tokens NOT BETWEEN 0 AND {max}
+                """),
+            repair, cancellationToken).ConfigureAwait(false));
         checks.Add(await CheckAndRepairAsync(
             "session totals match their messages",
-            connection => Count(connection, """
+            connection => Count(connection, $"""
                 SELECT count(*) FROM sessions s WHERE
                     s.message_count > s.last_seq
-                    OR s.input_tokens <> (SELECT coalesce(sum(input_tokens), 0) FROM messages WHERE session_row = s.row_id AND seq <= s.message_count)
-                    OR s.output_tokens <> (SELECT coalesce(sum(output_tokens), 0) FROM messages WHERE session_row = s.row_id AND seq <= s.message_count)
+                    OR s.input_tokens <> (SELECT {TokenSum("input_tokens")} FROM messages WHERE session_row = s.row_id AND seq <= s.message_count)
+                    OR s.output_tokens <> (SELECT {TokenSum("output_tokens")} FROM messages WHERE session_row = s.row_id AND seq <= s.message_count)
                 """) is var n and > 0 ? $"{n} session(s) have totals that do not match their messages" : null,
-            connection => Exec(connection, """
+            connection => Exec(connection, $"""
                 UPDATE sessions SET
                     message_count = min(message_count, last_seq),
-                    input_tokens = (SELECT coalesce(sum(input_tokens), 0) FROM messages WHERE session_row = sessions.row_id AND seq <= min(sessions.message_count, sessions.last_seq)),
-                    output_tokens = (SELECT coalesce(sum(output_tokens), 0) FROM messages WHERE session_row = sessions.row_id AND seq <= min(sessions.message_count, sessions.last_seq))
+                    input_tokens = (SELECT {TokenSum("input_tokens")} FROM messages WHERE session_row = sessions.row_id AND seq <= min(sessions.message_count, sessions.last_seq)),
+                    output_tokens = (SELECT {TokenSum("output_tokens")} FROM messages WHERE session_row = sessions.row_id AND seq <= min(sessions.message_count, sessions.last_seq))
                 """),
             repair, cancellationToken).ConfigureAwait(false));
         checks.Add(await CheckAndRepairAsync(

@@ -130,7 +130,7 @@ public sealed partial class SqliteSessionStore
         }
 
         using var totals = connection.CreateCommand();
-        totals.CommandText = "SELECT coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0) FROM messages WHERE session_row = $row AND seq <= $count";
+        totals.CommandText = $"SELECT {TokenSum("input_tokens")}, {TokenSum("output_tokens")} FROM messages WHERE session_row = $row AND seq <= $count";
         totals.Parameters.AddWithValue("$row", row);
         totals.Parameters.AddWithValue("$count", count);
         long input, output;
@@ -303,7 +303,7 @@ public sealed partial class SqliteSessionStore
         // One pass over the rows for all four totals.
         command.CommandText = $"""
             UPDATE sessions SET (message_count, last_seq, input_tokens, output_tokens) =
-                (SELECT count(*), coalesce(max(seq), 0), coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0) FROM messages WHERE session_row = $row)
+                (SELECT count(*), coalesce(max(seq), 0), {TokenSum("input_tokens")}, {TokenSum("output_tokens")} FROM messages WHERE session_row = $row)
             WHERE row_id = $row
             RETURNING {SessionColumns}
             """;

@@ -291,8 +291,8 @@ public sealed partial class SqliteSessionStore
             SessionIds.Validate(message.Id, "message");
             var text = StoreRules.ValidateMessage(NewMessage.From(message), _options.MaxMessageBytes);
             prepared[i] = PreparedMessage.Create(message.Parts, text, message.Metadata);
-            input += message.InputTokens;
-            output += message.OutputTokens;
+            input = StoreRules.AddTokens(input, message.InputTokens);
+            output = StoreRules.AddTokens(output, message.OutputTokens);
         }
 
         foreach (var snapshot in archive.Snapshots)

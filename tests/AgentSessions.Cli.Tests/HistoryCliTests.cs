@@ -146,6 +146,32 @@ public sealed class HistoryCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Absurd_token_counts_are_refused_and_stats_stay_right()
+    {
+        var id = await _cli.OkAsync("new", "--model", "m");
+        await _cli.OkAsync("add", id, "--role", "assistant", "--content", "a", "--output-tokens", "5");
+
+        // The reproduction: two of these used to leave the session's total at -2 and break stats.
+        for (var i = 0; i < 2; i++)
+        {
+            var refused = await _cli.RunAsync("add", id, "--role", "assistant", "--content", "b", "--output-tokens", "9223372036854775807");
+            Assert.True(refused.ExitCode == 2, refused.ToString());
+            Assert.StartsWith("agent-sessions: error: output token count 9223372036854775807 is out of range", refused.Stderr, StringComparison.Ordinal);
+            Assert.Single(refused.Stderr.TrimEnd('\n').Split('\n'));
+        }
+
+        var negative = await _cli.RunAsync("add", id, "--role", "user", "--content", "c", "--input-tokens", "-1");
+        Assert.True(negative.ExitCode == 2, negative.ToString());
+
+        var show = await ShowAsync(id);
+        Assert.Equal(1, show.GetProperty("messageCount").GetInt64());
+        Assert.Equal(5, show.GetProperty("outputTokens").GetInt64());
+        var stats = (await _cli.RunAsync("stats", "--json")).Json;
+        Assert.Equal(5, stats.GetProperty("outputTokens").GetInt64());
+        Assert.Contains("m", await _cli.OkAsync("stats"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cleanup_lists_first_never_touches_pinned_sessions_and_archives_before_removing()
     {
         var ids = new List<string>();

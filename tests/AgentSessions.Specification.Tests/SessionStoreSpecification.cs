@@ -177,6 +177,29 @@ public abstract class SessionStoreSpecification : SessionStoreSpecificationBase
     }
 
     [Fact]
+    public async Task Append_refuses_absurd_token_counts_and_keeps_totals_exact_at_the_maximum()
+    {
+        await Store.CreateAsync(new NewSession { Id = "tokens" });
+        var max = StoreRules.MaxTokensPerMessage;
+
+        // Two appends of long.MaxValue used to wrap the session total to -2.
+        var e = await ThrowsCode(ErrorCode.InvalidArgument, async () => await Store.AppendAsync("tokens", [new NewMessage(MessageRole.Assistant, "x") { OutputTokens = long.MaxValue }]));
+        Assert.Contains("1,000,000,000", e.Message, StringComparison.Ordinal);
+        await ThrowsCode(ErrorCode.InvalidArgument, async () => await Store.AppendAsync("tokens", [new NewMessage(MessageRole.User, "x") { InputTokens = max + 1 }]));
+        Assert.Equal(0, (await Store.GetAsync("tokens"))!.MessageCount);
+
+        await Store.AppendAsync("tokens", [new NewMessage(MessageRole.User, "a") { InputTokens = max }, new NewMessage(MessageRole.Assistant, "b") { OutputTokens = max }]);
+        await Store.AppendAsync("tokens", [new NewMessage(MessageRole.Assistant, "c") { InputTokens = max, OutputTokens = max }]);
+
+        var session = (await Store.GetAsync("tokens"))!;
+        Assert.Equal(2 * max, session.InputTokens);
+        Assert.Equal(2 * max, session.OutputTokens);
+        var stats = await Store.GetStatsAsync(new StatsQuery());
+        Assert.Equal(2 * max, stats.InputTokens);
+        Assert.Equal(2 * max, stats.OutputTokens);
+    }
+
+    [Fact]
     public async Task The_first_user_message_titles_an_untitled_session()
     {
         await Store.CreateAsync(new NewSession { Id = "auto" });

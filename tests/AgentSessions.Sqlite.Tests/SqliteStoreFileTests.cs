@@ -1,4 +1,5 @@
 using AgentSessions.Sqlite;
+using AgentSessions.Storage;
 using AgentSessions.Testing;
 using Microsoft.Data.Sqlite;
 using Xunit;
@@ -164,6 +165,45 @@ public sealed class SqliteStoreFileTests
 
         Assert.Equal(ErrorCode.Busy, e.Code);
         Assert.DoesNotContain("database is locked", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Stats_and_doctor_survive_token_counts_stored_before_they_were_bounded()
+    {
+        using var temp = TempDirectory.ForCaller();
+        var directory = temp.Path;
+        await using (var store = SqliteSessionStore.Open(directory))
+        {
+            await store.CreateAsync(new NewSession { Id = "old" });
+            await store.AppendAsync("old", [new NewMessage(MessageRole.Assistant, "a"), new NewMessage(MessageRole.Assistant, "b"), new NewMessage(MessageRole.User, "c")]);
+        }
+
+        // What two appends of long.MaxValue left behind before counts were bounded: wrapped totals, and per-message
+        // values whose sum overflows SQLite's integer sum().
+        var db = Path.Combine(directory, "sessions.db");
+        Exec(db, $"UPDATE messages SET output_tokens = {long.MaxValue} WHERE seq <= 2; UPDATE messages SET input_tokens = -5 WHERE seq = 3; UPDATE sessions SET output_tokens = -2");
+
+        await using (var store = SqliteSessionStore.Open(directory))
+        {
+            var stats = await store.GetStatsAsync(new StatsQuery());
+            Assert.Equal(3, stats.Messages);
+            Assert.Equal(2 * StoreRules.MaxTokensPerMessage, stats.OutputTokens);
+            Assert.Equal(0, stats.InputTokens);
+
+            var report = await store.CheckAsync(repair: false);
+            Assert.Contains(report.Checks, c => !c.Ok && c.Name.Contains("token", StringComparison.Ordinal));
+
+            var repaired = await store.CheckAsync(repair: true);
+            Assert.All(repaired.Checks, c => Assert.True(c.Ok || c.Repaired, $"{c.Name}: {c.Detail}"));
+            var session = (await store.GetAsync("old"))!;
+            Assert.Equal(2 * StoreRules.MaxTokensPerMessage, session.OutputTokens);
+            Assert.Equal(0, session.InputTokens);
+
+            // And the session takes appends again with exact totals.
+            await store.AppendAsync("old", [new NewMessage(MessageRole.Assistant, "d") { OutputTokens = 7 }]);
+            Assert.Equal((2 * StoreRules.MaxTokensPerMessage) + 7, (await store.GetAsync("old"))!.OutputTokens);
+            Assert.True((await store.CheckAsync(repair: false)).Checks.All(c => c.Ok));
+        }
     }
 
     private static void Exec(string db, string sql)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace AgentSessions.Storage;
@@ -7,6 +8,13 @@ public static class StoreRules
 {
     /// <summary>The largest message accepted by default: 16 MiB of UTF-8 content.</summary>
     public const long DefaultMaxMessageBytes = 16L * 1024 * 1024;
+
+    /// <summary>
+    /// The largest input or output token count one message may carry: 1,000,000,000. No model reads or writes that
+    /// many tokens in one turn, and the bound keeps every session total and every sum in <c>stats</c> far from
+    /// overflowing a 64-bit integer (9.2 billion messages at the maximum would be needed).
+    /// </summary>
+    public const long MaxTokensPerMessage = 1_000_000_000;
 
     /// <summary>The longest tag, in characters.</summary>
     public const int MaxTagLength = 64;
@@ -31,10 +39,8 @@ public static class StoreRules
             throw new AgentSessionsException(ErrorCode.InvalidArgument, "a message needs at least one content part");
         }
 
-        if (message.InputTokens < 0 || message.OutputTokens < 0)
-        {
-            throw new AgentSessionsException(ErrorCode.InvalidArgument, "token counts cannot be negative");
-        }
+        ValidateTokens(message.InputTokens, "input");
+        ValidateTokens(message.OutputTokens, "output");
 
         long size = 0;
         foreach (var part in message.Parts)
@@ -65,6 +71,34 @@ public static class StoreRules
 
         static int RequireText(string? value, string what)
             => string.IsNullOrEmpty(value) ? throw Missing(what) : value.Length;
+    }
+
+    /// <summary>Throws an <see cref="ErrorCode.InvalidArgument"/> error unless 0 &lt;= <paramref name="count"/> &lt;= <see cref="MaxTokensPerMessage"/>.</summary>
+    public static void ValidateTokens(long count, string what)
+    {
+        if (count is < 0 or > MaxTokensPerMessage)
+        {
+            throw new AgentSessionsException(
+                ErrorCode.InvalidArgument,
+                string.Create(CultureInfo.InvariantCulture, $"{what} token count {count} is out of range; a message carries 0 to {MaxTokensPerMessage:N0} tokens"));
+        }
+    }
+
+    /// <summary>Adds a message's tokens to a session total, refusing (not wrapping) a total that would overflow.</summary>
+    /// <remarks>
+    /// With counts bounded by <see cref="MaxTokensPerMessage"/> this fails only on a total already damaged in the
+    /// store (written before counts were bounded); doctor's repair recomputes such totals.
+    /// </remarks>
+    public static long AddTokens(long total, long count)
+    {
+        try
+        {
+            return checked(total + count);
+        }
+        catch (OverflowException e)
+        {
+            throw new AgentSessionsException(ErrorCode.Corrupt, "the session's token total is out of range; the store's doctor repair recomputes it from the messages", e);
+        }
     }
 
     /// <summary>Normalizes tags (trimmed, distinct, sorted ordinally) and validates each one.</summary>
