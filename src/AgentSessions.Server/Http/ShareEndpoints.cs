@@ -122,7 +122,11 @@ internal static class ShareEndpoints
             }
 
             // Exactly what the page shows (SharedView), never the stored session with its metadata and history.
-            var shared = await SharedView.ReadAsync(service.Store, share, context.RequestAborted);
+            if (await ReadSharedAsync(context, share, html: isForm) is not { } shared)
+            {
+                return;
+            }
+
             // The JSON writer flushes synchronously, which Kestrel refuses on the response body: write into a
             // buffer that spills to a temporary file past 32 KiB, then copy it out asynchronously.
             await using var buffer = new FileBufferingWriteStream();
@@ -200,6 +204,20 @@ internal static class ShareEndpoints
             }
         }
 
+        /// <summary>The shared view, or <see langword="null"/> after answering 404 when the session went since the link was opened.</summary>
+        private async Task<SharedSession?> ReadSharedAsync(HttpContext context, Share share, bool html)
+        {
+            try
+            {
+                return await SharedView.ReadAsync(service.Store, share, context.RequestAborted);
+            }
+            catch (AgentSessionsException e) when (e.Code == ErrorCode.NotFound)
+            {
+                await NotFoundAsync(context, html);
+                return null;
+            }
+        }
+
         private static string Wait(int seconds)
             => seconds < 90 ? $"{seconds} seconds" : $"{(seconds + 59) / 60} minutes";
 
@@ -250,7 +268,11 @@ internal static class ShareEndpoints
         private async Task RenderShareAsync(HttpContext context, Share share)
         {
             // The page renders the shared view, the same one the export writes: what it shows is what the link hands out.
-            var shared = await SharedView.ReadAsync(service.Store, share, context.RequestAborted);
+            if (await ReadSharedAsync(context, share, html: true) is not { } shared)
+            {
+                return;
+            }
+
             var session = shared.Session;
             var url = $"{context.Request.Scheme}://{context.Request.Host}/s/{share.Token}";
             var b = new StringBuilder();

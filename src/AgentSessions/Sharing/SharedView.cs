@@ -81,8 +81,12 @@ public static class SharedView
     }
 
     /// <summary>Reads what <paramref name="share"/> hands out from the store; the messages stream as they are enumerated.</summary>
-    /// <remarks>A link without history reads the session once here to find its final answer and holds only that message.</remarks>
-    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.NotFound"/> when the session is gone.</exception>
+    /// <remarks>
+    /// A link without history reads the session once here to find its final answer and holds only that message.
+    /// The session is read by id, so the link is looked up again afterwards: had the session been deleted (and
+    /// the id taken by a new one) since the link was opened, the link is gone and nothing is handed out.
+    /// </remarks>
+    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.NotFound"/> when the session or the link is gone.</exception>
     public static async Task<SharedSession> ReadAsync(ISessionStore store, Share share, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -91,6 +95,7 @@ public static class SharedView
             ?? throw AgentSessionsException.SessionNotFound(share.SessionId);
         if (share.ShowHistory)
         {
+            await EnsureLiveAsync(store, share, cancellationToken).ConfigureAwait(false);
             return new SharedSession(Of(session, session.MessageCount), History(store, share.SessionId, cancellationToken), FinalAnswerOnly: false);
         }
 
@@ -103,8 +108,17 @@ public static class SharedView
             }
         }
 
+        await EnsureLiveAsync(store, share, cancellationToken).ConfigureAwait(false);
         SessionMessage[] messages = final is null ? [] : [FinalAnswer(final)];
         return new SharedSession(Of(session, messages.Length), messages.ToAsyncEnumerable(), FinalAnswerOnly: true);
+    }
+
+    private static async Task EnsureLiveAsync(ISessionStore store, Share share, CancellationToken cancellationToken)
+    {
+        if (await store.GetShareAsync(share.Token, cancellationToken).ConfigureAwait(false) is not { RevokedAt: null } live || live.SessionId != share.SessionId)
+        {
+            throw new AgentSessionsException(ErrorCode.NotFound, "this share link does not exist or was revoked");
+        }
     }
 
     /// <summary>
