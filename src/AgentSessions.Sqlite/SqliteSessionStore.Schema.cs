@@ -5,7 +5,7 @@ namespace AgentSessions.Sqlite;
 public sealed partial class SqliteSessionStore
 {
     /// <summary>The newest schema version this build writes and understands.</summary>
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     // 'AGSS': marks the file as ours, so a random SQLite database given as a store is refused, not altered.
     private const int ApplicationId = 0x41475353;
@@ -187,6 +187,30 @@ public sealed partial class SqliteSessionStore
         CREATE INDEX messages_waiting ON messages (row_id) WHERE indexed = 2;
         DROP INDEX sessions_by_pinned;
         CREATE INDEX sessions_by_pinned ON sessions (updated_at) WHERE pinned = 1;
+        """,
+        // 4: a share names the session row it was made for, not the session's id. An id is a name that a later
+        // session may take (delete then create, import --replace, cleanup then import the archive), and a link
+        // must never show that later session. Deleting a session deletes its shares in the same transaction: row
+        // ids can be handed out again too (SQLite reuses the highest one), so the binding alone is not enough.
+        // Shares whose session was already gone answered 404; they are dropped.
+        """
+        CREATE TABLE shares_v4 (
+            token         TEXT    PRIMARY KEY,
+            session_row   INTEGER NOT NULL,             -- sessions.row_id
+            visibility    INTEGER NOT NULL,             -- ShareVisibility
+            password_hash TEXT,                         -- pbkdf2-sha256$iterations$salt$hash
+            expires_at    INTEGER,
+            allow_fork    INTEGER NOT NULL,
+            show_history  INTEGER NOT NULL,
+            created_at    INTEGER NOT NULL,
+            revoked_at    INTEGER
+        ) WITHOUT ROWID;
+        INSERT INTO shares_v4 (token, session_row, visibility, password_hash, expires_at, allow_fork, show_history, created_at, revoked_at)
+            SELECT sh.token, s.row_id, sh.visibility, sh.password_hash, sh.expires_at, sh.allow_fork, sh.show_history, sh.created_at, sh.revoked_at
+            FROM shares sh JOIN sessions s ON s.id = sh.session_id;
+        DROP TABLE shares;
+        ALTER TABLE shares_v4 RENAME TO shares;
+        CREATE INDEX shares_by_session ON shares (session_row, created_at);
         """,
     ];
 

@@ -258,6 +258,7 @@ public sealed partial class SqliteSessionStore
             DELETE FROM redo_states WHERE session_row = $row;
             DELETE FROM bookmarks WHERE session_row = $row;
             DELETE FROM file_changes WHERE session_row = $row;
+            DELETE FROM shares WHERE session_row = $row;
             """;
         command.ExecuteNonQuery();
         DeleteToolExecutions(connection, row, afterSequence: null);

@@ -4,7 +4,10 @@ namespace AgentSessions.Sqlite;
 
 public sealed partial class SqliteSessionStore
 {
-    private const string ShareColumns = "token, session_id, visibility, password_hash, expires_at, allow_fork, show_history, created_at, revoked_at";
+    // A share holds its session's row id, and reads the session's id through it (schema 4): the join is what
+    // makes a link unable to reach a later session that took the same id.
+    private const string ShareColumns = "sh.token, s.id, sh.visibility, sh.password_hash, sh.expires_at, sh.allow_fork, sh.show_history, sh.created_at, sh.revoked_at";
+    private const string SharesWithSessions = "shares sh JOIN sessions s ON s.row_id = sh.session_row";
 
     /// <inheritdoc />
     public ValueTask CreateShareAsync(Share share, CancellationToken cancellationToken = default)
@@ -19,7 +22,10 @@ public sealed partial class SqliteSessionStore
         return new ValueTask(WriteAsync(connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = $"INSERT INTO shares ({ShareColumns}) VALUES ($token, $session, $visibility, $password, $expires, $fork, $history, $created, NULL)";
+            command.CommandText = """
+                INSERT INTO shares (token, session_row, visibility, password_hash, expires_at, allow_fork, show_history, created_at, revoked_at)
+                SELECT $token, row_id, $visibility, $password, $expires, $fork, $history, $created, NULL FROM sessions WHERE id = $session
+                """;
             command.Parameters.AddWithValue("$token", share.Token);
             command.Parameters.AddWithValue("$session", share.SessionId);
             command.Parameters.AddWithValue("$visibility", (int)share.Visibility);
@@ -30,7 +36,10 @@ public sealed partial class SqliteSessionStore
             command.Parameters.AddWithValue("$created", ToTicks(share.CreatedAt));
             try
             {
-                command.ExecuteNonQuery();
+                if (command.ExecuteNonQuery() == 0)
+                {
+                    throw AgentSessionsException.SessionNotFound(share.SessionId);
+                }
             }
             catch (SqliteException e) when (e.SqliteErrorCode == 19)
             {
@@ -51,7 +60,7 @@ public sealed partial class SqliteSessionStore
 
         return ValueTask.FromResult(Read(reader =>
         {
-            var command = reader.Command($"SELECT {ShareColumns} FROM shares WHERE token = $token");
+            var command = reader.Command($"SELECT {ShareColumns} FROM {SharesWithSessions} WHERE sh.token = $token");
             command.Parameters.AddWithValue("$token", token);
             using var r = command.ExecuteReader();
             return r.Read() ? ReadShare(r) : null;
@@ -69,9 +78,9 @@ public sealed partial class SqliteSessionStore
         return ValueTask.FromResult<IReadOnlyList<Share>>(Read(reader =>
         {
             var command = reader.Command($"""
-                SELECT {ShareColumns} FROM shares
-                WHERE ($session IS NULL OR session_id = $session) AND ($revoked = 1 OR revoked_at IS NULL)
-                ORDER BY created_at DESC
+                SELECT {ShareColumns} FROM {SharesWithSessions}
+                WHERE ($session IS NULL OR s.id = $session) AND ($revoked = 1 OR sh.revoked_at IS NULL)
+                ORDER BY sh.created_at DESC
                 """);
             command.Parameters.AddWithValue("$session", Nullable(sessionId));
             command.Parameters.AddWithValue("$revoked", includeRevoked ? 1 : 0);

@@ -59,6 +59,82 @@ public abstract class ShareSpecification : SessionStoreSpecificationBase
         Assert.Empty(await Store.ListSharesAsync());
     }
 
+    // ---- a share dies with its session ----
+
+    /// <summary>Asserts the link is gone for good: the store does not know it and opening it finds nothing.</summary>
+    private async Task AssertDeadAsync(Share share, string sessionId)
+    {
+        Assert.Null(await Store.GetShareAsync(share.Token));
+        Assert.Equal(ShareAccess.NotFound, (await new ShareService(Store).OpenAsync(share.Token, null, DateTimeOffset.UtcNow)).Access);
+        Assert.DoesNotContain(share.Token, (await Store.ListSharesAsync(sessionId, includeRevoked: true)).Select(s => s.Token));
+        Assert.DoesNotContain(share.Token, (await Store.ListSharesAsync(includeRevoked: true)).Select(s => s.Token));
+    }
+
+    [Fact]
+    public async Task Deleting_a_session_kills_its_links_even_when_a_new_session_takes_its_id()
+    {
+        await Store.CreateAsync(new NewSession { Id = "reused", Title = "the one that was shared" });
+        await Store.CreateAsync(new NewSession { Id = "bystander" });
+        var service = new ShareService(Store);
+        var share = await service.CreateAsync("reused", new ShareRequest());
+        var other = await service.CreateAsync("bystander", new ShareRequest());
+
+        Assert.True(await Store.DeleteAsync("reused"));
+        await AssertDeadAsync(share, "reused");
+
+        // A new session under the same id (and, in SQLite, quite possibly the same row number) is not the shared one.
+        await Store.CreateAsync(new NewSession { Id = "reused", Title = "somebody else's" });
+        await AssertDeadAsync(share, "reused");
+        Assert.Equal(ShareAccess.Granted, (await service.OpenAsync(other.Token, null, DateTimeOffset.UtcNow)).Access);
+
+        // Links made for the new session work as usual.
+        var fresh = await service.CreateAsync("reused", new ShareRequest());
+        Assert.Equal(ShareAccess.Granted, (await service.OpenAsync(fresh.Token, null, DateTimeOffset.UtcNow)).Access);
+        Assert.Equal([fresh.Token], (await Store.ListSharesAsync("reused", includeRevoked: true)).Select(s => s.Token));
+    }
+
+    [Fact]
+    public async Task Replacing_a_session_by_import_kills_the_links_to_the_replaced_one()
+    {
+        var original = await Store.CreateAsync(new NewSession { Id = "imported", Title = "before" });
+        await Store.AppendAsync("imported", [new NewMessage(MessageRole.User, "first version")]);
+        var share = await new ShareService(Store).CreateAsync("imported", new ShareRequest { ShowHistory = false });
+
+        var replacement = new SessionArchive
+        {
+            Session = original with { Title = "after" },
+            Messages = [new SessionMessage { Id = "m1", Sequence = 1, Role = MessageRole.User, Parts = [new TextPart("second version")], CreatedAt = original.CreatedAt }],
+        };
+        await Store.ImportAsync(replacement, replace: true);
+
+        Assert.Equal("after", (await Store.GetAsync("imported"))!.Title);
+        await AssertDeadAsync(share, "imported");
+    }
+
+    [Fact]
+    public async Task A_retention_cleanup_kills_the_links_of_what_it_removes_and_an_archive_brought_back_does_not_revive_them()
+    {
+        var old = await Store.CreateAsync(new NewSession { Id = "old", CreatedAt = DateTimeOffset.UtcNow.AddDays(-90) });
+        await Store.CreateAsync(new NewSession { Id = "kept", Pinned = true, CreatedAt = DateTimeOffset.UtcNow.AddDays(-90) });
+        var service = new ShareService(Store);
+        var share = await service.CreateAsync("old", new ShareRequest());
+        var keptShare = await service.CreateAsync("kept", new ShareRequest());
+
+        var plan = await Retention.PlanAsync(Store, new RetentionPolicy { OlderThan = TimeSpan.FromDays(30) }, DateTimeOffset.UtcNow);
+        Assert.Equal(["old"], plan.Select(s => s.Id));
+        foreach (var session in plan)
+        {
+            Assert.True(await Store.DeleteAsync(session.Id));
+        }
+
+        await AssertDeadAsync(share, "old");
+
+        // cleanup --archive, then importing that archive again: the session is back, its old links are not.
+        await Store.ImportAsync(new SessionArchive { Session = old, Messages = [] });
+        await AssertDeadAsync(share, "old");
+        Assert.Equal(ShareAccess.Granted, (await service.OpenAsync(keptShare.Token, null, DateTimeOffset.UtcNow)).Access);
+    }
+
     [Fact]
     public void Password_hashes_are_salted_and_verified_in_constant_time()
     {

@@ -185,26 +185,27 @@ internal static class ShareCommands
                 }
 
                 await using var body = await response.Content.ReadAsStreamAsync(ct);
-                var archive = await SessionJsonFormat.ReadAsync(body, link, ct);
-                var original = archive.Session;
-                var metadata = new Dictionary<string, JsonElement>(original.Metadata)
+                // Keep what a share is (SharedView) whatever the server sent: an older one handed out the owner's
+                // metadata, project path and history as well, and none of that belongs in the reader's store.
+                var archive = SharedView.Of(await SessionJsonFormat.ReadAsync(body, link, ct));
+                var metadata = new Dictionary<string, JsonElement>
                 {
                     ["forkedFrom"] = JsonSerializer.SerializeToElement(
                         new Dictionary<string, string>
                         {
                             ["url"] = link,
-                            ["sessionId"] = original.Id,
                             ["forkedAt"] = DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
                         },
                         ForkJson.Default.DictionaryStringString),
                 };
                 // One atomic import under a new id; the parent lives in another store, so lineage goes to metadata
-                // instead of ParentId (which must name a session of this store).
-                var fork = original with { Id = SessionIds.NewSessionId(), ParentId = null, ForkSequence = null, Metadata = metadata };
+                // instead of ParentId (which must name a session of this store). The link is the lineage: a share
+                // does not hand out the owner's session id.
+                var fork = archive.Session with { Id = SessionIds.NewSessionId(), Metadata = metadata };
                 await using var service = CliApp.OpenService(parse);
                 var stored = await service.Store.ImportAsync(archive with { Session = fork }, replace: false, ct);
                 Console.Out.WriteLine(stored.Id);
-                Console.Error.WriteLine($"forked '{stored.Title ?? original.Id}' ({stored.MessageCount} messages) from {link} as {stored.Id}");
+                Console.Error.WriteLine($"forked '{stored.Title ?? "(untitled)"}' ({stored.MessageCount} messages) from {link} as {stored.Id}");
                 return ExitCodes.Success;
             }
         });

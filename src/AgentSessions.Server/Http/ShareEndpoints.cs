@@ -121,28 +121,21 @@ internal static class ShareEndpoints
                 return;
             }
 
-            var session = await service.GetAsync(share.SessionId, context.RequestAborted);
+            // Exactly what the page shows (SharedView), never the stored session with its metadata and history.
+            if (await ReadSharedAsync(context, share, html: isForm) is not { } shared)
+            {
+                return;
+            }
+
             // The JSON writer flushes synchronously, which Kestrel refuses on the response body: write into a
             // buffer that spills to a temporary file past 32 KiB, then copy it out asynchronously.
             await using var buffer = new FileBufferingWriteStream();
-            if (share.ShowHistory)
-            {
-                await service.ExportAsync(share.SessionId, ExportFormat.Json, buffer, context.RequestAborted);
-            }
-            else
-            {
-                // A link that hides the history must not hand it out through the export either: export what the
-                // page shows, the title and the final answer, as a session of its own.
-                var final = await FinalAnswerAsync(share.SessionId, context.RequestAborted);
-                var visible = new Session { Id = session.Id, Title = session.Title, CreatedAt = session.CreatedAt, UpdatedAt = session.UpdatedAt, Model = session.Model, Tags = session.Tags };
-                SessionMessage[] messages = final is null ? [] : [final with { Sequence = 1, Parts = [.. final.Parts.OfType<TextPart>()] }];
-                await SessionJsonFormat.WriteAsync(buffer, visible, messages.ToAsyncEnumerable(), details: null, context.RequestAborted);
-            }
+            await SessionJsonFormat.WriteAsync(buffer, shared.Session, shared.Messages, details: null, context.RequestAborted);
 
             context.Response.StatusCode = StatusCodes.Status200OK;
             context.Response.ContentType = "application/json; charset=utf-8";
             context.Response.Headers.CacheControl = "no-store";
-            context.Response.Headers.ContentDisposition = $"attachment; filename=\"{session.Id}.json\"";
+            context.Response.Headers.ContentDisposition = $"attachment; filename=\"{SharedView.SessionId}.json\"";
             context.Response.ContentLength = buffer.Length;
             await buffer.DrainBufferAsync(context.Response.Body, context.RequestAborted);
         }
@@ -211,6 +204,20 @@ internal static class ShareEndpoints
             }
         }
 
+        /// <summary>The shared view, or <see langword="null"/> after answering 404 when the session went since the link was opened.</summary>
+        private async Task<SharedSession?> ReadSharedAsync(HttpContext context, Share share, bool html)
+        {
+            try
+            {
+                return await SharedView.ReadAsync(service.Store, share, context.RequestAborted);
+            }
+            catch (AgentSessionsException e) when (e.Code == ErrorCode.NotFound)
+            {
+                await NotFoundAsync(context, html);
+                return null;
+            }
+        }
+
         private static string Wait(int seconds)
             => seconds < 90 ? $"{seconds} seconds" : $"{(seconds + 59) / 60} minutes";
 
@@ -260,12 +267,19 @@ internal static class ShareEndpoints
 
         private async Task RenderShareAsync(HttpContext context, Share share)
         {
-            var session = await service.GetAsync(share.SessionId, context.RequestAborted);
+            // The page renders the shared view, the same one the export writes: what it shows is what the link hands out.
+            if (await ReadSharedAsync(context, share, html: true) is not { } shared)
+            {
+                return;
+            }
+
+            var session = shared.Session;
             var url = $"{context.Request.Scheme}://{context.Request.Host}/s/{share.Token}";
             var b = new StringBuilder();
             b.Append(Head(session.Title ?? "Shared session", ownerNav: false, noIndex: share.Visibility != ShareVisibility.Public));
             b.Append("<h1>").Append(E(session.Title ?? "(untitled)")).Append("</h1>\n<p class=\"meta\"><span>shared session</span>");
-            b.Append(share.ShowHistory ? $"<span>{N(session.MessageCount)} messages</span>" : "<span>final answer only</span>");
+            b.Append(shared.FinalAnswerOnly ? "<span>final answer only</span>" : $"<span>{N(session.MessageCount)} messages</span>");
+            b.Append("<span>started ").Append(Time(session.CreatedAt)).Append("</span>");
             b.Append("<span>updated ").Append(Time(session.UpdatedAt)).Append("</span>");
             if (share.ExpiresAt is { } expires)
             {
@@ -290,44 +304,19 @@ internal static class ShareEndpoints
 
             Begin(context, StatusCodes.Status200OK);
             await context.Response.WriteAsync(b.ToString(), context.RequestAborted);
-            if (share.ShowHistory)
+            var any = false;
+            await foreach (var message in shared.Messages.WithCancellation(context.RequestAborted))
             {
-                var any = false;
-                await foreach (var message in service.ReadAsync(share.SessionId, MessageRange.All, context.RequestAborted))
-                {
-                    any = true;
-                    await context.Response.WriteAsync(MessageView.Message(message), context.RequestAborted);
-                }
-
-                if (!any)
-                {
-                    await context.Response.WriteAsync("<p class=\"empty\">No messages.</p>\n", context.RequestAborted);
-                }
+                await context.Response.WriteAsync((shared.FinalAnswerOnly && !any ? "<h2>Final answer</h2>\n" : "") + MessageView.Message(message), context.RequestAborted);
+                any = true;
             }
-            else
+
+            if (!any)
             {
-                var final = await FinalAnswerAsync(share.SessionId, context.RequestAborted);
-                await context.Response.WriteAsync(
-                    final is null ? "<p class=\"empty\">There is no answer to show.</p>\n" : "<h2>Final answer</h2>\n" + MessageView.Message(final, textOnly: true),
-                    context.RequestAborted);
+                await context.Response.WriteAsync(shared.FinalAnswerOnly ? "<p class=\"empty\">There is no answer to show.</p>\n" : "<p class=\"empty\">No messages.</p>\n", context.RequestAborted);
             }
 
             await context.Response.WriteAsync(Foot, context.RequestAborted);
-        }
-
-        /// <summary>The last assistant message with text: what a link without history shows.</summary>
-        private async Task<SessionMessage?> FinalAnswerAsync(string sessionId, CancellationToken ct)
-        {
-            SessionMessage? final = null;
-            await foreach (var message in service.ReadAsync(sessionId, MessageRange.All, ct))
-            {
-                if (message.Role == MessageRole.Assistant && message.Parts.Any(p => p is TextPart { Text.Length: > 0 }))
-                {
-                    final = message;
-                }
-            }
-
-            return final;
         }
     }
 }

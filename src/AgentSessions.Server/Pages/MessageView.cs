@@ -10,9 +10,9 @@ namespace AgentSessions.Server.Pages;
 internal static class MessageView
 {
     /// <summary>One message: header (role, author, number, time, tokens, model) and each part.</summary>
+    /// <remarks>A share page passes the message as <see cref="Sharing.SharedView"/> reduced it, and shows all of it.</remarks>
     /// <param name="message">The message.</param>
-    /// <param name="textOnly">Render only text parts (the final answer of a share without history).</param>
-    public static string Message(SessionMessage message, bool textOnly = false)
+    public static string Message(SessionMessage message)
     {
         var b = new StringBuilder();
         var role = message.Role.ToWireName();
@@ -36,11 +36,6 @@ internal static class MessageView
         b.Append("</header>\n");
         foreach (var part in message.Parts)
         {
-            if (textOnly && part is not TextPart)
-            {
-                continue;
-            }
-
             Part(b, part);
         }
 
@@ -67,8 +62,9 @@ internal static class MessageView
                 b.Append(r.IsError ? "<details class=\"tool-result error\"><summary>Tool error " : "<details class=\"tool-result\"><summary>Tool result ")
                     .Append("<span class=\"meta\">").Append(E(r.CallId)).Append("</span></summary><pre><code>").Append(E(result)).Append("</code></pre></details>\n");
                 break;
-            case DataPart d when d.MediaType is "image/png" or "image/jpeg" or "image/gif" or "image/webp":
-                // Only raster types as data: URLs (the CSP allows them); an SVG could carry script.
+            case DataPart d when Sharing.SharedView.IsInlineImage(d):
+                // Only raster types as data: URLs (the CSP allows them); an SVG could carry script. The same test
+                // decides which attachments a share hands out.
                 b.Append("<img class=\"inline\" alt=\"").Append(E(d.Name ?? "image")).Append("\" src=\"data:").Append(d.MediaType).Append(";base64,")
                     .Append(Convert.ToBase64String(d.Data)).Append("\">\n");
                 break;

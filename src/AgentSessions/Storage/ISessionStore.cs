@@ -47,6 +47,10 @@ public interface ISessionStore : IAsyncDisposable
     ValueTask<Session> UpdateAsync(string sessionId, SessionUpdate update, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes a session and its messages; returns <see langword="false"/> when it did not exist.</summary>
+    /// <remarks>
+    /// Everything recorded about the session goes in the same transaction, its share links included: a link dies
+    /// with the session it was made for and never reaches a later session that takes the same id.
+    /// </remarks>
     ValueTask<bool> DeleteAsync(string sessionId, CancellationToken cancellationToken = default);
 
     /// <summary>Full-text search over message text and session titles, best match first.</summary>
@@ -54,7 +58,10 @@ public interface ISessionStore : IAsyncDisposable
 
     /// <summary>Writes a whole session exactly as given (ids, times, sequence numbers, history kept) in one transaction.</summary>
     /// <param name="archive">The session, its messages (numbered 1..n without gaps) and its history; totals are recomputed.</param>
-    /// <param name="replace">Replace an existing session with the same id instead of failing with <see cref="ErrorCode.Conflict"/>.</param>
+    /// <param name="replace">
+    /// Replace an existing session with the same id instead of failing with <see cref="ErrorCode.Conflict"/>; the
+    /// replaced session is deleted as by <see cref="DeleteAsync"/>, share links and all.
+    /// </param>
     /// <param name="cancellationToken">Cancels the import; nothing is written then.</param>
     ValueTask<Session> ImportAsync(SessionArchive archive, bool replace = false, CancellationToken cancellationToken = default);
 
@@ -94,9 +101,11 @@ public interface ISessionStore : IAsyncDisposable
     // ---- share links ----
 
     /// <summary>Stores a share link (the caller made the token and hashed any password).</summary>
+    /// <remarks>The link is bound to the session as it is now, not to its id: deleting the session deletes the link.</remarks>
+    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.NotFound"/> when the session does not exist.</exception>
     ValueTask CreateShareAsync(Share share, CancellationToken cancellationToken = default);
 
-    /// <summary>Finds a share link by its token, revoked ones included; <see langword="null"/> when unknown.</summary>
+    /// <summary>Finds a share link by its token, revoked ones included; <see langword="null"/> when unknown or when its session was deleted.</summary>
     ValueTask<Share?> GetShareAsync(string token, CancellationToken cancellationToken = default);
 
     /// <summary>Lists share links, newest first: of one session, or all; revoked ones only when asked.</summary>

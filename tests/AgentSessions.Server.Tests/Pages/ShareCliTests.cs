@@ -96,9 +96,10 @@ public sealed class ShareCliTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Fork_share_copies_a_public_link_as_a_new_session_with_its_lineage()
+    public async Task Fork_share_copies_what_the_link_shows_as_a_new_session_with_its_lineage()
     {
         var session = await Seed.BuildSessionAsync(_server);
+        await _server.Store.UpdateAsync(session.Id, new SessionUpdate { Metadata = new Dictionary<string, JsonElement> { ["apiKey"] = JsonSerializer.SerializeToElement("sk-owner-only") } });
         _server.WriteServerInfo();
         var url = await _owner.OkAsync("share", session.Id);
 
@@ -111,11 +112,26 @@ public sealed class ShareCliTests : IAsyncLifetime
             Assert.Equal("Fix the flaky build", fork.Title);
             Assert.Equal(4, fork.MessageCount);
             Assert.Null(fork.ParentId);
-            var lineage = fork.Metadata["forkedFrom"];
-            Assert.Equal(url, lineage.GetProperty("url").GetString());
-            Assert.Equal(session.Id, lineage.GetProperty("sessionId").GetString());
+            var lineage = Assert.Single(fork.Metadata);
+            Assert.Equal("forkedFrom", lineage.Key);
+            Assert.Equal(url, lineage.Value.GetProperty("url").GetString());
+            Assert.False(lineage.Value.TryGetProperty("sessionId", out _));
+
+            // Only what the share page shows comes along: not the owner's metadata, tags, model or history.
+            Assert.Empty(fork.Tags);
+            Assert.Null(fork.Model);
+            Assert.Null(fork.ProjectPath);
             var details = await store.GetDetailsAsync(forkId);
-            Assert.Single(details.Bookmarks);
+            Assert.Empty(details.Snapshots);
+            Assert.Empty(details.Bookmarks);
+            var messages = new List<SessionMessage>();
+            await foreach (var message in store.ReadAsync(forkId))
+            {
+                messages.Add(message);
+            }
+
+            Assert.Equal(["m1", "m2", "m3", "m4"], messages.Select(m => m.Id));
+            Assert.Equal("read_file", messages[1].Parts.OfType<ToolCallPart>().Single().Name);
         }
 
         // Forking twice makes two sessions, never a conflict.

@@ -234,7 +234,7 @@ public sealed class SharePagesTests(BrowserFixture browser, ITestOutputHelper ou
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Equal("application/json", ok.Content.Headers.ContentType?.MediaType);
         var json = JsonDocument.Parse(await ok.Content.ReadAsStringAsync()).RootElement;
-        Assert.Equal(session.Id, json.GetProperty("session").GetProperty("id").GetString());
+        Assert.Equal(SharedView.SessionId, json.GetProperty("session").GetProperty("id").GetString());
         Assert.Equal(4, json.GetProperty("messages").GetArrayLength());
 
         var refused = await http.PostAsync(Export(noFork), null);
@@ -261,6 +261,6 @@ public sealed class SharePagesTests(BrowserFixture browser, ITestOutputHelper ou
         // In the browser: the fork box's button downloads the export.
         await GotoAsync($"/s/{open.Token}", 200);
         var download = await _page.RunAndWaitForDownloadAsync(() => _page.ClickAsync("section.fork button"), new() { Timeout = BrowserFixture.TimeoutMs });
-        Assert.Equal($"{session.Id}.json", download.SuggestedFilename);
+        Assert.Equal($"{SharedView.SessionId}.json", download.SuggestedFilename);
     }
 }

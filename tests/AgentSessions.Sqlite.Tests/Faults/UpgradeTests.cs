@@ -71,6 +71,8 @@ public sealed class UpgradeTests
         Assert.Equal(["Second session, unicode: café ✓", "Noted."], beta.Select(m => m.Text));
         var share = (await store.GetShareAsync("fixture-share-token-0000000000000000000000000"))!;
         Assert.Equal(("beta", ShareVisibility.Unlisted, false, t0.AddMinutes(2)), (share.SessionId, share.Visibility, share.AllowFork, share.CreatedAt));
+        // Schema 4 binds the link to the session's row; a link made before it still opens.
+        Assert.Equal(Sharing.ShareAccess.Granted, (await new Sharing.ShareService(store).OpenAsync(share.Token, null, DateTimeOffset.UtcNow)).Access);
 
         var hits = new List<SearchHit>();
         await foreach (var hit in store.SearchAsync(new SearchQuery("café")))
