@@ -144,6 +144,15 @@ public sealed class OwnerPagesTests(BrowserFixture browser, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task A_message_after_deeply_nested_markdown_still_shows_on_the_session_page()
+    {
+        var nested = await Seed.DeeplyNestedSessionAsync(_server);
+        await GotoAsync($"/sessions/{nested.Id}");
+        await NestingAssertions.AssertWholePageAsync(_page);
+        await BrowserFixture.ScreenshotAsync(_page, "deeply-nested-session", output);
+    }
+
+    [Fact]
     public async Task Owner_pages_refuse_other_hosts_and_other_machines()
     {
         await Seed.BuildSessionAsync(_server);
@@ -184,6 +193,26 @@ public sealed class OwnerPagesTests(BrowserFixture browser, ITestOutputHelper ou
         {
             await page.Context.CloseAsync();
         }
+    }
+}
+
+/// <summary>What "the page is whole" means for <see cref="Seed.DeeplyNestedSessionAsync"/>.</summary>
+internal static class NestingAssertions
+{
+    public static async Task AssertWholePageAsync(IPage page)
+    {
+        // Every message, each a direct child of main (none swallowed into a hostile one's unclosed elements).
+        Assert.Equal(Seed.DeeplyNested.Count * 2 + 1, await page.Locator("main > article.msg").CountAsync());
+        foreach (var (name, _) in Seed.DeeplyNested)
+        {
+            await Assertions.Expect(page.Locator("main > article.msg").GetByText("after " + name, new() { Exact = true })).ToBeVisibleAsync();
+        }
+
+        await Assertions.Expect(page.GetByText("the end", new() { Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("footer.foot")).ToBeVisibleAsync();
+        // The hostile text itself is still there to read.
+        await Assertions.Expect(page.Locator("main > article.msg").First).ToContainTextAsync("deep quote");
+        Assert.True(await page.EvaluateAsync<int>("Math.max(...[...document.querySelectorAll('*')].map(e => { let d = 0; for (let p = e; p; p = p.parentElement) d++; return d; }))") < 100);
     }
 }
 
