@@ -19,6 +19,7 @@ public sealed class OwnerPagesTests(BrowserFixture browser, ITestOutputHelper ou
     {
         _server = await PageServer.StartAsync(TempDirectory.ForCaller());
         _page = await browser.NewPageAsync(_dialogs);
+        await _server.LogInAsync(_page);
     }
 
     public async Task DisposeAsync()
@@ -149,7 +150,6 @@ public sealed class OwnerPagesTests(BrowserFixture browser, ITestOutputHelper ou
         var nested = await Seed.DeeplyNestedSessionAsync(_server);
         await GotoAsync($"/sessions/{nested.Id}");
         await NestingAssertions.AssertWholePageAsync(_page);
-        await BrowserFixture.ScreenshotAsync(_page, "deeply-nested-session", output);
     }
 
     [Fact]
@@ -158,11 +158,17 @@ public sealed class OwnerPagesTests(BrowserFixture browser, ITestOutputHelper ou
         await Seed.BuildSessionAsync(_server);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
 
-        // A page of another site re-pointed at 127.0.0.1 (DNS rebinding) arrives from loopback but names its own host.
-        using var rebound = new HttpRequestMessage(HttpMethod.Get, _server.Url + "/");
-        rebound.Headers.Host = "attacker.example";
-        Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(rebound)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(_server.Url.Replace("127.0.0.1", "localhost", StringComparison.Ordinal) + "/")).StatusCode);
+        // A page of another site re-pointed at 127.0.0.1 (DNS rebinding) arrives from loopback but names its own host:
+        // refused before any login is looked at.
+        foreach (var token in new[] { null, _server.ApiToken })
+        {
+            using var rebound = Request(_server.Url + "/", token);
+            rebound.Headers.Host = "attacker.example";
+            Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(rebound)).StatusCode);
+        }
+
+        using var local = Request(_server.Url.Replace("127.0.0.1", "localhost", StringComparison.Ordinal) + "/", _server.ApiToken);
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(local)).StatusCode);
 
         // A client on another address: bind a non-loopback address of this machine, when it has one.
         var address = Dns.GetHostAddresses(Dns.GetHostName()).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
@@ -192,6 +198,17 @@ public sealed class OwnerPagesTests(BrowserFixture browser, ITestOutputHelper ou
         finally
         {
             await page.Context.CloseAsync();
+        }
+
+        static HttpRequestMessage Request(string url, string? token)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, url);
+            if (token is not null)
+            {
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            }
+
+            return request;
         }
     }
 }

@@ -225,7 +225,6 @@ public sealed class SharePagesTests(BrowserFixture browser, ITestOutputHelper ou
         var share = await _server.Shares.CreateAsync(nested.Id, new ShareRequest { Visibility = ShareVisibility.Unlisted });
         await GotoAsync($"/s/{share.Token}", 200);
         await NestingAssertions.AssertWholePageAsync(_page);
-        await BrowserFixture.ScreenshotAsync(_page, "share-deeply-nested", output);
     }
 
     [Fact]
