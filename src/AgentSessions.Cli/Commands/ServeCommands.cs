@@ -20,7 +20,7 @@ internal static class ServeCommands
             DefaultValueFactory = _ => "http://127.0.0.1:8765",
         };
         var allowRemote = new Option<bool>("--allow-remote") { Description = "Allow listening on a non-loopback address (other machines could then reach the API; it still needs the token)" };
-        var command = new Command("serve", "Serve the HTTP API and the web viewer on 127.0.0.1 until Ctrl+C; prints the URL and the API token") { urls, allowRemote };
+        var command = new Command("serve", "Serve the HTTP API and the web viewer on 127.0.0.1 until Ctrl+C; prints the URL, a one-time login link for the web viewer and the API token") { urls, allowRemote };
         command.SetAction(async (parse, ct) =>
         {
             var directory = parse.GetValue(CliApp.StoreOption);
@@ -51,6 +51,16 @@ internal static class ServeCommands
                 Console.Out.WriteLine($"listening on {url}");
             }
 
+            // The owner pages need a login: a one-time URL now, and the next one each time a browser uses the last
+            // (subscribed first, so that even a login in the next instant gets its successor printed).
+            var login = app.Services.GetRequiredService<OwnerLogin>();
+            var pagesUrl = PagesUrl(bound);
+            login.LoginTokenUsed += (_, _) =>
+            {
+                Console.Out.WriteLine($"web viewer login used; next login link: {login.NewLoginUrl(pagesUrl)}");
+                Console.Out.Flush();
+            };
+            Console.Out.WriteLine($"web viewer (this link works once): {login.NewLoginUrl(pagesUrl)}");
             Console.Out.WriteLine($"api token: {token}");
             Console.Out.WriteLine($"token {(tokenExisted ? "read from" : "generated and stored in")} {options.TokenPath} (mode 0600); send it as 'Authorization: Bearer <token>'");
             Console.Out.WriteLine("press Ctrl+C to stop");
@@ -61,5 +71,25 @@ internal static class ServeCommands
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>Where the owner pages answer: a loopback address (they refuse every other).</summary>
+    private static string PagesUrl(IReadOnlyList<string> bound)
+    {
+        if (bound.FirstOrDefault(ServerHost.IsLoopbackUrl) is { } loopback)
+        {
+            return loopback;
+        }
+
+        // A wildcard binding (--allow-remote with 0.0.0.0 or [::]) takes loopback connections too.
+        foreach (var url in bound)
+        {
+            if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Host is "0.0.0.0" or "[::]")
+            {
+                return $"{uri.Scheme}://127.0.0.1:{uri.Port}";
+            }
+        }
+
+        return bound.FirstOrDefault() ?? "http://127.0.0.1:8765";
     }
 }

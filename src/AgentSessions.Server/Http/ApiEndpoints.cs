@@ -100,7 +100,8 @@ internal static class ApiEndpoints
         }
     }
 
-    private static bool Authorized(HttpRequest request, string token)
+    /// <summary>Whether the request carries <c>Authorization: Bearer</c> with the API token (once, compared in constant time).</summary>
+    internal static bool Authorized(HttpRequest request, string token)
     {
         var header = request.Headers.Authorization.ToString();
         const string Scheme = "Bearer ";

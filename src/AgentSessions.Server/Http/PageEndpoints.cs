@@ -15,7 +15,8 @@ namespace AgentSessions.Server.Http;
 /// <summary>The web viewer and the share pages.</summary>
 /// <remarks>
 /// Server-rendered HTML without scripts. The owner's pages (<c>/</c>, <c>/sessions/{id}</c>) answer loopback
-/// clients only; <c>/public</c>, <c>/s/{token}</c> and the stylesheet answer anyone the server is reachable by.
+/// clients only, and of those only the ones logged in through <see cref="OwnerLogin"/> (or holding the API token);
+/// <c>/public</c>, <c>/s/{token}</c> and the stylesheet answer anyone the server is reachable by.
 /// </remarks>
 internal static class PageEndpoints
 {
@@ -27,14 +28,18 @@ internal static class PageEndpoints
         ArgumentNullException.ThrowIfNull(app);
         var service = app.Services.GetRequiredService<SessionService>();
         var time = app.Services.GetService<TimeProvider>() ?? TimeProvider.System;
+        var login = app.Services.GetRequiredService<OwnerLogin>();
+        var apiToken = app.Services.GetRequiredService<ServerOptions>().ApiToken
+            ?? throw new InvalidOperationException("the API token must be resolved before the pages are mapped");
 
         app.MapGet(StylesheetPath, (HttpContext context) =>
         {
             context.Response.Headers.CacheControl = "public, max-age=3600";
             return Results.Text(Stylesheet.Css, "text/css; charset=utf-8", Encoding.UTF8);
         });
-        app.MapGet("/", OwnerOnly(context => ListPageAsync(context, service)));
-        app.MapGet("/sessions/{id}", OwnerOnly(context => SessionPageAsync(context, service, (string)context.Request.RouteValues["id"]!, time)));
+        app.MapGet(OwnerLogin.LoginPath, context => LoginAsync(context, login));
+        app.MapGet("/", OwnerOnly(login, apiToken, context => ListPageAsync(context, service)));
+        app.MapGet("/sessions/{id}", OwnerOnly(login, apiToken, context => SessionPageAsync(context, service, (string)context.Request.RouteValues["id"]!, time)));
         app.MapGet("/public", context => PublicPageAsync(context, service, time));
         ShareEndpoints.Map(app, service, new ShareService(service.Store), new PasswordAttemptLimiter(time), time);
     }
@@ -69,17 +74,65 @@ internal static class PageEndpoints
             || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
     }
 
-    private static RequestDelegate OwnerOnly(RequestDelegate page) => async context =>
+    private static RequestDelegate OwnerOnly(OwnerLogin login, string apiToken, RequestDelegate page) => async context =>
     {
         if (!IsOwner(context))
         {
-            await WriteMessagePageAsync(context, StatusCodes.Status403Forbidden, "Forbidden",
-                "<p>The session pages are open only to this machine (open them at http://127.0.0.1). Shared links under /s/ work from anywhere the server is reachable.</p>");
+            await ForbiddenAsync(context);
+            return;
+        }
+
+        if (!login.IsSession(context.Request.Cookies[OwnerLogin.CookieName]) && !ApiEndpoints.Authorized(context.Request, apiToken))
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await WriteMessagePageAsync(context, StatusCodes.Status401Unauthorized, "Log in first",
+                "<p>The session pages need a login. Open the URL that <code>agent-sessions serve</code> printed "
+                + "(<code>http://127.0.0.1:PORT/login?token=...</code>) in this browser. Each printed URL works once; "
+                + "serve prints a new one after each use, and every start prints one.</p>");
             return;
         }
 
         await page(context);
     };
+
+    private static Task ForbiddenAsync(HttpContext context)
+        => WriteMessagePageAsync(context, StatusCodes.Status403Forbidden, "Forbidden",
+            "<p>The session pages are open only to this machine (open them at http://127.0.0.1). Shared links under /s/ work from anywhere the server is reachable.</p>");
+
+    /// <summary><c>GET /login?token=</c>: trades a one-time login token for the session cookie, then leaves for <c>/</c>.</summary>
+    private static async Task LoginAsync(HttpContext context, OwnerLogin login)
+    {
+        if (!IsOwner(context))
+        {
+            await ForbiddenAsync(context);
+            return;
+        }
+
+        var session = login.Redeem(context.Request.Query["token"].ToString() is { Length: > 0 } token ? token : null);
+        if (session is null)
+        {
+            await WriteMessagePageAsync(context, StatusCodes.Status401Unauthorized, "Login link not valid",
+                "<p>This login link was used already, or it is not one this server issued (each works once, and a restart "
+                + "forgets them). Open the newest URL that <code>agent-sessions serve</code> printed: it prints a new one "
+                + "after each use, and every start prints one.</p>");
+            return;
+        }
+
+        // HttpOnly: no script reads it. Strict: no other site's page or link sends it (no cross-site requests in our
+        // name). No expiry: it ends with the browser session, and the server forgets it on restart anyway.
+        context.Response.Cookies.Append(OwnerLogin.CookieName, session, new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Strict,
+            Path = "/",
+            Secure = context.Request.IsHttps,
+            IsEssential = true,
+        });
+        context.Response.Headers.CacheControl = "no-store";
+        // 303 to the bare list: the URL with the token never becomes a page in the history.
+        context.Response.StatusCode = StatusCodes.Status303SeeOther;
+        context.Response.Headers.Location = "/";
+    }
 
     private static int PageNumber(HttpContext context)
         => int.TryParse(context.Request.Query["page"], NumberStyles.None, CultureInfo.InvariantCulture, out var page) && page is >= 1 and <= 10_000 ? page : 1;

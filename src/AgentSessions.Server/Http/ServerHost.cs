@@ -13,7 +13,8 @@ using Microsoft.Extensions.Logging;
 namespace AgentSessions.Server.Http;
 
 /// <summary>
-/// Builds the HTTP server: the JSON API under <c>/api</c> (bearer token), the web viewer and the share pages.
+/// Builds the HTTP server: the JSON API under <c>/api</c> (bearer token), the owner's web pages (login cookie, see
+/// <see cref="OwnerLogin"/>) and the share pages.
 /// The store is opened by the caller and lives as long as the server.
 /// </summary>
 public static class ServerHost
@@ -51,6 +52,7 @@ public static class ServerHost
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(new SessionService(store));
         builder.Services.AddSingleton(new Sharing.ShareService(store));
+        builder.Services.AddSingleton(new OwnerLogin());
         var app = builder.Build();
         app.Use(async (context, next) =>
         {

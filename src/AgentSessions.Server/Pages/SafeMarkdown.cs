@@ -1,3 +1,4 @@
+using System.Net;
 using Markdig;
 using Markdig.Renderers;
 using Markdig.Renderers.Html.Inlines;
@@ -18,7 +19,18 @@ namespace AgentSessions.Server.Pages;
 /// </remarks>
 internal static class SafeMarkdown
 {
-    private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder()
+    /// <summary>
+    /// How deep the Markdown tree (quotes, lists and their items, emphasis, links) may nest; a text nested deeper is
+    /// shown as plain escaped text instead.
+    /// </summary>
+    /// <remarks>
+    /// Markdig refuses deeper trees by throwing (its own default is 128). Half of that still leaves real writing
+    /// plenty of room (each quote, list or list item is one level) while keeping the renderer's recursion and the
+    /// browser's layout shallow.
+    /// </remarks>
+    public const int MaxNestingDepth = 64;
+
+    private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder { MaximumNestingDepth = MaxNestingDepth }
         .DisableHtml()
         .UsePipeTables()
         .UseEmphasisExtras()
@@ -28,13 +40,37 @@ internal static class SafeMarkdown
         .UseSoftlineBreakAsHardlineBreak()
         .Build();
 
-    /// <summary>Renders <paramref name="markdown"/> to safe HTML.</summary>
+    /// <summary>Renders <paramref name="markdown"/> to safe HTML; never throws.</summary>
+    /// <remarks>
+    /// Text that Markdig cannot turn into a tree (nested past <see cref="MaxNestingDepth"/>, or anything else it
+    /// throws on) comes out as its plain, escaped text. The pages stream message by message, so an exception here
+    /// would abort the response after the status was sent: the browser would show the page cut short at this message.
+    /// </remarks>
     public static string ToHtml(string markdown)
+    {
+        ArgumentNullException.ThrowIfNull(markdown);
+        try
+        {
+            return Render(markdown);
+        }
+        catch (Exception e)
+        {
+            // Hostile text may cost its formatting, never the page. Markdig's depth check throws ArgumentException;
+            // anything else would be a bug of Markdig's own, and the text is still shown.
+            return Unformatted(markdown, e is ArgumentException ? "nested too deeply to format" : "it could not be formatted");
+        }
+    }
+
+    /// <summary>The text as it was written, escaped, after a note saying why it is not formatted.</summary>
+    private static string Unformatted(string markdown, string why)
+        => $"<p class=\"meta\">Shown as plain text: {why}.</p><p class=\"plain\">{WebUtility.HtmlEncode(markdown)}</p>";
+
+    private static string Render(string markdown)
     {
         var document = Markdown.Parse(markdown, Pipeline);
         Sanitize(document);
         using var writer = new StringWriter();
-        var renderer = new HtmlRenderer(writer);
+        var renderer = new HtmlRenderer(writer) { MaximumNestingDepth = MaxNestingDepth };
         Pipeline.Setup(renderer);
         // Links lead off the site: no referrer (the page's policy says so too) and no claim on the target.
         if (renderer.ObjectRenderers.FindExact<LinkInlineRenderer>() is { } links)

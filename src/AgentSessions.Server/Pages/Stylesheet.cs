@@ -41,7 +41,7 @@ internal static class Stylesheet
         .role{font-weight:700;text-transform:capitalize}
         .user .role{color:var(--user)}.assistant .role{color:var(--assistant)}.system .role{color:var(--system)}.tool .role{color:var(--tool)}
         .md{overflow-wrap:anywhere}.md>:first-child{margin-top:0}.md>:last-child{margin-bottom:0}
-        .md img{max-width:100%}.md blockquote{margin:.5rem 0;padding:0 .9rem;border-left:3px solid var(--line);color:var(--muted)}
+        .md img{max-width:100%}.md .plain{white-space:pre-wrap}.md blockquote{margin:.5rem 0;padding:0 .9rem;border-left:3px solid var(--line);color:var(--muted)}
         .md table{border-collapse:collapse;display:block;overflow:auto}.md td,.md th{border:1px solid var(--line);padding:.25rem .55rem}
         code{font:.88em/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--code);border-radius:4px;padding:.1em .3em}
         pre{background:var(--code);border-radius:6px;padding:.6rem .8rem;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere}

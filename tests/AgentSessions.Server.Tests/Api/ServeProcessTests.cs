@@ -12,7 +12,6 @@ namespace AgentSessions.Server.Tests.Api;
 public sealed class ServeProcessTests
 {
     private const int Timeout = 120_000;
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     [Fact(Timeout = Timeout)]
     public async Task Serve_prints_the_url_and_token_and_answers_on_them()
@@ -20,7 +19,7 @@ public sealed class ServeProcessTests
         using var dir = TempDirectory.ForCaller();
         var store = dir.Combine("store");
         string token;
-        await using (var serve = await Serve.StartAsync("--urls", "http://127.0.0.1:0", "--store", store))
+        await using (var serve = await ServeProcess.StartAsync("--urls", "http://127.0.0.1:0", "--store", store))
         {
             token = serve.Token;
             Assert.Matches(@"^http://127\.0\.0\.1:\d+$", serve.Url);
@@ -53,7 +52,7 @@ public sealed class ServeProcessTests
         }
 
         // The next start reuses the token, and the session is still there.
-        await using (var again = await Serve.StartAsync("--urls", "http://127.0.0.1:0", "--store", store))
+        await using (var again = await ServeProcess.StartAsync("--urls", "http://127.0.0.1:0", "--store", store))
         {
             Assert.Equal(token, again.Token);
             Assert.Contains("read from", again.Output, StringComparison.Ordinal);
@@ -73,7 +72,7 @@ public sealed class ServeProcessTests
         }
 
         using var dir = TempDirectory.ForCaller();
-        await using var serve = await Serve.StartAsync("--urls", "http://127.0.0.1:0", "--store", dir.Path);
+        await using var serve = await ServeProcess.StartAsync("--urls", "http://127.0.0.1:0", "--store", dir.Path);
         Assert.True(File.Exists(Path.Combine(dir.Path, "server.json")));
         Assert.Equal(0, SendSignal(serve.Process.Id, 15));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -88,7 +87,7 @@ public sealed class ServeProcessTests
     public async Task Serve_refuses_a_non_loopback_url_without_allow_remote(string url)
     {
         using var dir = TempDirectory.ForCaller();
-        var (exit, stdout, stderr) = await Serve.RunToEndAsync("serve", "--urls", url, "--store", dir.Path);
+        var (exit, stdout, stderr) = await ServeProcess.RunToEndAsync("serve", "--urls", url, "--store", dir.Path);
         Assert.Equal(2, exit);
         Assert.Contains("--allow-remote", stderr, StringComparison.Ordinal);
         Assert.Contains("not a loopback address", stderr, StringComparison.Ordinal);
@@ -99,121 +98,4 @@ public sealed class ServeProcessTests
     // Process.Kill only sends SIGKILL; a clean stop needs the SIGTERM a service manager sends.
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SendSignal(int pid, int signal);
-
-    /// <summary>A running <c>agent-sessions serve</c>, killed on dispose.</summary>
-    private sealed class Serve : IAsyncDisposable
-    {
-        private readonly StringBuilder _output = new();
-
-        private Serve(Process process) => Process = process;
-
-        public Process Process { get; }
-
-        public string Url { get; private set; } = "";
-
-        public string Token { get; private set; } = "";
-
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    return _output.ToString();
-                }
-            }
-        }
-
-        public static async Task<Serve> StartAsync(params string[] args)
-        {
-            var serve = new Serve(Process.Start(Info(["serve", .. args]))!);
-            var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            serve.Process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data is null)
-                {
-                    ready.TrySetException(new InvalidOperationException($"serve exited before printing its URL and token: {serve.Output}"));
-                    return;
-                }
-
-                lock (serve._output)
-                {
-                    serve._output.AppendLine(e.Data);
-                }
-
-                if (e.Data.StartsWith("listening on ", StringComparison.Ordinal) && serve.Url.Length == 0)
-                {
-                    serve.Url = e.Data["listening on ".Length..].Trim();
-                }
-                else if (e.Data.StartsWith("api token: ", StringComparison.Ordinal))
-                {
-                    serve.Token = e.Data["api token: ".Length..].Trim();
-                    ready.TrySetResult();
-                }
-            };
-            serve.Process.ErrorDataReceived += (_, e) =>
-            {
-                lock (serve._output)
-                {
-                    serve._output.AppendLine(e.Data);
-                }
-            };
-            serve.Process.BeginOutputReadLine();
-            serve.Process.BeginErrorReadLine();
-            try
-            {
-                await ready.Task.WaitAsync(StartTimeout);
-            }
-            catch
-            {
-                await serve.DisposeAsync();
-                throw;
-            }
-
-            return serve;
-        }
-
-        public static async Task<(int Exit, string Stdout, string Stderr)> RunToEndAsync(params string[] args)
-        {
-            using var process = Process.Start(Info(args))!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(StartTimeout);
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw;
-            }
-
-            return (process.ExitCode, await stdout, await stderr);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!Process.HasExited)
-            {
-                Process.Kill(entireProcessTree: true);
-            }
-
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await Process.WaitForExitAsync(timeout.Token);
-            Process.Dispose();
-        }
-
-        private static ProcessStartInfo Info(string[] args)
-        {
-            var info = AgentSessions.Testing.BuiltTool.StartInfo(args);
-
-            // Never the developer's own store, whatever the environment says.
-            info.Environment["AGENT_SESSIONS_HOME"] = Path.Combine(Path.GetTempPath(), "agent-sessions-tests", "unused-home");
-            info.Environment["AGENT_SESSIONS_DURABILITY"] = "normal";
-            info.Environment.Remove("ASPNETCORE_URLS");
-            info.Environment.Remove("ASPNETCORE_ENVIRONMENT");
-            return info;
-        }
-    }
 }

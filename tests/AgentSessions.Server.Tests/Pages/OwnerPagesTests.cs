@@ -19,6 +19,7 @@ public sealed class OwnerPagesTests(BrowserFixture browser, ITestOutputHelper ou
     {
         _server = await PageServer.StartAsync(TempDirectory.ForCaller());
         _page = await browser.NewPageAsync(_dialogs);
+        await _server.LogInAsync(_page);
     }
 
     public async Task DisposeAsync()
@@ -144,16 +145,30 @@ public sealed class OwnerPagesTests(BrowserFixture browser, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task A_message_after_deeply_nested_markdown_still_shows_on_the_session_page()
+    {
+        var nested = await Seed.DeeplyNestedSessionAsync(_server);
+        await GotoAsync($"/sessions/{nested.Id}");
+        await NestingAssertions.AssertWholePageAsync(_page);
+    }
+
+    [Fact]
     public async Task Owner_pages_refuse_other_hosts_and_other_machines()
     {
         await Seed.BuildSessionAsync(_server);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
 
-        // A page of another site re-pointed at 127.0.0.1 (DNS rebinding) arrives from loopback but names its own host.
-        using var rebound = new HttpRequestMessage(HttpMethod.Get, _server.Url + "/");
-        rebound.Headers.Host = "attacker.example";
-        Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(rebound)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(_server.Url.Replace("127.0.0.1", "localhost", StringComparison.Ordinal) + "/")).StatusCode);
+        // A page of another site re-pointed at 127.0.0.1 (DNS rebinding) arrives from loopback but names its own host:
+        // refused before any login is looked at.
+        foreach (var token in new[] { null, _server.ApiToken })
+        {
+            using var rebound = Request(_server.Url + "/", token);
+            rebound.Headers.Host = "attacker.example";
+            Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(rebound)).StatusCode);
+        }
+
+        using var local = Request(_server.Url.Replace("127.0.0.1", "localhost", StringComparison.Ordinal) + "/", _server.ApiToken);
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(local)).StatusCode);
 
         // A client on another address: bind a non-loopback address of this machine, when it has one.
         var address = Dns.GetHostAddresses(Dns.GetHostName()).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
@@ -184,6 +199,37 @@ public sealed class OwnerPagesTests(BrowserFixture browser, ITestOutputHelper ou
         {
             await page.Context.CloseAsync();
         }
+
+        static HttpRequestMessage Request(string url, string? token)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, url);
+            if (token is not null)
+            {
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            }
+
+            return request;
+        }
+    }
+}
+
+/// <summary>What "the page is whole" means for <see cref="Seed.DeeplyNestedSessionAsync"/>.</summary>
+internal static class NestingAssertions
+{
+    public static async Task AssertWholePageAsync(IPage page)
+    {
+        // Every message, each a direct child of main (none swallowed into a hostile one's unclosed elements).
+        Assert.Equal(Seed.DeeplyNested.Count * 2 + 1, await page.Locator("main > article.msg").CountAsync());
+        foreach (var (name, _) in Seed.DeeplyNested)
+        {
+            await Assertions.Expect(page.Locator("main > article.msg").GetByText("after " + name, new() { Exact = true })).ToBeVisibleAsync();
+        }
+
+        await Assertions.Expect(page.GetByText("the end", new() { Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("footer.foot")).ToBeVisibleAsync();
+        // The hostile text itself is still there to read.
+        await Assertions.Expect(page.Locator("main > article.msg").First).ToContainTextAsync("deep quote");
+        Assert.True(await page.EvaluateAsync<int>("Math.max(...[...document.querySelectorAll('*')].map(e => { let d = 0; for (let p = e; p; p = p.parentElement) d++; return d; }))") < 100);
     }
 }
 

@@ -4,6 +4,7 @@ using AgentSessions.Sharing;
 using AgentSessions.Sqlite;
 using AgentSessions.Testing;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentSessions.Server.Tests.Pages;
 
@@ -25,6 +26,22 @@ internal sealed class PageServer : IAsyncDisposable
 
     /// <summary>The bound address, without a trailing slash.</summary>
     public string Url { get; }
+
+    /// <summary>The API's bearer token (it opens the owner pages too).</summary>
+    public string ApiToken => _app.Services.GetRequiredService<ServerOptions>().ApiToken!;
+
+    /// <summary>A fresh one-time login URL for the owner pages, as <c>serve</c> prints one.</summary>
+    public string NewLoginUrl() => _app.Services.GetRequiredService<OwnerLogin>().NewLoginUrl(Url);
+
+    /// <summary>Logs <paramref name="page"/>'s browser context in to the owner pages through a login URL.</summary>
+    public async Task LogInAsync(Microsoft.Playwright.IPage page)
+    {
+        var response = await page.GotoAsync(NewLoginUrl());
+        if (response?.Status != 200 || page.Url != Url + "/")
+        {
+            throw new InvalidOperationException($"logging in ended at {page.Url} with {response?.Status}");
+        }
+    }
 
     /// <summary>The store directory (where <c>server.json</c> goes).</summary>
     public string StoreDirectory => _temp.Combine("store");

@@ -64,6 +64,41 @@ public sealed class SafeMarkdownTests
         Assert.DoesNotContain("onmouseover=alert", html.Replace("onmouseover=alert(1)}", "", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 
+    public static TheoryData<string> DeeplyNestedCases => [.. Seed.DeeplyNested.Select(c => c.Name)];
+
+    [Theory]
+    [MemberData(nameof(DeeplyNestedCases))]
+    public void Deeply_nested_markdown_renders_with_bounded_depth_and_keeps_its_text(string name)
+    {
+        var markdown = Seed.DeeplyNested.Single(c => c.Name == name).Markdown;
+
+        var html = SafeMarkdown.ToHtml(markdown);
+
+        Assert.True(ElementDepth(html) <= SafeMarkdown.MaxNestingDepth + 4, $"{name}: elements nest {ElementDepth(html)} deep");
+        // Whatever was cut off the tree is still there for the reader, as text.
+        var words = markdown.Split([' ', '\n', '>', '-', '[', ']', '*', '_', '`'], StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(words[^1].Split('(')[0], System.Net.WebUtility.HtmlDecode(html), StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>How deep the elements of <paramref name="html"/> nest (Markdig writes well-formed HTML; void elements do not count).</summary>
+    private static int ElementDepth(string html)
+    {
+        int depth = 0, deepest = 0;
+        foreach (System.Text.RegularExpressions.Match tag in System.Text.RegularExpressions.Regex.Matches(html, "<(/?)([a-z0-9]+)[^>]*?(/?)>"))
+        {
+            if (tag.Groups[2].Value is "br" or "hr" or "img" or "input" || tag.Groups[3].Value == "/")
+            {
+                continue;
+            }
+
+            depth += tag.Groups[1].Value == "/" ? -1 : 1;
+            deepest = Math.Max(deepest, depth);
+        }
+
+        return deepest;
+    }
+
     [Fact]
     public void Snippets_escape_text_and_mark_only_the_ranges()
     {

@@ -49,6 +49,38 @@ internal static class Seed
             new NewMessage(MessageRole.Assistant, [new ToolCallPart("c\"><script>window.pwned=7</script>", "<b onmouseover=\"window.pwned=8\">tool</b>", null)]),
         ]);
 
+    /// <summary>
+    /// Markdown nested far past any sensible depth, each case by name: deep enough to trip a parser's or a
+    /// renderer's nesting limit, or to cost it quadratic time.
+    /// </summary>
+    public static IReadOnlyList<(string Name, string Markdown)> DeeplyNested { get; } =
+    [
+        ("quotes", new string('>', 200) + " deep quote"),
+        ("quotes on lines", string.Concat(Enumerable.Range(1, 200).Select(i => new string('>', i) + " line " + i + "\n"))),
+        ("indented list", string.Concat(Enumerable.Range(0, 200).Select(i => new string(' ', 2 * i) + "- level " + i + "\n"))),
+        ("list markers", string.Concat(Enumerable.Repeat("- ", 200)) + "deep item"),
+        ("mixed containers", string.Concat(Enumerable.Repeat("> - ", 150)) + "deep mix"),
+        ("brackets", new string('[', 5000) + "x" + new string(']', 5000) + "(https://example.org)"),
+        ("emphasis", string.Concat(Enumerable.Repeat("*_", 300)) + "x" + string.Concat(Enumerable.Repeat("_*", 300))),
+        ("link in link", string.Concat(Enumerable.Repeat("[a ", 300)) + "b" + string.Concat(Enumerable.Repeat("](https://example.org)", 300))),
+        ("backtick run", new string('`', 20_000) + "code" + new string('`', 19_999)),
+        ("backtick ladder", string.Join(" x ", Enumerable.Range(1, 400).Select(i => new string('`', i)))),
+    ];
+
+    /// <summary>
+    /// A session where every message of <see cref="DeeplyNested"/> is followed by an ordinary one
+    /// ("after quotes" and so on), and a last message "the end".
+    /// </summary>
+    public static Task<Session> DeeplyNestedSessionAsync(PageServer server)
+        => server.CreateSessionAsync("Deeply nested", [
+            .. DeeplyNested.SelectMany(c => new[]
+            {
+                new NewMessage(MessageRole.User, c.Markdown),
+                new NewMessage(MessageRole.Assistant, "after " + c.Name),
+            }),
+            new NewMessage(MessageRole.Assistant, "the end"),
+        ]);
+
     /// <summary>Many small sessions, for paging.</summary>
     public static async Task BulkAsync(PageServer server, int count)
     {

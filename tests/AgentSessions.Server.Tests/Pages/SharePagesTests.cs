@@ -219,6 +219,15 @@ public sealed class SharePagesTests(BrowserFixture browser, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task A_message_after_deeply_nested_markdown_still_shows_on_the_share_page()
+    {
+        var nested = await Seed.DeeplyNestedSessionAsync(_server);
+        var share = await _server.Shares.CreateAsync(nested.Id, new ShareRequest { Visibility = ShareVisibility.Unlisted });
+        await GotoAsync($"/s/{share.Token}", 200);
+        await NestingAssertions.AssertWholePageAsync(_page);
+    }
+
+    [Fact]
     public async Task The_export_follows_the_link_rules()
     {
         var session = await Seed.BuildSessionAsync(_server);
