@@ -8,6 +8,22 @@ namespace AgentSessions.Cli.Output;
 /// <summary>Human-readable rendering. All user content goes through <see cref="Text"/> or Markup.Escape.</summary>
 internal static class ConsoleOutput
 {
+    /// <summary>
+    /// A multi-line body (a message, a tool result) and a newline. On a terminal, styled and word-wrapped to its
+    /// width; anywhere else, written as it is, lines never broken, so a pipe or a file greps like the screen reads.
+    /// </summary>
+    public static void Body(string? text, Style? style = null)
+    {
+        if (TerminalConsole.StdoutIsTerminal)
+        {
+            AnsiConsole.Write(new Text(text + "\n", style));
+        }
+        else
+        {
+            Console.Out.WriteLine(text);
+        }
+    }
+
     public static string Time(DateTimeOffset time)
         => time.ToLocalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
 
@@ -41,7 +57,16 @@ internal static class ConsoleOutput
 
     public static void SessionHeader(Session s, SessionDetails details)
     {
-        AnsiConsole.Write(new Rule(Markup.Escape(s.Title ?? "(untitled)")).LeftJustified());
+        var title = s.Title ?? "(untitled)";
+        if (TerminalConsole.StdoutIsTerminal)
+        {
+            AnsiConsole.Write(new Rule(Markup.Escape(title)).LeftJustified());
+        }
+        else
+        {
+            // A rule spans the console's width, which a pipe does not have: the 80 columns it used to get, the title whole.
+            Console.Out.WriteLine($"── {title} {new string('─', Math.Max(2, 76 - Columns.DisplayWidth(title)))}");
+        }
         var grid = new Grid().AddColumn().AddColumn();
         grid.AddRow(new Text("id"), new Text(s.Id));
         grid.AddRow(new Text("created"), new Text(Time(s.CreatedAt)));
@@ -147,23 +172,23 @@ internal static class ConsoleOutput
             switch (part)
             {
                 case TextPart t:
-                    AnsiConsole.Write(new Text(t.Text + "\n"));
+                    Body(t.Text);
                     break;
                 case ReasoningPart r:
-                    AnsiConsole.Write(new Text(r.Text + "\n", new Style(Color.Grey, decoration: Decoration.Italic)));
+                    Body(r.Text, new Style(Color.Grey, decoration: Decoration.Italic));
                     break;
                 case ToolCallPart c:
-                    AnsiConsole.Write(new Text($"→ tool call {c.Name} [{c.CallId}] {c.Arguments?.GetRawText() ?? "{}"}\n", new Style(Color.Cyan1)));
+                    Body($"→ tool call {c.Name} [{c.CallId}] {c.Arguments?.GetRawText() ?? "{}"}", new Style(Color.Cyan1));
                     break;
                 case ToolResultPart r:
                     var result = r.Result is { ValueKind: JsonValueKind.String } s ? s.GetString() : r.Result?.GetRawText();
-                    AnsiConsole.Write(new Text($"← {(r.IsError ? "tool error" : "tool result")} [{r.CallId}]\n{result}\n", new Style(r.IsError ? Color.Red : Color.Cyan1)));
+                    Body($"← {(r.IsError ? "tool error" : "tool result")} [{r.CallId}]\n{result}", new Style(r.IsError ? Color.Red : Color.Cyan1));
                     break;
                 case DataPart d:
-                    AnsiConsole.Write(new Text($"[attachment {d.Name ?? "(unnamed)"}, {d.MediaType}, {StoreRules.FormatBytes(d.Data.LongLength)}]\n", new Style(Color.Grey)));
+                    Body($"[attachment {d.Name ?? "(unnamed)"}, {d.MediaType}, {StoreRules.FormatBytes(d.Data.LongLength)}]", new Style(Color.Grey));
                     break;
                 case UriPart u:
-                    AnsiConsole.Write(new Text($"[link {u.Uri} ({u.MediaType})]\n", new Style(Color.Grey)));
+                    Body($"[link {u.Uri} ({u.MediaType})]", new Style(Color.Grey));
                     break;
             }
         }
