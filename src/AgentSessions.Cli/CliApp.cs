@@ -112,7 +112,7 @@ internal static class CliApp
         }
     }
 
-    /// <summary>Plain text when piped or when NO_COLOR is set (<see cref="TerminalConsole"/>).</summary>
+    /// <summary>Plain text when piped or when NO_COLOR is set; stored text never reaches the terminal raw (<see cref="TerminalConsole"/>).</summary>
     private static void ConfigureConsole() => TerminalConsole.Configure();
 
     private static string HelpHint(ParseResult parseResult)
@@ -130,7 +130,8 @@ internal static class CliApp
     private static int Fail(string message, int exitCode, Exception? exception)
     {
         Console.Out.Flush();
-        Console.Error.WriteLine($"agent-sessions: error: {message}");
+        // Messages quote ids, names, titles and paths as given: one line, whatever they hold.
+        Console.Error.WriteLine($"agent-sessions: error: {TerminalText.NeutralizeLine(message)}");
         if (exception is not null && Environment.GetEnvironmentVariable("AGENT_SESSIONS_DEBUG") == "1")
         {
             Console.Error.WriteLine(exception);

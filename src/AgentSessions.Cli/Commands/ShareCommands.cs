@@ -204,7 +204,7 @@ internal static class ShareCommands
                 await using var service = CliApp.OpenService(parse);
                 var stored = await service.Store.ImportAsync(archive with { Session = fork }, replace: false, ct);
                 Console.Out.WriteLine(stored.Id);
-                Console.Error.WriteLine($"forked '{stored.Title ?? original.Id}' ({stored.MessageCount} messages) from {link} as {stored.Id}");
+                Console.Error.WriteLine($"forked '{TerminalText.NeutralizeLine(stored.Title ?? original.Id)}' ({stored.MessageCount} messages) from {link} as {stored.Id}");
                 return ExitCodes.Success;
             }
         });
@@ -242,7 +242,8 @@ internal static class ShareCommands
     private static int Fail(string message, int exitCode)
     {
         Console.Out.Flush();
-        Console.Error.WriteLine($"agent-sessions: error: {message}");
+        // The message may quote the remote server's own error text: one line, whatever it holds.
+        Console.Error.WriteLine($"agent-sessions: error: {TerminalText.NeutralizeLine(message)}");
         return exitCode;
     }
 

@@ -4,8 +4,8 @@ using Spectre.Console;
 namespace AgentSessions.Cli.Output;
 
 /// <summary>
-/// Sets the process's console up for human-readable output, once, before any command runs: Spectre.Console is told
-/// whether it writes to a terminal.
+/// Sets the process's console up for human-readable output, once, before any command runs: stdout and stderr go
+/// through <see cref="TerminalTextWriter"/>, and Spectre.Console is told whether it writes to a terminal.
 /// </summary>
 internal static class TerminalConsole
 {
@@ -19,22 +19,28 @@ internal static class TerminalConsole
     /// <summary>Whether stdout is a terminal; only then is anything styled or wrapped to fit.</summary>
     public static bool StdoutIsTerminal { get; private set; }
 
-    /// <summary>Installs Spectre.Console's console; plain text when piped or when NO_COLOR is set.</summary>
+    /// <summary>Installs the neutralising writers and Spectre.Console's console; plain text when piped or when NO_COLOR is set.</summary>
     public static void Configure()
     {
         var rawOut = Console.Out;
         StdoutIsTerminal = !Console.IsOutputRedirected;
         var plain = !StdoutIsTerminal || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
+        var safeOut = new TerminalTextWriter(rawOut);
+        Console.SetOut(safeOut);
+        Console.SetError(new TerminalTextWriter(Console.Error));
         AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = plain ? AnsiSupport.No : AnsiSupport.Detect,
             ColorSystem = plain ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
             Interactive = plain ? InteractionSupport.No : InteractionSupport.Detect,
-            Out = new Output(rawOut, StdoutIsTerminal),
+            // With colours, Spectre's own escape codes must reach the terminal, so it writes past the neutralising
+            // writer and ConsoleOutput neutralises every piece of content it hands to Spectre. Plain, Spectre emits
+            // no codes and writes through the neutralising writer as well, which catches anything missed.
+            Out = new Output(plain ? safeOut : rawOut, StdoutIsTerminal),
         });
     }
 
-    /// <summary>Spectre's view of stdout, with the width it lays out for.</summary>
+    /// <summary>Spectre's view of stdout: its own guess compares the writer with <see cref="Console.Out"/>, which is now ours.</summary>
     private sealed class Output(TextWriter writer, bool isTerminal) : IAnsiConsoleOutput
     {
         public TextWriter Writer => writer;
