@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AgentSessions.Cli.Commands;
+using AgentSessions.Cli.Output;
 using AgentSessions.Sqlite;
 
 namespace AgentSessions.Cli;
@@ -111,20 +112,8 @@ internal static class CliApp
         }
     }
 
-    /// <summary>Plain text when piped or when NO_COLOR is set, so scripts and logs get no escape codes.</summary>
-    private static void ConfigureConsole()
-    {
-        if (Console.IsOutputRedirected || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR")))
-        {
-            Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
-            {
-                Ansi = Spectre.Console.AnsiSupport.No,
-                ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
-                Interactive = Spectre.Console.InteractionSupport.No,
-                Out = new Spectre.Console.AnsiConsoleOutput(Console.Out),
-            });
-        }
-    }
+    /// <summary>Plain text when piped or when NO_COLOR is set; stored text never reaches the terminal raw (<see cref="TerminalConsole"/>).</summary>
+    private static void ConfigureConsole() => TerminalConsole.Configure();
 
     private static string HelpHint(ParseResult parseResult)
     {
@@ -141,7 +130,8 @@ internal static class CliApp
     private static int Fail(string message, int exitCode, Exception? exception)
     {
         Console.Out.Flush();
-        Console.Error.WriteLine($"agent-sessions: error: {message}");
+        // Messages quote ids, names, titles and paths as given: one line, whatever they hold.
+        Console.Error.WriteLine($"agent-sessions: error: {TerminalText.NeutralizeLine(message)}");
         if (exception is not null && Environment.GetEnvironmentVariable("AGENT_SESSIONS_DEBUG") == "1")
         {
             Console.Error.WriteLine(exception);

@@ -46,14 +46,15 @@ internal static class HealthCommands
                     .AddColumn(new TableColumn("Input tokens").RightAligned()).AddColumn(new TableColumn("Output tokens").RightAligned());
                 foreach (var row in rows)
                 {
-                    table.AddRow(new Text(row.Key), new Text(N(row.Messages)), new Text(N(row.InputTokens)), new Text(N(row.OutputTokens)));
+                    table.AddRow(ConsoleOutput.Cell(row.Key), new Text(N(row.Messages)), new Text(N(row.InputTokens)), new Text(N(row.OutputTokens)));
                 }
 
                 AnsiConsole.Write(table);
                 var chart = new BarChart().Label($"{title}: tokens (in + out)").Width(Math.Min(100, AnsiConsole.Profile.Width));
                 foreach (var row in rows.TakeLast(30))
                 {
-                    chart.AddItem(row.Key, row.InputTokens + row.OutputTokens, Color.SteelBlue);
+                    // A bar's label is markup: a model named "[x]" made stats fail before it was escaped.
+                    chart.AddItem(ConsoleOutput.Escape(row.Key), row.InputTokens + row.OutputTokens, Color.SteelBlue);
                 }
 
                 AnsiConsole.Write(chart);
@@ -94,7 +95,7 @@ internal static class HealthCommands
                 Console.Out.WriteLine(plan.Count == 0 ? "nothing to remove" : $"{(parse.GetValue(dryRun) ? "would remove" : "removing")} {plan.Count} session(s):");
                 foreach (var s in plan)
                 {
-                    Console.Out.WriteLine($"  {s.Id}\t{ConsoleOutput.Time(s.UpdatedAt)}\t{s.MessageCount} messages\t{s.Title}");
+                    Console.Out.WriteLine($"  {s.Id}\t{ConsoleOutput.Time(s.UpdatedAt)}\t{s.MessageCount} messages\t{TerminalText.NeutralizeLine(s.Title)}");
                 }
             }
 
@@ -159,7 +160,7 @@ internal static class HealthCommands
                 foreach (var check in report.Checks)
                 {
                     var mark = check.Ok ? "[green]ok[/]  " : check.Repaired ? "[yellow]fixed[/]" : "[red]FAIL[/]";
-                    AnsiConsole.MarkupLine($"{mark} {Markup.Escape(check.Name)}{(check.Ok ? "" : ": " + Markup.Escape(check.Detail))}");
+                    AnsiConsole.MarkupLine($"{mark} {ConsoleOutput.Escape(check.Name)}{(check.Ok ? "" : ": " + ConsoleOutput.Escape(check.Detail))}");
                 }
 
                 Console.Out.WriteLine(report.Healthy ? "the store is healthy" : "problems found" + (parse.GetValue(repair) ? "" : "; run 'agent-sessions doctor --repair'"));

@@ -64,7 +64,7 @@ internal static class HistoryCommands
             var table = new Table().Border(TableBorder.Rounded).AddColumn("Name").AddColumn(new TableColumn("Messages").RightAligned()).AddColumn("Taken").AddColumn("Title").AddColumn("Description");
             foreach (var s in details.Snapshots)
             {
-                table.AddRow(new Text(s.Name), new Text(s.MessageCount.ToString(System.Globalization.CultureInfo.InvariantCulture)), new Text(ConsoleOutput.Time(s.CreatedAt)), new Text(s.Title ?? ""), new Text(s.Description ?? ""));
+                table.AddRow(ConsoleOutput.Cell(s.Name), new Text(s.MessageCount.ToString(System.Globalization.CultureInfo.InvariantCulture)), new Text(ConsoleOutput.Time(s.CreatedAt)), ConsoleOutput.Cell(s.Title), ConsoleOutput.Cell(s.Description));
             }
 
             AnsiConsole.Write(table);
@@ -165,7 +165,8 @@ internal static class HistoryCommands
             {
                 foreach (var b in details.Bookmarks)
                 {
-                    Console.Out.WriteLine($"{b.Name}\t{b.Sequence}\t{ConsoleOutput.Time(b.CreatedAt)}\t{b.Note}");
+                    // Tab-separated: a tab or newline in the note would add a column or a row, so it is shown as \t or \n.
+                    Console.Out.WriteLine($"{b.Name}\t{b.Sequence}\t{ConsoleOutput.Time(b.CreatedAt)}\t{TerminalText.NeutralizeLine(b.Note)}");
                 }
             }
 
@@ -227,7 +228,7 @@ internal static class HistoryCommands
                 Sequence = parse.GetValue(seq),
             };
             await service.Store.RecordFileChangeAsync(parse.GetValue(id)!, change, ct);
-            Console.Out.WriteLine($"{(change.Kind == FileChangeKind.Created ? "created" : "modified")} {change.Path}");
+            Console.Out.WriteLine($"{(change.Kind == FileChangeKind.Created ? "created" : "modified")} {TerminalText.NeutralizeLine(change.Path)}");
             return ExitCodes.Success;
         });
         return command;

@@ -163,7 +163,7 @@ internal static class SessionCommands
         {
             await using var service = CliApp.OpenService(parse);
             var session = await service.RenameAsync(parse.GetValue(id)!, parse.GetValue(title)!, ct);
-            Console.Out.WriteLine($"renamed {session.Id}: {session.Title}");
+            Console.Out.WriteLine($"renamed {session.Id}: {TerminalText.NeutralizeLine(session.Title)}");
             return ExitCodes.Success;
         });
         return command;
@@ -221,7 +221,7 @@ internal static class SessionCommands
                     throw new AgentSessionsException(ErrorCode.InvalidArgument, $"not deleting '{sessionId}': not on a terminal, so I cannot ask; pass --yes to confirm");
                 }
 
-                var prompt = $"Delete session [bold]{Markup.Escape(session.Id)}[/] ({Markup.Escape(session.Title ?? "untitled")}, {session.MessageCount} messages)?";
+                var prompt = $"Delete session [bold]{ConsoleOutput.Escape(session.Id)}[/] ({ConsoleOutput.Escape(session.Title ?? "untitled")}, {session.MessageCount} messages)?";
                 if (!AnsiConsole.Confirm(prompt, defaultValue: false))
                 {
                     Console.Out.WriteLine("kept; nothing deleted");

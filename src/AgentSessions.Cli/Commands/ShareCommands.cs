@@ -205,7 +205,7 @@ internal static class ShareCommands
                 await using var service = CliApp.OpenService(parse);
                 var stored = await service.Store.ImportAsync(archive with { Session = fork }, replace: false, ct);
                 Console.Out.WriteLine(stored.Id);
-                Console.Error.WriteLine($"forked '{stored.Title ?? "(untitled)"}' ({stored.MessageCount} messages) from {link} as {stored.Id}");
+                Console.Error.WriteLine($"forked '{TerminalText.NeutralizeLine(stored.Title ?? "(untitled)")}' ({stored.MessageCount} messages) from {link} as {stored.Id}");
                 return ExitCodes.Success;
             }
         });
@@ -243,7 +243,8 @@ internal static class ShareCommands
     private static int Fail(string message, int exitCode)
     {
         Console.Out.Flush();
-        Console.Error.WriteLine($"agent-sessions: error: {message}");
+        // The message may quote the remote server's own error text: one line, whatever it holds.
+        Console.Error.WriteLine($"agent-sessions: error: {TerminalText.NeutralizeLine(message)}");
         return exitCode;
     }
 

@@ -116,21 +116,22 @@ internal static class TransferCommands
             }
             else
             {
-                // Ids on stdout for scripts; the account of what happened on stderr.
+                // Ids on stdout for scripts; the account of what happened on stderr, one line per file whatever its
+                // name or the reason quotes.
                 foreach (var item in summary.Imported)
                 {
                     Console.Out.WriteLine(item.SessionId);
-                    Console.Error.WriteLine($"imported {item.SessionId} ({item.Format}) from {item.Source}{(item.Reason is null ? "" : "; " + item.Reason)}");
+                    Console.Error.WriteLine($"imported {item.SessionId} ({item.Format}) from {Line(item.Source)}{(item.Reason is null ? "" : "; " + Line(item.Reason))}");
                 }
 
                 foreach (var item in summary.Skipped)
                 {
-                    Console.Error.WriteLine($"skipped {item.Source}: {item.Reason}");
+                    Console.Error.WriteLine($"skipped {Line(item.Source)}: {Line(item.Reason)}");
                 }
 
                 foreach (var item in summary.Failed)
                 {
-                    Console.Error.WriteLine($"failed {item.Source}: {item.Reason}");
+                    Console.Error.WriteLine($"failed {Line(item.Source)}: {Line(item.Reason)}");
                 }
 
                 Console.Error.WriteLine($"{summary.Imported.Count} imported, {summary.Skipped.Count} skipped, {summary.Failed.Count} failed");
@@ -140,4 +141,6 @@ internal static class TransferCommands
         });
         return command;
     }
+
+    private static string Line(string? text) => TerminalText.NeutralizeLine(text);
 }

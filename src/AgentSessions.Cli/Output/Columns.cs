@@ -12,7 +12,7 @@ internal sealed class Columns(params (string Header, bool RightAligned)[] column
 {
     private readonly List<string[]> _rows = [];
 
-    /// <summary>Adds a row; control characters in the cells become spaces, so user text cannot move the cursor.</summary>
+    /// <summary>Adds a row; cells are neutralised for one line (<see cref="TerminalText.NeutralizeLine"/>), so user text can neither move the cursor nor break the row.</summary>
     public void Add(params string[] cells)
     {
         if (cells.Length != columns.Length)
@@ -20,7 +20,7 @@ internal sealed class Columns(params (string Header, bool RightAligned)[] column
             throw new ArgumentException($"expected {columns.Length} cells, got {cells.Length}", nameof(cells));
         }
 
-        _rows.Add(Array.ConvertAll(cells, Clean));
+        _rows.Add(Array.ConvertAll(cells, TerminalText.NeutralizeLine));
     }
 
     /// <summary>Writes the header and the rows, two spaces between columns, no trailing spaces.</summary>
@@ -124,21 +124,5 @@ internal sealed class Columns(params (string Header, bool RightAligned)[] column
             or (>= 0xFF00 and <= 0xFF60) or (>= 0xFFE0 and <= 0xFFE6) or (>= 0x1F300 and <= 0x1F64F)
             or (>= 0x1F900 and <= 0x1F9FF) or (>= 0x20000 and <= 0x3FFFD);
         return wide ? 2 : 1;
-    }
-
-    private static string Clean(string cell)
-    {
-        if (!cell.Any(char.IsControl))
-        {
-            return cell;
-        }
-
-        return string.Create(cell.Length, cell, static (span, source) =>
-        {
-            for (var i = 0; i < source.Length; i++)
-            {
-                span[i] = char.IsControl(source[i]) ? ' ' : source[i];
-            }
-        });
     }
 }

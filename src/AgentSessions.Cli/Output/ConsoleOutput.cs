@@ -5,9 +5,35 @@ using Spectre.Console;
 
 namespace AgentSessions.Cli.Output;
 
-/// <summary>Human-readable rendering. All user content goes through <see cref="Text"/> or Markup.Escape.</summary>
+/// <summary>
+/// Human-readable rendering. All stored content goes through <see cref="Cell"/>, <see cref="Escape"/> or
+/// <see cref="Body"/>, which neutralise it (<see cref="TerminalText"/>) and keep it out of Spectre's markup.
+/// </summary>
 internal static class ConsoleOutput
 {
+    /// <summary>A one-line value (a title, a name, a path) as a Spectre cell: neutralised, never markup.</summary>
+    public static Text Cell(string? value) => new(TerminalText.NeutralizeLine(value));
+
+    /// <summary>A one-line value, neutralised and escaped for use inside Spectre markup.</summary>
+    public static string Escape(string? value) => Markup.Escape(TerminalText.NeutralizeLine(value));
+
+    /// <summary>
+    /// A multi-line body (a message, a tool result) and a newline. On a terminal, styled and word-wrapped to its
+    /// width; anywhere else, written as it is, lines never broken, so a pipe or a file greps like the screen reads.
+    /// </summary>
+    public static void Body(string? text, Style? style = null)
+    {
+        if (TerminalConsole.StdoutIsTerminal)
+        {
+            AnsiConsole.Write(new Text(TerminalText.Neutralize(text) + "\n", style));
+        }
+        else
+        {
+            // Console.Out neutralises what it writes.
+            Console.Out.WriteLine(text);
+        }
+    }
+
     public static string Time(DateTimeOffset time)
         => time.ToLocalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
 
@@ -26,7 +52,8 @@ internal static class ConsoleOutput
         {
             table.Add(
                 s.Id,
-                (s.Pinned ? "★ " : "") + Columns.Truncate(s.Title ?? "(untitled)", 60),
+                // Neutralised before truncating, so the 60 columns count what is shown.
+                (s.Pinned ? "★ " : "") + Columns.Truncate(TerminalText.NeutralizeLine(s.Title ?? "(untitled)"), 60),
                 s.MessageCount.ToString(CultureInfo.InvariantCulture),
                 Time(s.UpdatedAt),
                 string.Join(",", s.Tags));
@@ -41,61 +68,71 @@ internal static class ConsoleOutput
 
     public static void SessionHeader(Session s, SessionDetails details)
     {
-        AnsiConsole.Write(new Rule(Markup.Escape(s.Title ?? "(untitled)")).LeftJustified());
+        var title = TerminalText.NeutralizeLine(s.Title ?? "(untitled)");
+        if (TerminalConsole.StdoutIsTerminal)
+        {
+            AnsiConsole.Write(new Rule(Markup.Escape(title)).LeftJustified());
+        }
+        else
+        {
+            // A rule spans the console's width, which a pipe does not have: the 80 columns it used to get, the title whole.
+            Console.Out.WriteLine($"── {title} {new string('─', Math.Max(2, 76 - Columns.DisplayWidth(title)))}");
+        }
+
         var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow(new Text("id"), new Text(s.Id));
-        grid.AddRow(new Text("created"), new Text(Time(s.CreatedAt)));
-        grid.AddRow(new Text("updated"), new Text(Time(s.UpdatedAt)));
-        grid.AddRow(new Text("messages"), new Text(s.MessageCount.ToString(CultureInfo.InvariantCulture)));
-        grid.AddRow(new Text("tokens"), new Text($"in {s.InputTokens}, out {s.OutputTokens}"));
+        grid.AddRow(new Text("id"), Cell(s.Id));
+        grid.AddRow(new Text("created"), Cell(Time(s.CreatedAt)));
+        grid.AddRow(new Text("updated"), Cell(Time(s.UpdatedAt)));
+        grid.AddRow(new Text("messages"), Cell(s.MessageCount.ToString(CultureInfo.InvariantCulture)));
+        grid.AddRow(new Text("tokens"), Cell($"in {s.InputTokens}, out {s.OutputTokens}"));
         if (s.Model is not null)
         {
-            grid.AddRow(new Text("model"), new Text(s.Model));
+            grid.AddRow(new Text("model"), Cell(s.Model));
         }
 
         if (s.ProjectPath is not null)
         {
-            grid.AddRow(new Text("project"), new Text(s.ProjectPath));
+            grid.AddRow(new Text("project"), Cell(s.ProjectPath));
         }
 
         if (s.Tags.Count > 0)
         {
-            grid.AddRow(new Text("tags"), new Text(string.Join(", ", s.Tags)));
+            grid.AddRow(new Text("tags"), Cell(string.Join(", ", s.Tags)));
         }
 
         if (s.Pinned)
         {
-            grid.AddRow(new Text("pinned"), new Text("yes"));
+            grid.AddRow(new Text("pinned"), Cell("yes"));
         }
 
         if (s.ParentId is not null)
         {
-            grid.AddRow(new Text("forked from"), new Text($"{s.ParentId} after message {s.ForkSequence}"));
+            grid.AddRow(new Text("forked from"), Cell($"{s.ParentId} after message {s.ForkSequence}"));
         }
 
         if (details.Forks.Count > 0)
         {
-            grid.AddRow(new Text("forks"), new Text(string.Join(", ", details.Forks)));
+            grid.AddRow(new Text("forks"), Cell(string.Join(", ", details.Forks)));
         }
 
         if (details.Snapshots.Count > 0)
         {
-            grid.AddRow(new Text("snapshots"), new Text(string.Join(", ", details.Snapshots.Select(x => $"{x.Name} (@{x.MessageCount})"))));
+            grid.AddRow(new Text("snapshots"), Cell(string.Join(", ", details.Snapshots.Select(x => $"{x.Name} (@{x.MessageCount})"))));
         }
 
         if (details.Bookmarks.Count > 0)
         {
-            grid.AddRow(new Text("bookmarks"), new Text(string.Join(", ", details.Bookmarks.Select(x => $"{x.Name} (@{x.Sequence})"))));
+            grid.AddRow(new Text("bookmarks"), Cell(string.Join(", ", details.Bookmarks.Select(x => $"{x.Name} (@{x.Sequence})"))));
         }
 
         if (details.HiddenMessages > 0)
         {
-            grid.AddRow(new Text("undone"), new Text($"{details.HiddenMessages} message(s) kept for redo"));
+            grid.AddRow(new Text("undone"), Cell($"{details.HiddenMessages} message(s) kept for redo"));
         }
 
         if (details.AgentsUsed.Count > 0)
         {
-            grid.AddRow(new Text("agents"), new Text(string.Join(", ", details.AgentsUsed)));
+            grid.AddRow(new Text("agents"), Cell(string.Join(", ", details.AgentsUsed)));
         }
 
         AnsiConsole.Write(grid);
@@ -104,7 +141,7 @@ internal static class ConsoleOutput
             var tools = new Table().Border(TableBorder.Simple).Title("tool executions").AddColumn("Tool").AddColumn("Result").AddColumn(new TableColumn("ms").RightAligned()).AddColumn("Agent").AddColumn("At");
             foreach (var t in details.ToolExecutions)
             {
-                tools.AddRow(new Text(t.ToolName), new Text(t.Success ? "ok" : "failed"), new Text(t.DurationMs?.ToString(CultureInfo.InvariantCulture) ?? ""), new Text(t.AgentName ?? ""), new Text(Time(t.CreatedAt)));
+                tools.AddRow(Cell(t.ToolName), new Text(t.Success ? "ok" : "failed"), new Text(t.DurationMs?.ToString(CultureInfo.InvariantCulture) ?? ""), Cell(t.AgentName), new Text(Time(t.CreatedAt)));
             }
 
             AnsiConsole.Write(tools);
@@ -114,7 +151,7 @@ internal static class ConsoleOutput
         {
             foreach (var f in details.Files)
             {
-                AnsiConsole.Write(new Text($"{(f.Kind == FileChangeKind.Created ? "created " : "modified")} {f.Path}\n", new Style(Color.Grey)));
+                AnsiConsole.Write(new Text($"{(f.Kind == FileChangeKind.Created ? "created " : "modified")} {TerminalText.NeutralizeLine(f.Path)}\n", new Style(Color.Grey)));
             }
         }
     }
@@ -131,7 +168,7 @@ internal static class ConsoleOutput
         var header = $"{m.Sequence}. {role}";
         if (m.AuthorName is not null)
         {
-            header += $" ({Markup.Escape(m.AuthorName)})";
+            header += $" ({Escape(m.AuthorName)})";
         }
 
         header += $" [grey]{Time(m.CreatedAt)}";
@@ -147,23 +184,23 @@ internal static class ConsoleOutput
             switch (part)
             {
                 case TextPart t:
-                    AnsiConsole.Write(new Text(t.Text + "\n"));
+                    Body(t.Text);
                     break;
                 case ReasoningPart r:
-                    AnsiConsole.Write(new Text(r.Text + "\n", new Style(Color.Grey, decoration: Decoration.Italic)));
+                    Body(r.Text, new Style(Color.Grey, decoration: Decoration.Italic));
                     break;
                 case ToolCallPart c:
-                    AnsiConsole.Write(new Text($"→ tool call {c.Name} [{c.CallId}] {c.Arguments?.GetRawText() ?? "{}"}\n", new Style(Color.Cyan1)));
+                    Body($"→ tool call {TerminalText.NeutralizeLine(c.Name)} [{TerminalText.NeutralizeLine(c.CallId)}] {c.Arguments?.GetRawText() ?? "{}"}", new Style(Color.Cyan1));
                     break;
                 case ToolResultPart r:
                     var result = r.Result is { ValueKind: JsonValueKind.String } s ? s.GetString() : r.Result?.GetRawText();
-                    AnsiConsole.Write(new Text($"← {(r.IsError ? "tool error" : "tool result")} [{r.CallId}]\n{result}\n", new Style(r.IsError ? Color.Red : Color.Cyan1)));
+                    Body($"← {(r.IsError ? "tool error" : "tool result")} [{TerminalText.NeutralizeLine(r.CallId)}]\n{result}", new Style(r.IsError ? Color.Red : Color.Cyan1));
                     break;
                 case DataPart d:
-                    AnsiConsole.Write(new Text($"[attachment {d.Name ?? "(unnamed)"}, {d.MediaType}, {StoreRules.FormatBytes(d.Data.LongLength)}]\n", new Style(Color.Grey)));
+                    Body($"[attachment {TerminalText.NeutralizeLine(d.Name ?? "(unnamed)")}, {TerminalText.NeutralizeLine(d.MediaType)}, {StoreRules.FormatBytes(d.Data.LongLength)}]", new Style(Color.Grey));
                     break;
                 case UriPart u:
-                    AnsiConsole.Write(new Text($"[link {u.Uri} ({u.MediaType})]\n", new Style(Color.Grey)));
+                    Body($"[link {TerminalText.NeutralizeLine(u.Uri)} ({TerminalText.NeutralizeLine(u.MediaType)})]", new Style(Color.Grey));
                     break;
             }
         }
@@ -172,36 +209,37 @@ internal static class ConsoleOutput
     public static void SearchHit(SearchHit hit)
     {
         var where = hit.Sequence is { } seq ? $"#{seq} {hit.Role?.ToWireName()}" : "title";
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(hit.SessionId)}[/] [grey]{Markup.Escape(where)} · {Time(hit.CreatedAt)}[/] {Markup.Escape(hit.SessionTitle ?? "")}");
+        AnsiConsole.MarkupLine($"[bold]{Escape(hit.SessionId)}[/] [grey]{Escape(where)} · {Time(hit.CreatedAt)}[/] {Escape(hit.SessionTitle)}");
         var line = new System.Text.StringBuilder("  ");
         var position = 0;
         foreach (var range in hit.Highlights)
         {
-            line.Append(Markup.Escape(hit.Snippet[position..range.Start]));
-            line.Append("[black on yellow]").Append(Markup.Escape(hit.Snippet.Substring(range.Start, range.Length))).Append("[/]");
+            // Each piece on its own: neutralising can lengthen text, which would move the highlight ranges.
+            line.Append(Escape(hit.Snippet[position..range.Start]));
+            line.Append("[black on yellow]").Append(Escape(hit.Snippet.Substring(range.Start, range.Length))).Append("[/]");
             position = range.Start + range.Length;
         }
 
-        line.Append(Markup.Escape(hit.Snippet[position..]));
+        line.Append(Escape(hit.Snippet[position..]));
         AnsiConsole.MarkupLine(line.ToString());
     }
 
     public static void Info(StoreInfo info)
     {
         var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow(new Text("backend"), new Text(info.Backend));
-        grid.AddRow(new Text("location"), new Text(info.Location));
-        grid.AddRow(new Text("schema version"), new Text(info.SchemaVersion.ToString(CultureInfo.InvariantCulture)));
-        grid.AddRow(new Text("sessions"), new Text(info.SessionCount.ToString(CultureInfo.InvariantCulture)));
-        grid.AddRow(new Text("messages"), new Text(info.MessageCount.ToString(CultureInfo.InvariantCulture)));
+        grid.AddRow(new Text("backend"), Cell(info.Backend));
+        grid.AddRow(new Text("location"), Cell(info.Location));
+        grid.AddRow(new Text("schema version"), Cell(info.SchemaVersion.ToString(CultureInfo.InvariantCulture)));
+        grid.AddRow(new Text("sessions"), Cell(info.SessionCount.ToString(CultureInfo.InvariantCulture)));
+        grid.AddRow(new Text("messages"), Cell(info.MessageCount.ToString(CultureInfo.InvariantCulture)));
         if (info.SizeBytes is { } size)
         {
-            grid.AddRow(new Text("size on disk"), new Text(StoreRules.FormatBytes(size)));
+            grid.AddRow(new Text("size on disk"), Cell(StoreRules.FormatBytes(size)));
         }
 
         foreach (var (key, value) in info.Details)
         {
-            grid.AddRow(new Text(key), new Text(value));
+            grid.AddRow(Cell(key), Cell(value));
         }
 
         AnsiConsole.Write(grid);

@@ -46,7 +46,7 @@ internal static class Progress
             {
                 task.MaxValue = Math.Max(1, p.Total);
                 task.Value = p.Done;
-                task.Description = p.Current.Length == 0 ? title : $"{title} {Markup.Escape(Path.GetFileName(p.Current))}";
+                task.Description = p.Current.Length == 0 ? title : $"{title} {ConsoleOutput.Escape(Path.GetFileName(p.Current))}";
             }));
         });
     }
