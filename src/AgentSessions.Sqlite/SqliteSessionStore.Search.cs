@@ -262,59 +262,9 @@ public sealed partial class SqliteSessionStore
     }
 }
 
-/// <summary>Builds a safe FTS5 query from user text: every word must match; operators are not interpreted.</summary>
+/// <summary>Writes the core's search terms as a safe FTS5 query: every term a quoted string, all of them required.</summary>
 internal static class FtsQuery
 {
     public static string Build(string? text)
-    {
-        var terms = new List<string>();
-        if (text is not null)
-        {
-            var i = 0;
-            while (i < text.Length)
-            {
-                if (char.IsWhiteSpace(text[i]))
-                {
-                    i++;
-                    continue;
-                }
-
-                string term;
-                var prefix = false;
-                if (text[i] == '"')
-                {
-                    var end = text.IndexOf('"', i + 1);
-                    end = end < 0 ? text.Length : end;
-                    term = text[(i + 1)..end];
-                    i = end + 1;
-                }
-                else
-                {
-                    var end = i;
-                    while (end < text.Length && !char.IsWhiteSpace(text[end]))
-                    {
-                        end++;
-                    }
-
-                    term = text[i..end];
-                    i = end;
-                    if (term.EndsWith('*'))
-                    {
-                        prefix = true;
-                        term = term.TrimEnd('*');
-                    }
-                }
-
-                // A term without letters or digits has no tokens; FTS5 would reject or ignore it.
-                if (term.Any(char.IsLetterOrDigit))
-                {
-                    terms.Add("\"" + term.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" + (prefix ? "*" : ""));
-                }
-            }
-        }
-
-        return terms.Count == 0
-            ? throw new AgentSessionsException(ErrorCode.InvalidArgument, "the search text has no words to look for")
-            : string.Join(' ', terms);
-    }
+        => string.Join(' ', SearchTerms.Parse(text).Select(t => "\"" + t.Text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" + (t.IsPrefix ? "*" : "")));
 }
