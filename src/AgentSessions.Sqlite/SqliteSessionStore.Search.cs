@@ -7,9 +7,6 @@ namespace AgentSessions.Sqlite;
 
 public sealed partial class SqliteSessionStore
 {
-    private const char HighlightStart = '\u0002';
-    private const char HighlightEnd = '\u0003';
-
     /// <inheritdoc />
     public IAsyncEnumerable<SearchHit> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default)
     {
@@ -131,7 +128,8 @@ public sealed partial class SqliteSessionStore
     /// The best <paramref name="limit"/> matches of one FTS5 index, then their snippets. Ranking walks the
     /// matches newest row first (FTS5 reads a doclist backwards without sorting) and stops after
     /// <see cref="RankWindow"/> rows that pass the filters, so a very common word costs a bounded amount;
-    /// snippets are made for the winners only.
+    /// snippets are made for the winners only, from <c>highlight()</c> (linear) rather than <c>snippet()</c>
+    /// (quadratic in a row's matches, see <see cref="Snippets"/>).
     /// </summary>
     private static List<SearchHit> RankedHits(
         ReadConnection connection,
@@ -187,7 +185,7 @@ public sealed partial class SqliteSessionStore
 
         var snippets = new Dictionary<long, string>(rows.Count);
         var command = connection.Command($"""
-            SELECT rowid, snippet({index}, 0, char(2), char(3), '…', 24) FROM {index}
+            SELECT rowid, highlight({index}, 0, char(2), char(3)) FROM {index}
             WHERE {index} MATCH $match AND rowid IN (SELECT value FROM json_each($rows))
             """);
         command.Parameters.AddWithValue("$match", match);
@@ -202,7 +200,7 @@ public sealed partial class SqliteSessionStore
 
         return rows.ConvertAll(r =>
         {
-            var (snippet, highlights) = ParseSnippet(snippets.GetValueOrDefault(r.Row, ""));
+            var (snippet, highlights) = Snippets.Cut(snippets.GetValueOrDefault(r.Row, ""));
             return r.Hit with { Snippet = snippet, Highlights = highlights };
         });
     }
@@ -226,39 +224,6 @@ public sealed partial class SqliteSessionStore
             sql.Append(" AND s.id = $session");
             parameters.Add(("$session", query.SessionId));
         }
-    }
-
-    /// <summary>Turns FTS5's marked-up snippet into plain text plus highlight ranges.</summary>
-    internal static (string Text, IReadOnlyList<TextRange> Highlights) ParseSnippet(string marked)
-    {
-        var text = new StringBuilder(marked.Length);
-        var ranges = new List<TextRange>();
-        var start = -1;
-        foreach (var c in marked)
-        {
-            switch (c)
-            {
-                case HighlightStart:
-                    start = text.Length;
-                    break;
-                case HighlightEnd when start >= 0:
-                    ranges.Add(new TextRange(start, text.Length - start));
-                    start = -1;
-                    break;
-                case '\n' or '\r' or '\t':
-                    text.Append(' ');
-                    break;
-                default:
-                    if (!char.IsControl(c))
-                    {
-                        text.Append(c);
-                    }
-
-                    break;
-            }
-        }
-
-        return (text.ToString(), ranges);
     }
 }
 
