@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using AgentSessions.Storage;
@@ -24,6 +25,7 @@ public sealed partial class SqliteSessionStore
 
     private async IAsyncEnumerable<SearchHit> SearchCore(SearchQuery query, string match, int limit, string? tag, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         // Appends reach the index in batches: index what waits first, so a search sees every acknowledged message.
         if (Read(connection => connection.Command("SELECT EXISTS (SELECT 1 FROM messages WHERE indexed = 2)").ExecuteScalar() is 1L))
         {
@@ -45,8 +47,10 @@ public sealed partial class SqliteSessionStore
         {
             // Plain BEGIN/COMMIT statements: the cached commands carry no ADO.NET transaction object.
             connection.Command("BEGIN").ExecuteNonQuery();
+            var bound = new SearchBound(_options.SearchTimeout, cancellationToken);
             try
             {
+                bound.Install(connection.Connection);
                 var found = SearchMessages(connection, query, match, limit, tag);
                 if (query.Role is null)
                 {
@@ -59,8 +63,15 @@ public sealed partial class SqliteSessionStore
 
                 return found.Count > limit ? found.GetRange(0, limit) : found;
             }
+            catch (SqliteException e) when ((e.SqliteErrorCode & 0xFF) == SearchBound.Interrupted)
+            {
+                throw bound.Failure(query, e);
+            }
             finally
             {
+                // Off before COMMIT, which a search past its bound would interrupt too; and before the
+                // connection goes back to the pool for other reads.
+                SearchBound.Remove(connection.Connection);
                 if (connection.Connection.IsInTransaction())
                 {
                     connection.Command("COMMIT").ExecuteNonQuery();
@@ -73,6 +84,47 @@ public sealed partial class SqliteSessionStore
             cancellationToken.ThrowIfCancellationRequested();
             yield return hit;
         }
+    }
+
+    /// <summary>
+    /// Stops a search's statements at its time limit or on cancellation, through SQLite's progress handler: it
+    /// runs between virtual-machine instructions, where SQLite can abandon a statement cleanly, and on the
+    /// searching thread, so no interrupt from another thread can reach a later read on the pooled connection.
+    /// No instruction costs more than one row's work (snippets are linear, see <see cref="Snippets"/>), so a stop
+    /// takes effect within milliseconds even on rows dense with matches.
+    /// </summary>
+    private sealed class SearchBound(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        /// <summary>SQLITE_INTERRUPT: what a statement stopped by the handler fails with.</summary>
+        public const int Interrupted = 9;
+
+        // SQLite calls back every this many instructions. An FTS5 instruction on a long row dense with matches
+        // can cost milliseconds, so the interval is short; the check is a clock read, negligible at it.
+        private const int Instructions = 100;
+
+        private readonly long _deadline = Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
+
+        public void Install(SqliteConnection connection)
+            => SQLitePCL.raw.sqlite3_progress_handler(connection.Handle, Instructions, static state => ((SearchBound)state).ShouldStop() ? 1 : 0, this);
+
+        public static void Remove(SqliteConnection connection)
+            => SQLitePCL.raw.sqlite3_progress_handler(connection.Handle, 0, null, null);
+
+        /// <summary>What a stopped search throws: the cancellation, else the refusal of a search that took too long.</summary>
+        public Exception Failure(SearchQuery query, SqliteException e)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return new OperationCanceledException("the search was cancelled", e, cancellationToken);
+            }
+
+            var seconds = timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+            return new AgentSessionsException(ErrorCode.InvalidArgument,
+                $"the search took longer than {seconds} s, its time limit, and was stopped; narrow it with rarer words, a quoted phrase, or a session, role, tag or time filter{(query.Exhaustive ? ", or rank only the newest matches (not exhaustive)" : "")}",
+                e);
+        }
+
+        private bool ShouldStop() => cancellationToken.IsCancellationRequested || Environment.TickCount64 >= _deadline;
     }
 
     /// <summary>
