@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using AgentSessions.Storage;
@@ -7,9 +8,6 @@ namespace AgentSessions.Sqlite;
 
 public sealed partial class SqliteSessionStore
 {
-    private const char HighlightStart = '\u0002';
-    private const char HighlightEnd = '\u0003';
-
     /// <inheritdoc />
     public IAsyncEnumerable<SearchHit> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default)
     {
@@ -27,6 +25,7 @@ public sealed partial class SqliteSessionStore
 
     private async IAsyncEnumerable<SearchHit> SearchCore(SearchQuery query, string match, int limit, string? tag, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         // Appends reach the index in batches: index what waits first, so a search sees every acknowledged message.
         if (Read(connection => connection.Command("SELECT EXISTS (SELECT 1 FROM messages WHERE indexed = 2)").ExecuteScalar() is 1L))
         {
@@ -48,8 +47,10 @@ public sealed partial class SqliteSessionStore
         {
             // Plain BEGIN/COMMIT statements: the cached commands carry no ADO.NET transaction object.
             connection.Command("BEGIN").ExecuteNonQuery();
+            var bound = new SearchBound(_options.SearchTimeout, cancellationToken);
             try
             {
+                bound.Install(connection.Connection);
                 var found = SearchMessages(connection, query, match, limit, tag);
                 if (query.Role is null)
                 {
@@ -62,8 +63,15 @@ public sealed partial class SqliteSessionStore
 
                 return found.Count > limit ? found.GetRange(0, limit) : found;
             }
+            catch (SqliteException e) when ((e.SqliteErrorCode & 0xFF) == SearchBound.Interrupted)
+            {
+                throw bound.Failure(query, e);
+            }
             finally
             {
+                // Off before COMMIT, which a search past its bound would interrupt too; and before the
+                // connection goes back to the pool for other reads.
+                SearchBound.Remove(connection.Connection);
                 if (connection.Connection.IsInTransaction())
                 {
                     connection.Command("COMMIT").ExecuteNonQuery();
@@ -76,6 +84,47 @@ public sealed partial class SqliteSessionStore
             cancellationToken.ThrowIfCancellationRequested();
             yield return hit;
         }
+    }
+
+    /// <summary>
+    /// Stops a search's statements at its time limit or on cancellation, through SQLite's progress handler: it
+    /// runs between virtual-machine instructions, where SQLite can abandon a statement cleanly, and on the
+    /// searching thread, so no interrupt from another thread can reach a later read on the pooled connection.
+    /// No instruction costs more than one row's work (snippets are linear, see <see cref="Snippets"/>), so a stop
+    /// takes effect within milliseconds even on rows dense with matches.
+    /// </summary>
+    private sealed class SearchBound(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        /// <summary>SQLITE_INTERRUPT: what a statement stopped by the handler fails with.</summary>
+        public const int Interrupted = 9;
+
+        // SQLite calls back every this many instructions. An FTS5 instruction on a long row dense with matches
+        // can cost milliseconds, so the interval is short; the check is a clock read, negligible at it.
+        private const int Instructions = 100;
+
+        private readonly long _deadline = Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
+
+        public void Install(SqliteConnection connection)
+            => SQLitePCL.raw.sqlite3_progress_handler(connection.Handle, Instructions, static state => ((SearchBound)state).ShouldStop() ? 1 : 0, this);
+
+        public static void Remove(SqliteConnection connection)
+            => SQLitePCL.raw.sqlite3_progress_handler(connection.Handle, 0, null, null);
+
+        /// <summary>What a stopped search throws: the cancellation, else the refusal of a search that took too long.</summary>
+        public Exception Failure(SearchQuery query, SqliteException e)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return new OperationCanceledException("the search was cancelled", e, cancellationToken);
+            }
+
+            var seconds = timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+            return new AgentSessionsException(ErrorCode.InvalidArgument,
+                $"the search took longer than {seconds} s, its time limit, and was stopped; narrow it with rarer words, a quoted phrase, or a session, role, tag or time filter{(query.Exhaustive ? ", or rank only the newest matches (not exhaustive)" : "")}",
+                e);
+        }
+
+        private bool ShouldStop() => cancellationToken.IsCancellationRequested || Environment.TickCount64 >= _deadline;
     }
 
     /// <summary>
@@ -131,7 +180,8 @@ public sealed partial class SqliteSessionStore
     /// The best <paramref name="limit"/> matches of one FTS5 index, then their snippets. Ranking walks the
     /// matches newest row first (FTS5 reads a doclist backwards without sorting) and stops after
     /// <see cref="RankWindow"/> rows that pass the filters, so a very common word costs a bounded amount;
-    /// snippets are made for the winners only.
+    /// snippets are made for the winners only, from <c>highlight()</c> (linear) rather than <c>snippet()</c>
+    /// (quadratic in a row's matches, see <see cref="Snippets"/>).
     /// </summary>
     private static List<SearchHit> RankedHits(
         ReadConnection connection,
@@ -187,7 +237,7 @@ public sealed partial class SqliteSessionStore
 
         var snippets = new Dictionary<long, string>(rows.Count);
         var command = connection.Command($"""
-            SELECT rowid, snippet({index}, 0, char(2), char(3), '…', 24) FROM {index}
+            SELECT rowid, highlight({index}, 0, char(2), char(3)) FROM {index}
             WHERE {index} MATCH $match AND rowid IN (SELECT value FROM json_each($rows))
             """);
         command.Parameters.AddWithValue("$match", match);
@@ -202,7 +252,7 @@ public sealed partial class SqliteSessionStore
 
         return rows.ConvertAll(r =>
         {
-            var (snippet, highlights) = ParseSnippet(snippets.GetValueOrDefault(r.Row, ""));
+            var (snippet, highlights) = Snippets.Cut(snippets.GetValueOrDefault(r.Row, ""));
             return r.Hit with { Snippet = snippet, Highlights = highlights };
         });
     }
@@ -227,94 +277,11 @@ public sealed partial class SqliteSessionStore
             parameters.Add(("$session", query.SessionId));
         }
     }
-
-    /// <summary>Turns FTS5's marked-up snippet into plain text plus highlight ranges.</summary>
-    internal static (string Text, IReadOnlyList<TextRange> Highlights) ParseSnippet(string marked)
-    {
-        var text = new StringBuilder(marked.Length);
-        var ranges = new List<TextRange>();
-        var start = -1;
-        foreach (var c in marked)
-        {
-            switch (c)
-            {
-                case HighlightStart:
-                    start = text.Length;
-                    break;
-                case HighlightEnd when start >= 0:
-                    ranges.Add(new TextRange(start, text.Length - start));
-                    start = -1;
-                    break;
-                case '\n' or '\r' or '\t':
-                    text.Append(' ');
-                    break;
-                default:
-                    if (!char.IsControl(c))
-                    {
-                        text.Append(c);
-                    }
-
-                    break;
-            }
-        }
-
-        return (text.ToString(), ranges);
-    }
 }
 
-/// <summary>Builds a safe FTS5 query from user text: every word must match; operators are not interpreted.</summary>
+/// <summary>Writes the core's search terms as a safe FTS5 query: every term a quoted string, all of them required.</summary>
 internal static class FtsQuery
 {
     public static string Build(string? text)
-    {
-        var terms = new List<string>();
-        if (text is not null)
-        {
-            var i = 0;
-            while (i < text.Length)
-            {
-                if (char.IsWhiteSpace(text[i]))
-                {
-                    i++;
-                    continue;
-                }
-
-                string term;
-                var prefix = false;
-                if (text[i] == '"')
-                {
-                    var end = text.IndexOf('"', i + 1);
-                    end = end < 0 ? text.Length : end;
-                    term = text[(i + 1)..end];
-                    i = end + 1;
-                }
-                else
-                {
-                    var end = i;
-                    while (end < text.Length && !char.IsWhiteSpace(text[end]))
-                    {
-                        end++;
-                    }
-
-                    term = text[i..end];
-                    i = end;
-                    if (term.EndsWith('*'))
-                    {
-                        prefix = true;
-                        term = term.TrimEnd('*');
-                    }
-                }
-
-                // A term without letters or digits has no tokens; FTS5 would reject or ignore it.
-                if (term.Any(char.IsLetterOrDigit))
-                {
-                    terms.Add("\"" + term.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" + (prefix ? "*" : ""));
-                }
-            }
-        }
-
-        return terms.Count == 0
-            ? throw new AgentSessionsException(ErrorCode.InvalidArgument, "the search text has no words to look for")
-            : string.Join(' ', terms);
-    }
+        => string.Join(' ', SearchTerms.Parse(text).Select(t => "\"" + t.Text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" + (t.IsPrefix ? "*" : "")));
 }

@@ -498,6 +498,45 @@ public abstract class SessionStoreSpecification : SessionStoreSpecificationBase
         await ThrowsCode(ErrorCode.InvalidArgument, () => ToListAsync(Store.SearchAsync(new SearchQuery("  ?! "))));
     }
 
+    [Fact]
+    public async Task Search_with_repeated_terms_finds_and_scores_exactly_what_one_term_does()
+    {
+        await Store.CreateAsync(new NewSession { Id = "rep", Title = "Kiwi notes" });
+        await Store.AppendAsync("rep",
+        [
+            new NewMessage(MessageRole.User, "kiwi kiwi and a kiwi"),
+            new NewMessage(MessageRole.Assistant, "one kiwi among many other words in a longer message"),
+            new NewMessage(MessageRole.User, "no fruit here"),
+        ]);
+
+        static async Task<string[]> Hits(ISessionStore store, string text)
+            => (await ToListAsync(store.SearchAsync(new SearchQuery(text)))).Select(h => $"{h.SessionId}#{h.Sequence} {h.Score:R} {h.Snippet} {string.Join(',', h.Highlights)}").ToArray();
+
+        var one = await Hits(Store, "kiwi");
+        Assert.Equal(2, one.Length);
+        Assert.Equal(one, await Hits(Store, "kiwi kiwi KIWI \"kiwi\" kiwi"));
+        Assert.Equal(await Hits(Store, "kiwi* \"and a\""), await Hits(Store, "kiwi* \"and a\" \"AND A\" kiwi*"));
+    }
+
+    [Fact]
+    public async Task Search_refuses_more_than_32_different_terms_or_1000_characters_with_a_one_line_message()
+    {
+        await Store.CreateAsync(new NewSession { Id = "cap" });
+        var words = Enumerable.Range(0, 33).Select(i => $"w{i}").ToList();
+        await Store.AppendAsync("cap", [new NewMessage(MessageRole.User, string.Join(' ', words))]);
+
+        // Repeats count once, so a long run of one word is no more than that word.
+        Assert.Single(await ToListAsync(Store.SearchAsync(new SearchQuery(string.Join(' ', words.Take(32))))));
+        Assert.Single(await ToListAsync(Store.SearchAsync(new SearchQuery(string.Join(' ', Enumerable.Repeat("w1", 300))))));
+
+        var tooMany = await ThrowsCode(ErrorCode.InvalidArgument, () => ToListAsync(Store.SearchAsync(new SearchQuery(string.Join(' ', words)))));
+        Assert.Contains("33 different terms", tooMany.Message, StringComparison.Ordinal);
+        Assert.Contains("at most 32", tooMany.Message, StringComparison.Ordinal);
+        var tooLong = await ThrowsCode(ErrorCode.InvalidArgument, () => ToListAsync(Store.SearchAsync(new SearchQuery("\"" + new string('w', 1_001) + "\""))));
+        Assert.Contains("at most 1,000", tooLong.Message, StringComparison.Ordinal);
+        Assert.All(new[] { tooMany.Message, tooLong.Message }, m => Assert.DoesNotContain('\n', m));
+    }
+
     // ---- import and export ----
 
     [Fact]

@@ -68,6 +68,31 @@ public sealed class SqliteSearchTests
     }
 
     [Fact]
+    public async Task A_long_message_snippet_is_the_window_with_the_most_different_words_cut_with_ellipses()
+    {
+        using var temp = TempDirectory.ForCaller();
+        await using var store = SqliteSessionStore.Open(temp.Path);
+        await store.CreateAsync(new NewSession { Id = "long" });
+        static string Filler(int n) => string.Join(' ', Enumerable.Range(0, n).Select(i => $"w{i}"));
+        await store.AppendAsync("long", [new NewMessage(MessageRole.Assistant,
+            $"Gecko at the start. {Filler(40)} then a gecko and an iguana side by side, {Filler(40)} and a last gecko.")]);
+
+        var hit = Assert.Single(await SearchAsync(store, new SearchQuery("gecko iguana")));
+
+        // The one window holding both words wins over the earlier and later lone geckos, centred on the pair.
+        Assert.StartsWith("…", hit.Snippet, StringComparison.Ordinal);
+        Assert.EndsWith("…", hit.Snippet, StringComparison.Ordinal);
+        Assert.Contains("then a gecko and an iguana side by side", hit.Snippet, StringComparison.Ordinal);
+        Assert.Equal(24, hit.Snippet.Trim('…').Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(["gecko", "iguana"], hit.Highlights.Select(r => hit.Snippet.Substring(r.Start, r.Length)));
+
+        // A window at the very start keeps the text before its first token and needs no leading ellipsis.
+        var start = Assert.Single(await SearchAsync(store, new SearchQuery("start")));
+        Assert.StartsWith("Gecko at the start. w0 w1", start.Snippet, StringComparison.Ordinal);
+        Assert.EndsWith("…", start.Snippet, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Appends_wait_for_the_index_in_batches_and_a_search_from_any_process_sees_them()
     {
         using var temp = TempDirectory.ForCaller();

@@ -60,7 +60,9 @@ public sealed record SessionPage(IReadOnlyList<Session> Sessions, bool HasMore);
 /// <summary>A full-text search.</summary>
 /// <param name="Text">
 /// Words to find. Every word must match (a trailing <c>*</c> makes a word a prefix); a phrase can be quoted.
-/// Operators of the underlying engine are not interpreted, so user input is always safe to pass.
+/// Operators of the underlying engine are not interpreted, so user input is always safe to pass. A repeated term
+/// counts once; more than <see cref="SearchTerms.MaxTerms"/> different terms or <see cref="SearchTerms.MaxTextLength"/>
+/// characters are refused (see <see cref="SearchTerms.Parse"/>).
 /// </param>
 public sealed record SearchQuery(string Text)
 {

@@ -214,6 +214,21 @@ public sealed class ApiEndpointTests : IAsyncLifetime
     }
 
     [Fact(Timeout = Timeout)]
+    public async Task Search_with_a_hostile_query_answers_or_refuses_instead_of_hanging()
+    {
+        // Sixty copies of a one-letter word over a 100,000-word message pinned a CPU for minutes before the
+        // search bound; the client's own timeout (30 s) fails this test if the server hangs.
+        var id = await _server.CreateSessionAsync(new { id = "huge" });
+        await _server.PostAsync($"/api/sessions/{id}/messages", new { role = "tool", content = string.Join(' ', Enumerable.Repeat("a", 100_000)) }, 201);
+
+        var hits = (await _server.GetAsync("/api/search?q=" + string.Join('+', Enumerable.Repeat("a", 60)))).GetProperty("hits");
+        Assert.Equal("huge", Assert.Single(hits.EnumerateArray()).GetProperty("sessionId").GetString());
+
+        var tooMany = await _server.ErrorAsync(HttpMethod.Get, "/api/search?q=" + string.Join('+', Enumerable.Range(0, 40).Select(i => $"w{i}")), null, 400, "InvalidArgument");
+        Assert.Contains("at most 32", tooMany, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = Timeout)]
     public async Task Export_serves_every_format_with_its_content_type()
     {
         var id = await _server.CreateSessionAsync(new { id = "exp", title = "Export <me>" });
