@@ -1,3 +1,4 @@
+using AgentSessions.Storage;
 using System.Text.Json;
 
 namespace AgentSessions.Formats;
@@ -159,6 +160,17 @@ public static class SessionJsonFormat
         if (message.Sequence != expectedSequence)
         {
             throw new AgentSessionsException(ErrorCode.Corrupt, $"{where}: sequence number {message.Sequence}; expected {expectedSequence}");
+        }
+
+        try
+        {
+            // The store's own rules, so that nothing reads back that a store would refuse: a text part without its
+            // "text" deserializes to a null text and failed later, far from the file (found by fuzzing the share export).
+            StoreRules.ValidateMessage(NewMessage.From(message), maxMessageBytes: long.MaxValue);
+        }
+        catch (AgentSessionsException e) when (e.Code is ErrorCode.InvalidArgument or ErrorCode.InvalidId)
+        {
+            throw new AgentSessionsException(ErrorCode.Corrupt, $"{where}: {e.Message}", e);
         }
 
         return message;

@@ -10,6 +10,8 @@ using AgentSessions.Formats.Import.Copilot;
 using AgentSessions.Formats.Import.OpenAgent;
 using AgentSessions.Formats.Import.SuperQode;
 using AgentSessions.Server.Rpc;
+using AgentSessions.Sharing;
+using AgentSessions.Sqlite;
 using AgentSessions.Storage;
 using AgentSessions.Testing;
 
@@ -66,6 +68,8 @@ internal static class FuzzTargets
             new("rpc-frames", [Frames(1), Frames(3), Frames(8)], ReadFramesAsync,
                 Mutator.Utf8("Content-Length: 10\r\n\r\n", "Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n", "\r\n", "\n", "\r", "CONTENT-LENGTH:", "Content-Length:  +5", "Content-Length: 4096", "Content-Length: 4097")),
             new("cli-args", CliSeeds(), ParseArgsAsync, CliTokens()),
+            new("search-query", SearchSeeds(), SearchAsync, Mutator.Utf8("\"", "*", " ", "a ", "AND", "OR", "NOT", "NEAR(", "(", ")", ":", "^", "-", "+", "title:", "\u00e9", "\u0130", "\u00df", "\u0000", "\t", "\u3000", "**", "\"\"")),
+            new("share-export", [ourJson, ShareSeed()], ShareExportAsync, JsonTokens),
         };
         return targets.ToDictionary(t => t.Name, StringComparer.Ordinal);
     }
@@ -325,6 +329,133 @@ internal static class FuzzTargets
         return [.. names.Order(StringComparer.Ordinal).Select(n => Encoding.UTF8.GetBytes("\0" + n + "\0")), .. Mutator.Utf8("\0", "=", ":", "-1", "99999999999999999999", "NaN", "2026-13-45")];
     }
 
+    // ---- search: the query parser, then a real search on a small SQLite store
+
+    private static readonly Lazy<SqliteSessionStore> SearchStore = new(() =>
+    {
+        // A short time limit: an expensive query must end as a refusal (AgentSessionsException), never run on.
+        var store = SqliteSessionStore.Open(new SqliteStoreOptions(Path.Combine(Scratch, "search-store")) { SearchTimeout = TimeSpan.FromSeconds(2) });
+        store.CreateAsync(new NewSession { Id = "fuzz", Title = "Fuzz the \"search\" parser" }).AsTask().GetAwaiter().GetResult();
+        store.AppendAsync("fuzz", [
+            new NewMessage(MessageRole.User, "How do I fsync a directory? a a a b \"quoted\" NEAR(x y) title:x"),
+            new NewMessage(MessageRole.Assistant, "Open it read-only and call fsync(2) on the descriptor. \u00c9t\u00e9 \u0130stanbul stra\u00dfe"),
+            new NewMessage(MessageRole.Assistant, string.Join(' ', Enumerable.Repeat("a", 3000))),
+        ]).AsTask().GetAwaiter().GetResult();
+        return store;
+    });
+
+    private static IReadOnlyList<byte[]> SearchSeeds() =>
+        [Utf8("fsync"), Utf8("\"read-only and\" call*"), Utf8(string.Join(' ', Enumerable.Repeat("a", 60))), Utf8("\u00e9t\u00e9 STRASSE \u0130"), Utf8("* \" \"\" ** a*b \"unclosed")];
+
+    private static async Task SearchAsync(byte[] input)
+    {
+        var text = Encoding.UTF8.GetString(input);
+        var terms = SearchTerms.Parse(text);
+        if (terms.Count is 0 or > SearchTerms.MaxTerms)
+        {
+            throw new InvalidOperationException($"{terms.Count} terms accepted; a query holds 1 to {SearchTerms.MaxTerms}");
+        }
+
+        if (terms.Any(t => !t.Text.Any(char.IsLetterOrDigit)) || terms.Select(t => (t.Text.ToUpperInvariant(), t.IsPrefix)).Distinct().Count() != terms.Count)
+        {
+            throw new InvalidOperationException("a term without a letter or digit, or a repeated term, was accepted");
+        }
+
+        // Whatever the parser accepts must be a query the engine runs: an FTS5 syntax error would surface here as a
+        // SqliteException, which is a bug (the user's text is never FTS5 syntax).
+        await foreach (var hit in SearchStore.Value.SearchAsync(new SearchQuery(text) { Limit = 5 }))
+        {
+            if (hit.Highlights.Any(r => r.Start < 0 || r.Start + r.Length > hit.Snippet.Length))
+            {
+                throw new InvalidOperationException("a highlight outside its snippet");
+            }
+        }
+    }
+
+    // ---- share export: what a share hands out, from any archive an import accepts
+
+    private static byte[] ShareSeed()
+    {
+        var t = new DateTimeOffset(2026, 12, 3, 8, 0, 0, TimeSpan.Zero);
+        var secret = JsonDocument.Parse("\"SECRET\"").RootElement;
+        var session = new Session { Id = "SECRET-id", Title = "shared", Model = "SECRET-model", ProjectPath = "/SECRET/path", CreatedAt = t, UpdatedAt = t, MessageCount = 2, Tags = ["SECRET-tag"], Metadata = new Dictionary<string, JsonElement> { ["api_key"] = secret } };
+        List<SessionMessage> messages =
+        [
+            new() { Id = "SECRET-m1", Sequence = 1, Role = MessageRole.User, Parts = [new TextPart("q"), new DataPart([83, 69, 67], "application/octet-stream", "SECRET.bin")], CreatedAt = t, Metadata = new Dictionary<string, JsonElement> { ["k"] = secret } },
+            new() { Id = "SECRET-m2", Sequence = 2, Role = MessageRole.Assistant, Parts = [new TextPart("a"), new ReasoningPart("r", "SECRET-opaque")], CreatedAt = t },
+        ];
+        var details = new SessionDetails
+        {
+            Snapshots = [new Snapshot { Name = "SECRET-snap", MessageCount = 1, CreatedAt = t }],
+            Bookmarks = [new Bookmark("SECRET-mark", 1, t)],
+            ToolExecutions = [new ToolExecution { Id = "SECRET-exec", ToolName = "SECRET-tool", CreatedAt = t }],
+            Files = [new FileChange("SECRET/file.cs", FileChangeKind.Modified, t)],
+        };
+        using var json = new MemoryStream();
+        SessionJsonFormat.WriteAsync(json, session, messages.ToAsyncEnumerable(), details).GetAwaiter().GetResult();
+        return json.ToArray();
+    }
+
+    private static async Task ShareExportAsync(byte[] input)
+    {
+        var path = Path.Combine(Scratch, $"share-{Interlocked.Increment(ref _fileNumber)}.json");
+        Directory.CreateDirectory(Scratch);
+        await File.WriteAllBytesAsync(path, input);
+        try
+        {
+            await foreach (var archive in Importers[4].ReadAsync(new ImportSource(path), Options))
+            {
+                // The share export as ShareEndpoints writes it, then read back as fork-share reads it.
+                var shared = SharedView.Of(archive);
+                using var export = new MemoryStream();
+                await SessionJsonFormat.WriteAsync(export, shared.Session, shared.Messages.ToAsyncEnumerable(), details: null);
+                var text = Encoding.UTF8.GetString(export.ToArray());
+                if (text.Contains("SECRET", StringComparison.Ordinal) && !Shown(archive).Any(s => s.Contains("SECRET", StringComparison.Ordinal)))
+                {
+                    throw new InvalidOperationException("the share export holds a secret that nothing shown on the share page holds");
+                }
+
+                export.Position = 0;
+                var back = await SessionJsonFormat.ReadAsync(export, "share export");
+                if (back.Session.Id != SharedView.SessionId || back.Session.Metadata.Count > 0 || back.Session.ProjectPath is not null || back.Session.Tags.Count > 0
+                    || back.Snapshots.Count > 0 || back.Bookmarks.Count > 0 || back.ToolExecutions.Count > 0 || back.Files.Count > 0
+                    || back.Messages.Any(m => m.Metadata.Count > 0) || back.Messages.Count != archive.Messages.Count)
+                {
+                    throw new InvalidOperationException("the share export holds a field the share page does not show");
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>Every string the share page can show of an archive: its title, and each message's shown fields.</summary>
+    private static IEnumerable<string> Shown(SessionArchive archive)
+    {
+        yield return archive.Session.Title ?? "";
+        foreach (var message in archive.Messages.Select((m, i) => SharedView.Of(m, i + 1)))
+        {
+            yield return message.AuthorName ?? "";
+            yield return message.Model ?? "";
+            foreach (var part in message.Parts)
+            {
+                yield return part switch
+                {
+                    TextPart t => t.Text,
+                    ReasoningPart r => r.Text + r.ProtectedData,
+                    ToolCallPart c => c.CallId + c.Name + c.Arguments?.GetRawText(),
+                    ToolResultPart r => r.CallId + r.Result?.GetRawText(),
+                    UriPart u => u.Uri + u.MediaType,
+                    DataPart d => d.Name + d.MediaType + Encoding.UTF8.GetString(d.Data) + Convert.ToBase64String(d.Data),
+                    _ => "",
+                };
+            }
+        }
+    }
+
+    // ---- helpers
     // ---- helpers
 
     private static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
