@@ -105,11 +105,28 @@ internal sealed class Interruption : IDisposable
             var watchdog = new Thread(Watch) { IsBackground = true, Name = "agent-sessions interruption deadline" };
             watchdog.Start();
             // Not on this thread: a cancellation callback that blocks would keep the second signal from arriving.
-            ThreadPool.UnsafeQueueUserWorkItem(static c => c.Cancel(), _cancellation, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(static c => Cancel(c), _cancellation, preferLocal: false);
             return;
         }
 
         End($"agent-sessions: interrupted; {Name(number)} received again, ended at once (the store keeps every completed write)");
+    }
+
+    private static void Cancel(CancellationTokenSource cancellation)
+    {
+        try
+        {
+            cancellation.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The command finished (and the registration was disposed) before this ran: nothing to cancel.
+        }
+        catch (AggregateException)
+        {
+            // A callback registered on the token failed; on this pool thread that would end the process with a
+            // crash. The command sees the cancellation all the same, and the deadline still holds.
+        }
     }
 
     private void Watch()
