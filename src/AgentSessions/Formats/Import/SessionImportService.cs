@@ -94,9 +94,7 @@ public sealed class SessionImportService
         var failed = new List<ImportItem>();
         var sources = new List<ImportSource>();
         var root = new ImportSource(path);
-        // Where a link leads is compared with the folder's real place, in case the folder was named through a link.
-        var realRoot = (root.IsDirectory ? new DirectoryInfo(root.Path).ResolveLinkTarget(returnFinalTarget: true)?.FullName : null) ?? root.Path;
-        Collect(root, realRoot, forced, sources, skipped, depth: 0, isRoot: true, cancellationToken);
+        Collect(root, root.Path, forced, sources, skipped, depth: 0, isRoot: true, cancellationToken);
         if (request.AsId is not null && sources.Count != 1)
         {
             throw new AgentSessionsException(ErrorCode.InvalidArgument, $"--as needs exactly one session file; '{path}' holds {sources.Count}");
@@ -221,8 +219,19 @@ public sealed class SessionImportService
             // A loop of links, or one that leads nowhere: it is refused all the same.
         }
 
-        var folderPrefix = Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar;
-        var inside = target is not null && target.StartsWith(folderPrefix, StringComparison.Ordinal);
+        // The folder may have been named through a link: inside is inside either spelling of it.
+        string? realFolder = null;
+        try
+        {
+            realFolder = new DirectoryInfo(folder).ResolveLinkTarget(returnFinalTarget: true)?.FullName;
+        }
+        catch (IOException)
+        {
+            // Not a link, or one that cannot be resolved: the folder as named is all there is.
+        }
+
+        var inside = target is not null && new[] { folder, realFolder }.Any(f =>
+            f is not null && target.StartsWith(Path.TrimEndingDirectorySeparator(f) + Path.DirectorySeparatorChar, StringComparison.Ordinal));
         return inside
             ? $"a symbolic link to '{written}' inside the folder; links are not followed (the file it leads to is imported under its own name)"
             : $"refused: a symbolic link to '{written}', outside the folder being imported; links are not followed, so no file from elsewhere is read";
