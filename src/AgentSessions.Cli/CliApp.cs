@@ -65,13 +65,20 @@ internal static class CliApp
 
     public static async Task<int> RunAsync(string[] args)
     {
-        using var cancellation = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        // First of all, so that no signal finds the runtime's default action (an exit with no word).
+        using var interruption = Interruption.Register();
+        var exitCode = await RunCommandAsync(args, interruption);
+        if (!interruption.TryFinish())
         {
-            e.Cancel = true;
-            cancellation.Cancel();
-        };
+            // The deadline or a second signal is ending the process this very moment, with its own line.
+            Thread.Sleep(Timeout.Infinite);
+        }
 
+        return exitCode;
+    }
+
+    private static async Task<int> RunCommandAsync(string[] args, Interruption interruption)
+    {
         ConfigureConsole();
         var root = BuildRootCommand();
         var parseResult = Parse(root, args);
@@ -88,15 +95,21 @@ internal static class CliApp
 
         try
         {
-            return await parseResult.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancellation.Token);
+            // ProcessTerminationTimeout = null: signals are Interruption's; System.CommandLine's handling would only
+            // make InvokeAsync return early, which a command blocking this thread never lets happen.
+            return await parseResult.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, interruption.Token);
         }
         catch (AgentSessionsException e)
         {
             return Fail(e.Message, ExitCodes.For(e.Code), e);
         }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        catch (OperationCanceledException) when (interruption.Received)
         {
-            return Fail("cancelled; nothing after the last completed step was written", ExitCodes.Failure, null);
+            // Stopped by the signal in time: one line, and the shell's code for it (a command that instead finishes
+            // its own way after a signal, as serve and rpc do, keeps its own exit code).
+            Console.Out.Flush();
+            Console.Error.WriteLine(interruption.StoppedMessage());
+            return interruption.ExitCode;
         }
         catch (IOException e)
         {

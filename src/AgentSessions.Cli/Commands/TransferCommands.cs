@@ -74,7 +74,11 @@ internal static class TransferCommands
         }
 
         async Task ExportOne(string sessionId)
-            => await AtomicFile.WriteAsync(Path.Combine(directory, sessionId + format.Extension()), stream => service.ExportAsync(sessionId, format, stream, ct), ct);
+        {
+            // Between sessions too, so a signal stops the loop at the next file rather than at the end.
+            ct.ThrowIfCancellationRequested();
+            await AtomicFile.WriteAsync(Path.Combine(directory, sessionId + format.Extension()), stream => service.ExportAsync(sessionId, format, stream, ct), ct);
+        }
 
         await Output.Progress.RunAsync($"exporting {ids.Count} sessions", ids, ExportOne);
         Console.Out.WriteLine($"exported {ids.Count} session(s) to {directory}");

@@ -381,4 +381,78 @@ public sealed class CopilotCliImporterTests
         Assert.Equal(texts, archive.Messages.Select(m => m.Text));
         Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), archive.Messages.Select(m => m.Sequence));
     }
+
+    private static string NewSessionFolder(TempDirectory dir, string id = "linked-session")
+    {
+        var session = Directory.CreateDirectory(dir.Combine("session-state", id)).FullName;
+        File.WriteAllText(Path.Combine(session, "events.jsonl"), string.Join('\n',
+            Event("session.start", $$$"""{"sessionId":"{{{id}}}","selectedModel":"m","startTime":"2026-05-01T10:00:00Z","context":{"cwd":"/w"}}""", "2026-05-01T10:00:00.5Z"),
+            Event("user.message", """{"content":"hello"}""", "2026-05-01T10:00:01Z")) + "\n");
+        return session;
+    }
+
+    [Fact]
+    public async Task A_workspace_yaml_linking_outside_the_session_folder_is_not_read()
+    {
+        using var dir = TempDirectory.ForCaller();
+        var session = NewSessionFolder(dir);
+        var secret = dir.Combine("secret.yaml");
+        File.WriteAllText(secret, "name: SECRET-API-KEY-123\ncwd: /home/someone/.ssh\n");
+        File.CreateSymbolicLink(Path.Combine(session, "workspace.yaml"), secret);
+
+        var archive = await ReadOneAsync(Importer, session);
+
+        // The session comes from its events; nothing of the linked file is in it.
+        Assert.Null(archive.Session.Title);
+        Assert.Equal("/w", archive.Session.ProjectPath);
+        Text(Assert.Single(archive.Messages), "hello");
+        var stored = JsonSerializer.Serialize(archive.Session.Metadata);
+        Assert.DoesNotContain("SECRET", stored, StringComparison.Ordinal);
+        var note = Assert.Single(archive.Session.Metadata[ImportMetadata.Key].GetProperty("notes").EnumerateArray()).GetString()!;
+        Assert.StartsWith("workspace.yaml not read: refused: a symbolic link to '" + secret + "', outside", note, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_events_jsonl_that_is_a_link_is_refused_naming_where_it_leads()
+    {
+        using var dir = TempDirectory.ForCaller();
+        var elsewhere = NewSessionFolder(dir, "elsewhere");
+        var session = Directory.CreateDirectory(dir.Combine("linked")).FullName;
+        File.CreateSymbolicLink(Path.Combine(session, "events.jsonl"), Path.Combine(elsewhere, "events.jsonl"));
+
+        var error = await CorruptAsync(Importer, session, contains: "events.jsonl: refused: a symbolic link to '" + Path.Combine(elsewhere, "events.jsonl") + "', outside");
+
+        Assert.DoesNotContain("hello", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_workspace_yaml_that_is_a_fifo_is_not_opened()
+    {
+        using var dir = TempDirectory.ForCaller();
+        var session = NewSessionFolder(dir);
+        var fifo = Path.Combine(session, "workspace.yaml");
+        Assert.Equal(0, MakeFifo(fifo, 0x180));
+
+        // Opening a FIFO for reading blocks until a writer comes: on another thread, so a regression fails here
+        // instead of hanging the run.
+        var read = Task.Run(() => ReadOneAsync(Importer, session));
+        try
+        {
+            var archive = await read.WaitAsync(TimeSpan.FromSeconds(30));
+            var note = Assert.Single(archive.Session.Metadata[ImportMetadata.Key].GetProperty("notes").EnumerateArray()).GetString();
+            Assert.Equal("workspace.yaml not read: a FIFO (named pipe), not a regular file; not opened", note);
+        }
+        catch (TimeoutException)
+        {
+            // Release the reader stuck in open(2), so the thread does not outlive the test.
+            using (new FileStream(fifo, FileMode.Open, FileAccess.Write))
+            {
+            }
+
+            throw;
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    private static extern int MakeFifo([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, int mode);
 }

@@ -267,6 +267,65 @@ public sealed class SuperQodeImporterTests
         Assert.Equal("session-1700000000-fork", (await ReadOneAsync(Importer, path)).Session.Id);
     }
 
+    public static TheoryData<string, bool, bool, bool> Base64Forms => new()
+    {
+        // alphabet, gzip, padding, line breaks
+        { "url-safe", true, true, false },
+        { "url-safe", true, false, false },
+        { "url-safe", true, true, true },
+        { "url-safe", true, false, true },
+        { "url-safe", false, false, false },
+        { "standard", true, true, true },
+        { "standard", true, false, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Base64Forms))]
+    public async Task Base64_exports_read_in_either_alphabet_with_or_without_padding_gzip_or_not(string alphabet, bool gzip, bool padding, bool lineBreaks)
+    {
+        using var dir = TempDirectory.ForCaller();
+        // Without a checksum (nothing to verify), and varied enough that its base64 uses every character.
+        var export = """
+            {"format": "superqode-session-v1", "exported_at": "2026-11-21T04:30:00", "session": {"id": "session-1795235400",
+             "title": "Share me \u00e9\u00e8 \ud83d\ude00", "created_at": "2026-11-21T04:25:21.465633", "updated_at": "2026-11-21T04:25:30",
+             "project_path": "/home/dev/proj", "messages": [
+               {"id": "m1", "role": "user", "content": "Why is ~~~ >>> ??? slow?", "timestamp": "2026-11-21T04:25:22", "agent_name": null, "tool_calls": null, "tool_call_id": null, "metadata": {}},
+               {"id": "m2", "role": "assistant", "content": "Because \u00fcber-long lines: \n\t<<<>>>???", "timestamp": "2026-11-21T04:25:23", "agent_name": "qe", "tool_calls": null, "tool_call_id": null, "metadata": {}}],
+             "tool_executions": [], "files_modified": ["a.py"], "files_created": [], "agents_used": ["qe"], "tags": ["share"],
+             "parent_session_id": null, "snapshots": [], "metadata": {"model": "gpt-4o"}}}
+            """;
+        var plain = dir.Combine("export.json");
+        File.WriteAllText(plain, export);
+        var expected = Comparable(await ReadOneAsync(Importer, plain));
+
+        // As Python writes it: base64.urlsafe_b64encode(gzip.compress(...)), perhaps wrapped, perhaps unpadded.
+        var bytes = Encoding.UTF8.GetBytes(export);
+        var text = Convert.ToBase64String(gzip ? Gzip(bytes) : bytes);
+        if (alphabet == "url-safe")
+        {
+            text = text.Replace('+', '-').Replace('/', '_');
+            Assert.True(text.Contains('-', StringComparison.Ordinal) || text.Contains('_', StringComparison.Ordinal), "the sample exercises the URL-safe characters");
+        }
+
+        if (!padding)
+        {
+            text = text.TrimEnd('=');
+        }
+
+        if (lineBreaks)
+        {
+            text = string.Join('\n', text.Chunk(76).Select(c => new string(c))) + "\n";
+        }
+
+        Assert.StartsWith(gzip ? "H4sI" : "eyJm", text, StringComparison.Ordinal);
+        var path = dir.Combine("export.b64");
+        File.WriteAllText(path, text);
+
+        Assert.True(Importer.CanRead(new ImportSource(path)));
+        Assert.Equal(SuperQodeImporter.FormatName, SessionImportService.BuiltIn.First(i => i.CanRead(new ImportSource(path))).Format);
+        Assert.Equal(expected, Comparable(await ReadOneAsync(Importer, path)));
+    }
+
     [Theory]
     [InlineData("not base64 at all!")]
     [InlineData("eyJmb3JtYXQiOi")]

@@ -69,7 +69,15 @@ public static class ImportText
     }
 
     /// <summary>The provenance object stored under <see cref="ImportMetadata.Key"/>.</summary>
-    public static JsonElement Provenance(string format, string? originalId, string sourcePath, string sha256)
+    /// <param name="format">The format's name.</param>
+    /// <param name="originalId">The session's id in the source, if it had one.</param>
+    /// <param name="sourcePath">The file or folder read.</param>
+    /// <param name="sha256">The hash that recognises the same source imported again.</param>
+    /// <param name="notes">
+    /// What the reader left out or changed and the user should know (a companion file not read, say); stored as
+    /// <c>notes</c> and shown in the import summary. None by default.
+    /// </param>
+    public static JsonElement Provenance(string format, string? originalId, string sourcePath, string sha256, IReadOnlyList<string>? notes = null)
     {
         var value = new Dictionary<string, JsonElement>
         {
@@ -80,6 +88,11 @@ public static class ImportText
         if (originalId is not null)
         {
             value["originalId"] = AgentSessionsJson.ToElement(originalId);
+        }
+
+        if (notes is { Count: > 0 })
+        {
+            value["notes"] = JsonSerializer.SerializeToElement(notes.ToArray(), AgentSessionsJson.Context.StringArray);
         }
 
         return JsonSerializer.SerializeToElement(value, AgentSessionsJson.Context.DictionaryStringJsonElement);

@@ -73,9 +73,16 @@ public sealed class SessionImportService
             SessionIds.Validate(request.AsId);
         }
 
-        if (!File.Exists(path) && !Directory.Exists(path))
+        // The path the user named is followed if it is a link (that is their choice); what it leads to must be a
+        // file or a folder. A FIFO would block the import in open(2), a device could be read forever.
+        switch (FileKinds.Of(path, followLinks: true))
         {
-            throw new AgentSessionsException(ErrorCode.InvalidArgument, $"'{path}' does not exist");
+            case FileKind.Missing:
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"'{path}' does not exist");
+            case FileKind.Regular or FileKind.Directory:
+                break;
+            case var kind:
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"'{path}' is {FileKinds.Describe(kind)}, not a file or a folder; imports read only regular files");
         }
 
         var forced = request.Format is null ? null
@@ -86,7 +93,8 @@ public sealed class SessionImportService
         var skipped = new List<ImportItem>();
         var failed = new List<ImportItem>();
         var sources = new List<ImportSource>();
-        Collect(new ImportSource(path), forced, sources, skipped, depth: 0, isRoot: true);
+        var root = new ImportSource(path);
+        Collect(root, root.Path, forced, sources, skipped, depth: 0, isRoot: true, cancellationToken);
         if (request.AsId is not null && sources.Count != 1)
         {
             throw new AgentSessionsException(ErrorCode.InvalidArgument, $"--as needs exactly one session file; '{path}' holds {sources.Count}");
@@ -131,8 +139,9 @@ public sealed class SessionImportService
         return new ImportSummary(imported, skipped, failed);
     }
 
-    private void Collect(ImportSource source, ISessionImporter? forced, List<ImportSource> sources, List<ImportItem> skipped, int depth, bool isRoot)
+    private void Collect(ImportSource source, string root, ISessionImporter? forced, List<ImportSource> sources, List<ImportItem> skipped, int depth, bool isRoot, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         if (forced is not null ? forced.CanRead(source) || (isRoot && !source.IsDirectory) : _importers.Any(i => i.CanRead(source)))
         {
             sources.Add(source);
@@ -166,14 +175,66 @@ public sealed class SessionImportService
 
         foreach (var entry in entries)
         {
-            var name = Path.GetFileName(entry);
-            if (name.EndsWith(".lock", StringComparison.Ordinal) || (File.GetAttributes(entry) & FileAttributes.ReparsePoint) != 0)
+            if (Path.GetFileName(entry).EndsWith(".lock", StringComparison.Ordinal))
             {
-                continue; // lock files left behind by their writers; links could loop
+                continue; // lock files left behind by their writers
             }
 
-            Collect(new ImportSource(entry), forced, sources, skipped, depth + 1, isRoot: false);
+            // Judged without opening or following anything: only regular files and folders are read.
+            switch (FileKinds.Of(entry))
+            {
+                case FileKind.Regular or FileKind.Directory:
+                    Collect(new ImportSource(entry), root, forced, sources, skipped, depth + 1, isRoot: false, cancellationToken);
+                    break;
+                case FileKind.SymbolicLink:
+                    skipped.Add(new ImportItem(entry, null, null, LinkNote(entry, root)));
+                    break;
+                case FileKind.Missing:
+                    break; // removed since the folder was listed
+                case var kind:
+                    skipped.Add(new ImportItem(entry, null, null, $"{FileKinds.Describe(kind)}, not a regular file; not opened"));
+                    break;
+            }
         }
+    }
+
+    /// <summary>Why a link in a folder was not followed, naming where it leads.</summary>
+    /// <remarks>
+    /// Links in a folder being imported are never followed: one leading out of the folder could pull any file the
+    /// user can read (a key, a token) into the store, from where it may later be shared; one leading inside
+    /// adds nothing, since its target is imported under its own name, and could make a loop.
+    /// </remarks>
+    internal static string LinkNote(string link, string folder)
+    {
+        string? written = null;
+        string? target = null;
+        try
+        {
+            var info = new FileInfo(link);
+            written = info.LinkTarget;
+            target = info.ResolveLinkTarget(returnFinalTarget: true)?.FullName;
+        }
+        catch (IOException)
+        {
+            // A loop of links, or one that leads nowhere: it is refused all the same.
+        }
+
+        // The folder may have been named through a link: inside is inside either spelling of it.
+        string? realFolder = null;
+        try
+        {
+            realFolder = new DirectoryInfo(folder).ResolveLinkTarget(returnFinalTarget: true)?.FullName;
+        }
+        catch (IOException)
+        {
+            // Not a link, or one that cannot be resolved: the folder as named is all there is.
+        }
+
+        var inside = target is not null && new[] { folder, realFolder }.Any(f =>
+            f is not null && target.StartsWith(Path.TrimEndingDirectorySeparator(f) + Path.DirectorySeparatorChar, StringComparison.Ordinal));
+        return inside
+            ? $"a symbolic link to '{written}' inside the folder; links are not followed (the file it leads to is imported under its own name)"
+            : $"refused: a symbolic link to '{written}', outside the folder being imported; links are not followed, so no file from elsewhere is read";
     }
 
     private async Task<(bool Stored, ImportItem Item)> StoreAsync(ImportSource source, ISessionImporter importer, SessionArchive archive, ImportRequest request, CancellationToken cancellationToken)
@@ -224,8 +285,26 @@ public sealed class SessionImportService
         }
 
         var stored = await _store.ImportAsync(archive with { Session = session }, replace, cancellationToken).ConfigureAwait(false);
-        return (true, new ImportItem(source.Path, importer.Format, stored.Id, replace ? "replaced the earlier import" : note));
+        var notes = new List<string>();
+        if (replace)
+        {
+            notes.Add("replaced the earlier import");
+        }
+        else if (note is not null)
+        {
+            notes.Add(note);
+        }
+
+        notes.AddRange(ReaderNotes(session));
+        return (true, new ImportItem(source.Path, importer.Format, stored.Id, notes.Count == 0 ? null : string.Join("; ", notes)));
     }
+
+    /// <summary>What the reader noted (see <see cref="ImportText.Provenance"/>), for the summary.</summary>
+    private static IEnumerable<string> ReaderNotes(Session session)
+        => session.Metadata.TryGetValue(ImportMetadata.Key, out var value) && value.ValueKind == JsonValueKind.Object
+           && value.TryGetProperty("notes", out var notes) && notes.ValueKind == JsonValueKind.Array
+            ? notes.EnumerateArray().Where(n => n.ValueKind == JsonValueKind.String).Select(n => n.GetString()!)
+            : [];
 
     private static string? Provenance(Session session, string field)
         => session.Metadata.TryGetValue(ImportMetadata.Key, out var value) && value.ValueKind == JsonValueKind.Object

@@ -186,7 +186,7 @@ public sealed class AgentQImporter : ISessionImporter
         };
 
         // Read every message with its position in the file, so errors name what the user sees there.
-        var read = new List<(MessageRole Role, string Content, DateTimeOffset At)>(messageValues.Count);
+        var read = new List<(MessageRole Role, string Content, DateTimeOffset At, Dictionary<string, JsonElement> Metadata)>(messageValues.Count);
         for (var i = 0; i < messageValues.Count; i++)
         {
             read.Add(ReadMessage(messageValues[i], i + 1, createdAt, path));
@@ -217,6 +217,7 @@ public sealed class AgentQImporter : ISessionImporter
                 CreatedAt = read[i].At,
                 InputTokens = i == carrier ? totalInput : 0,
                 OutputTokens = i == carrier ? totalOutput : 0,
+                Metadata = read[i].Metadata,
             });
         }
 
@@ -251,36 +252,97 @@ public sealed class AgentQImporter : ISessionImporter
         };
     }
 
-    private static (MessageRole Role, string Content, DateTimeOffset At) ReadMessage(LispValue value, int number, DateTimeOffset sessionCreatedAt, string path)
+    /// <summary>
+    /// One message. Only its shape (a plist with :role and :content) is required: a value this reader does not
+    /// know (a role, content that is data rather than text, a time it cannot read) is imported as near as it
+    /// can be, with the original kept in the message's metadata, rather than failing the whole file.
+    /// </summary>
+    private static (MessageRole Role, string Content, DateTimeOffset At, Dictionary<string, JsonElement> Metadata) ReadMessage(LispValue value, int number, DateTimeOffset sessionCreatedAt, string path)
     {
         var what = string.Create(CultureInfo.InvariantCulture, $"message {number} of :messages");
         var message = Plist.From(value, path, what);
+        var metadata = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
 
-        var roleValue = message.Require("role");
-        var roleName = roleValue switch
+        var (role, originalRole) = MapRole(message.Require("role"));
+        if (originalRole is not null)
+        {
+            metadata["originalRole"] = AgentSessionsJson.ToElement(originalRole);
+        }
+
+        string content;
+        switch (message.Require("content"))
+        {
+            case LispString s:
+                content = s.Value;
+                break;
+            case { IsNil: true }:
+                // No text at all (nil); the store needs a part, and an empty one says exactly that.
+                content = "";
+                break;
+            case var data:
+                // Data, not text (a plist of a tool run, say): its JSON rendering is the text, flagged as such.
+                content = LispJson.ToElement(data).GetRawText();
+                metadata["contentIsLispData"] = AgentSessionsJson.ToElement(true);
+                break;
+        }
+
+        var at = sessionCreatedAt;
+        if (message.Find("timestamp") is { IsNil: false } timestamp)
+        {
+            try
+            {
+                at = ToTime(timestamp, path, $"{what}: :timestamp");
+            }
+            catch (AgentSessionsException)
+            {
+                // Dated like a message without a time; what the file said is kept.
+                metadata["originalTimestamp"] = LispJson.ToElement(timestamp);
+            }
+        }
+
+        return (role, content, at, metadata);
+    }
+
+    /// <summary>
+    /// The role of a message: ours when the file names one of them, else the nearest, with the original kept
+    /// (as written, <c>:debug</c>) so that nothing is lost and a reader can tell.
+    /// </summary>
+    /// <remarks>
+    /// Agent-Q writes <c>:debug</c> for its own traces (tool runs, progress) besides user, assistant and system,
+    /// and other writers may add more. A role never fails the file: what is not the user's, the model's or a
+    /// tool's is the program's own note, which is what the system role holds. Synonyms: human is the user;
+    /// model, ai and agent are the assistant; tool-result, tool-output, function, function-result and
+    /// observation are a tool's output.
+    /// </remarks>
+    private static (MessageRole Role, string? Original) MapRole(LispValue value)
+    {
+        var name = value switch
         {
             LispKeyword k => k.Name,
             LispSymbol s => s.Name,
             LispString s => s.Value,
             _ => null,
         };
-        if (!MessageRoles.TryParse(roleName, out var role))
+        if (MessageRoles.TryParse(name, out var exact))
         {
-            throw Fail(path, roleValue, $"{what}: unknown role {Show(roleValue)}; expected user, assistant, system or tool");
+            return (exact, null);
         }
 
-        var content = message.Require("content") switch
+        var role = name?.ToLowerInvariant() switch
         {
-            LispString s => s.Value,
-            // No text at all (nil); the store needs a part, and an empty one says exactly that.
-            { IsNil: true } => "",
-            var other => throw Fail(path, other, $"{what}: :content must be a string, not {Show(other)}"),
+            "human" => MessageRole.User,
+            "model" or "ai" or "agent" => MessageRole.Assistant,
+            "tool-result" or "tool-output" or "function" or "function-result" or "observation" => MessageRole.Tool,
+            _ => MessageRole.System, // debug, info, error, and any other name or value
         };
-
-        var at = message.Find("timestamp") is { IsNil: false } timestamp
-            ? ToTime(timestamp, path, $"{what}: :timestamp")
-            : sessionCreatedAt;
-        return (role, content, at);
+        var original = value switch
+        {
+            LispKeyword k => ":" + k.Name,
+            LispSymbol sym => sym.Name,
+            LispString str => str.Value,
+            _ => LispJson.ToElement(value).GetRawText(),
+        };
+        return (role, original);
     }
 
     private static string? OptionalString(Plist plist, string key, string path)
@@ -347,6 +409,7 @@ public sealed class AgentQImporter : ISessionImporter
     /// <summary>A short rendering of a value for error messages.</summary>
     private static string Show(LispValue value)
     {
+        const int limit = 40;
         var text = value switch
         {
             LispString s => "\"" + s.Value + "\"",
@@ -356,7 +419,7 @@ public sealed class AgentQImporter : ISessionImporter
             LispList => "a list",
             _ => "a value",
         };
-        return text.Length <= 40 ? text : text[..37] + "...";
+        return text.Length <= limit ? text : text[..(limit - 3)] + "...";
     }
 
     /// <summary>A property list, looked up by key name without the colon (case-insensitively, as Lisp upcases).</summary>

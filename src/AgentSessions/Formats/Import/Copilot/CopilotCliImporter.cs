@@ -64,11 +64,28 @@ public sealed class CopilotCliImporter : ISessionImporter
         }
 
         var eventsPath = Path.Combine(source.Path, EventsFile);
+        if (FileKinds.Of(eventsPath) is not FileKind.Regular and var eventsKind)
+        {
+            // Links are not followed and special files not opened (see SessionImportService.LinkNote for why).
+            throw new AgentSessionsException(ErrorCode.Corrupt, $"{eventsPath}: " + (eventsKind == FileKind.SymbolicLink
+                ? SessionImportService.LinkNote(eventsPath, source.Path)
+                : $"{FileKinds.Describe(eventsKind)}, not a regular file; not opened"));
+        }
+
         var events = await ImportJsonReader.ReadFileAsync(eventsPath, options.MaxFileBytes, cancellationToken).ConfigureAwait(false);
         var workspacePath = Path.Combine(source.Path, WorkspaceFile);
         var workspaceReader = new ImportJsonReader(workspacePath, options.TimeZone);
         var workspace = new Dictionary<string, string?>(StringComparer.Ordinal);
-        if (File.Exists(workspacePath))
+        var notes = new List<string>();
+        var workspaceKind = FileKinds.Of(workspacePath);
+        if (workspaceKind is not (FileKind.Regular or FileKind.Missing))
+        {
+            // The events are the session; the session is imported without the name and folder workspace.yaml holds.
+            notes.Add($"{WorkspaceFile} not read: " + (workspaceKind == FileKind.SymbolicLink
+                ? SessionImportService.LinkNote(workspacePath, source.Path)
+                : $"{FileKinds.Describe(workspaceKind)}, not a regular file; not opened"));
+        }
+        else if (workspaceKind == FileKind.Regular)
         {
             var yaml = await ImportJsonReader.ReadFileAsync(workspacePath, options.MaxFileBytes, cancellationToken).ConfigureAwait(false);
             string text;
@@ -105,7 +122,7 @@ public sealed class CopilotCliImporter : ISessionImporter
             }
         }
 
-        yield return state.Build(source.Path, eventsPath, workspace, workspaceReader);
+        yield return state.Build(source.Path, eventsPath, workspace, workspaceReader, notes);
     }
 
     /// <summary>A message being assembled; numbered and given its id once all events are read.</summary>
@@ -448,7 +465,7 @@ public sealed class CopilotCliImporter : ISessionImporter
             }
         }
 
-        public SessionArchive Build(string directory, string eventsPath, Dictionary<string, string?> workspace, ImportJsonReader workspaceReader)
+        public SessionArchive Build(string directory, string eventsPath, Dictionary<string, string?> workspace, ImportJsonReader workspaceReader, IReadOnlyList<string> notes)
         {
             var usedIds = new HashSet<string>(StringComparer.Ordinal);
             var messages = new List<SessionMessage>(_messages.Count);
@@ -521,7 +538,7 @@ public sealed class CopilotCliImporter : ISessionImporter
             }
 
             var originalId = workspace.GetValueOrDefault("id") ?? _sessionId ?? Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar));
-            metadata[ImportMetadata.Key] = ImportText.Provenance(FormatName, originalId, directory, ImportText.Sha256(eventsPath));
+            metadata[ImportMetadata.Key] = ImportText.Provenance(FormatName, originalId, directory, ImportText.Sha256(eventsPath), notes);
 
             var createdAt = (workspace.GetValueOrDefault("created_at") is { } created ? workspaceReader.Time(created, "created_at") : (DateTimeOffset?)null)
                 ?? _startTime

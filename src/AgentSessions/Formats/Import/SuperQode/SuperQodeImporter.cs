@@ -75,7 +75,9 @@ public sealed class SuperQodeImporter : ISessionImporter
                 return LooksLikeSuperQode(text);
             }
 
-            return JsonHead.Base64Prefix(text) is { } decoded && LooksLikeSuperQode(decoded);
+            // The base64 form: of the JSON, or of its gzip (SuperQode's share export: URL-safe, starting "H4sI").
+            return JsonHead.Base64Prefix(text) is { } decoded
+                && LooksLikeSuperQode(decoded is [0x1f, 0x8b, ..] ? GunzipPrefix(decoded) : decoded);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -154,7 +156,7 @@ public sealed class SuperQodeImporter : ISessionImporter
 
         // Not JSON: the base64 form of an export. Anything that is not base64 either is reported as such.
         var trimmed = text.TrimEnd(" \t\r\n"u8);
-        var chars = new char[trimmed.Length];
+        var chars = new char[trimmed.Length + 3]; // room for padding put back
         var count = 0;
         for (var i = 0; i < trimmed.Length; i++)
         {
@@ -170,6 +172,23 @@ public sealed class SuperQodeImporter : ISessionImporter
             }
 
             chars[count++] = b switch { (byte)'-' => '+', (byte)'_' => '/', _ => (char)b };
+        }
+
+        // Python's urlsafe_b64encode output is often passed on with its '=' padding stripped (as in URLs);
+        // Convert wants it, so it is put back. A length that no padding can fix is reported below.
+        var unpadded = count;
+        while (unpadded > 0 && chars[unpadded - 1] == '=')
+        {
+            unpadded--;
+        }
+
+        if (unpadded % 4 != 1)
+        {
+            count = unpadded;
+            while (count % 4 != 0)
+            {
+                chars[count++] = '=';
+            }
         }
 
         byte[] decoded;
