@@ -146,6 +146,33 @@ public sealed class HistoryCliTests : IDisposable
     }
 
     [Fact]
+    public async Task An_export_written_by_hand_without_optional_fields_imports()
+    {
+        // No "metadata", "tags" or token fields: another tool's minimal writer. Import used to crash (a null
+        // metadata dictionary met the duplicate check) with "unexpected failure".
+        var json = _temp.Combine("minimal.json");
+        await File.WriteAllTextAsync(json, """
+            {"format":"agent-sessions","version":2,"session":{"id":"min-1","title":"t","createdAt":"2026-12-01T00:00:00Z","updatedAt":"2026-12-01T00:00:00Z"},
+             "messages":[{"id":"m1","seq":1,"role":"user","parts":[{"type":"text","text":"hi"}],"createdAt":"2026-12-01T00:00:00Z"}]}
+            """);
+        var jsonl = _temp.Combine("minimal.jsonl");
+        await File.WriteAllTextAsync(jsonl, """
+            {"format":"agent-sessions-jsonl","version":2,"session":{"id":"min-2","createdAt":"2026-12-01T00:00:00Z","updatedAt":"2026-12-01T00:00:00Z"}}
+            {"id":"m1","seq":1,"role":"assistant","parts":[{"type":"text","text":"hello"}],"createdAt":"2026-12-01T00:00:00Z"}
+
+            """);
+
+        foreach (var file in new[] { json, jsonl })
+        {
+            var result = await _cli.RunAsync("import", file);
+            Assert.True(result.ExitCode == 0, result.ToString());
+        }
+
+        Assert.Equal(["hi"], Texts(await ShowAsync("min-1")));
+        Assert.Equal(["hello"], Texts(await ShowAsync("min-2")));
+    }
+
+    [Fact]
     public async Task Absurd_token_counts_are_refused_and_stats_stay_right()
     {
         var id = await _cli.OkAsync("new", "--model", "m");

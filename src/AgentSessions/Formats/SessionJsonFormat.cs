@@ -139,7 +139,9 @@ public static class SessionJsonFormat
 
         return new SessionArchive
         {
-            Session = session,
+            // The model's collections are never null, but a document can leave them out or write null, and the
+            // generated reader then stores null over their defaults (an import crashed on such a session).
+            Session = session with { Tags = session.Tags ?? [], Metadata = session.Metadata ?? EmptyMetadata.Instance },
             Messages = messages,
             Snapshots = Deserialize(root, "snapshots", AgentSessionsJson.Context.ListSnapshot, sourceName) ?? [],
             Bookmarks = Deserialize(root, "bookmarks", AgentSessionsJson.Context.ListBookmark, sourceName) ?? [],
@@ -157,6 +159,7 @@ public static class SessionJsonFormat
             throw new AgentSessionsException(ErrorCode.Corrupt, $"{where}: the message is empty");
         }
 
+        message = message with { Metadata = message.Metadata ?? EmptyMetadata.Instance };
         if (message.Sequence != expectedSequence)
         {
             throw new AgentSessionsException(ErrorCode.Corrupt, $"{where}: sequence number {message.Sequence}; expected {expectedSequence}");
