@@ -108,7 +108,7 @@ public sealed partial class SqliteSessionStore
             var began = false;
             try
             {
-                _commands.Begin.ExecuteNonQuery();
+                BeginImmediate(clock);
                 began = true;
                 if (batch.Count == 1)
                 {
@@ -155,6 +155,35 @@ public sealed partial class SqliteSessionStore
                 FailAll(batch, e);
                 return;
             }
+        }
+    }
+
+    /// <summary>Takes the write lock, polling in short jittered steps while another process holds it.</summary>
+    /// <remarks>
+    /// Neither of the library waits is usable here. SQLite's own busy handler in this build sleeps whole seconds
+    /// (it is compiled without usleep: strace shows clock_nanosleep of 1 s), and Microsoft.Data.Sqlite retries a
+    /// busy statement every 150 ms. A process that comes back only that rarely finds the lock taken again by a
+    /// writer appending in a loop, and waited over a second for its first append. The writer connection therefore
+    /// has no busy timeout and asks for the lock through the raw API, so a busy answer comes back at once and the
+    /// next try follows within a few milliseconds (<see cref="Backoff"/>).
+    /// </remarks>
+    private void BeginImmediate(Stopwatch clock)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var rc = SQLitePCL.raw.sqlite3_exec(_writer.Handle, "BEGIN IMMEDIATE");
+            if (rc == SQLitePCL.raw.SQLITE_OK)
+            {
+                return;
+            }
+
+            var error = new SqliteException(SQLitePCL.raw.sqlite3_errmsg(_writer.Handle).utf8_to_string(), rc, SQLitePCL.raw.sqlite3_extended_errcode(_writer.Handle));
+            if (!IsBusy(error) || clock.Elapsed >= _options.BusyTimeout)
+            {
+                throw error;
+            }
+
+            Backoff(attempt);
         }
     }
 

@@ -1,7 +1,8 @@
 // A child process for the multi-process and crash tests. It talks over stdout, one line per event, and flushes
 // each line: the parent treats a line as the child's acknowledgement that the write returned.
 //
-//   append STORE SESSION COUNT TAG   append COUNT messages; print "ack SEQ" after each append returns
+//   append STORE SESSION COUNT TAG   append COUNT messages; print "ack SEQ TAG I MICROSECONDS" after each append
+//                                     returns (the last field: how long that append took, waits included)
 //   create STORE COUNT                create COUNT sessions with generated ids; print "id ID" after each
 //   mixed STORE SESSION COUNT TAG    like append, with tokens (input I, output 2I) on message I, and after every
 //                                     10th append a list, a search and a read of the session's last messages
@@ -21,8 +22,10 @@ try
             for (var i = 0; i < int.Parse(count, System.Globalization.CultureInfo.InvariantCulture); i++)
             {
                 var text = ChildText.For(tag, i);
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var result = await s.AppendAsync(session, [new NewMessage(MessageRole.User, text)]);
-                stdout.WriteLine($"ack {result.Messages[0].Sequence} {tag} {i}");
+                var micros = (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+                stdout.WriteLine($"ack {result.Messages[0].Sequence} {tag} {i} {micros}");
                 stdout.Flush();
             }
 
