@@ -21,6 +21,9 @@ public sealed partial class SqliteSessionStore
 
     private long _commits;
 
+    // When this process last saw another waiting for the write lock after its commit (Stopwatch ticks; 0: never).
+    private long _stepAsideFrom;
+
     /// <summary>Transactions this store has committed (tests check that concurrent writes share them).</summary>
     internal long Commits => Interlocked.Read(ref _commits);
 
@@ -127,6 +130,7 @@ public sealed partial class SqliteSessionStore
 
                 _commands.Commit.ExecuteNonQuery();
                 Interlocked.Increment(ref _commits);
+                OfferTurn();
                 foreach (var request in batch)
                 {
                     request.Complete();
@@ -169,21 +173,48 @@ public sealed partial class SqliteSessionStore
     /// </remarks>
     private void BeginImmediate(Stopwatch clock)
     {
+        // Another process said it waits while we last committed: give it the lock (see WriterTurns).
+        var pause = Stopwatch.GetElapsedTime(Volatile.Read(ref _stepAsideFrom));
+        if (pause < WriterTurns.StepAside)
+        {
+            Thread.Sleep(WriterTurns.StepAside - pause);
+        }
+
         for (var attempt = 0; ; attempt++)
         {
             var rc = SQLitePCL.raw.sqlite3_exec(_writer.Handle, "BEGIN IMMEDIATE");
             if (rc == SQLitePCL.raw.SQLITE_OK)
             {
+                _turns.Done();
                 return;
             }
 
             var error = new SqliteException(SQLitePCL.raw.sqlite3_errmsg(_writer.Handle).utf8_to_string(), rc, SQLitePCL.raw.sqlite3_extended_errcode(_writer.Handle));
             if (!IsBusy(error) || clock.Elapsed >= _options.BusyTimeout)
             {
+                _turns.Done();
                 throw error;
             }
 
-            Backoff(attempt);
+            // Announced, a waiter is let in by the holder within its next poll or two, so poll every 1-2 ms.
+            _turns.Waiting();
+            if (_turns.IsWaiting)
+            {
+                Thread.Sleep(1 + Random.Shared.Next(0, 2));
+            }
+            else
+            {
+                Backoff(attempt);
+            }
+        }
+    }
+
+    /// <summary>After a commit: if another process waits for the lock, the next transaction starts a little later.</summary>
+    private void OfferTurn()
+    {
+        if (_turns.OthersWaiting())
+        {
+            Volatile.Write(ref _stepAsideFrom, Stopwatch.GetTimestamp());
         }
     }
 

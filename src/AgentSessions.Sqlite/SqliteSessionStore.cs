@@ -30,6 +30,7 @@ public sealed partial class SqliteSessionStore : ISessionStore
     private readonly ConcurrentQueue<WriteRequest> _writeQueue = new();
     private readonly ConcurrentBag<ReadConnection> _readers = [];
     private readonly WriterCommands _commands;
+    private readonly WriterTurns _turns;
     private int _disposed;
 
     static SqliteSessionStore() => SQLitePCL.Batteries_V2.Init();
@@ -40,6 +41,7 @@ public sealed partial class SqliteSessionStore : ISessionStore
         _connectionString = connectionString;
         _writer = writer;
         _commands = new WriterCommands(writer);
+        _turns = WriterTurns.Open(options.DatabasePath);
     }
 
     /// <inheritdoc />
@@ -322,6 +324,7 @@ public sealed partial class SqliteSessionStore : ISessionStore
         {
             _commands.Dispose();
             _writer.Dispose();
+            _turns.Dispose();
             while (_readers.TryTake(out var reader))
             {
                 reader.Dispose();

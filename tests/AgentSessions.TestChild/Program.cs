@@ -6,6 +6,8 @@
 //   create STORE COUNT                create COUNT sessions with generated ids; print "id ID" after each
 //   mixed STORE SESSION COUNT TAG    like append, with tokens (input I, output 2I) on message I, and after every
 //                                     10th append a list, a search and a read of the session's last messages
+//   wait-turn DATABASE               announce waiting for the write lock (WriterTurns); print "waiting", then
+//                                     withdraw when stdin closes and print "done"
 //   reader STORE SESSION STOPFILE    list, search, read and get in a loop until STOPFILE exists; print
 //                                     "rounds N" at the end
 using AgentSessions;
@@ -63,6 +65,18 @@ try
             }
 
             stdout.WriteLine($"rounds {rounds}");
+            return 0;
+        }
+
+        case ["wait-turn", var database]:
+        {
+            using var turns = WriterTurns.Open(database);
+            turns.Waiting();
+            stdout.WriteLine(turns.IsWaiting ? "waiting" : "could not announce");
+            stdout.Flush();
+            await Console.In.ReadToEndAsync();
+            turns.Done();
+            stdout.WriteLine("done");
             return 0;
         }
 
