@@ -30,6 +30,7 @@ public sealed partial class SqliteSessionStore : ISessionStore
     private readonly ConcurrentQueue<WriteRequest> _writeQueue = new();
     private readonly ConcurrentBag<ReadConnection> _readers = [];
     private readonly WriterCommands _commands;
+    private readonly WriterTurns _turns;
     private int _disposed;
 
     static SqliteSessionStore() => SQLitePCL.Batteries_V2.Init();
@@ -40,6 +41,7 @@ public sealed partial class SqliteSessionStore : ISessionStore
         _connectionString = connectionString;
         _writer = writer;
         _commands = new WriterCommands(writer);
+        _turns = WriterTurns.Open(options.DatabasePath);
     }
 
     /// <inheritdoc />
@@ -184,6 +186,9 @@ public sealed partial class SqliteSessionStore : ISessionStore
             {
                 // Switching to WAL needs a brief exclusive lock; several processes may race here on a new store.
                 ExecuteWithBusyRetry(connection, "PRAGMA journal_mode = WAL;", options.BusyTimeout);
+                // No busy handler on the writer: BeginImmediate waits for the lock itself, in short steps.
+                command.CommandText = "PRAGMA busy_timeout = 0";
+                command.ExecuteNonQuery();
             }
 
             return connection;
@@ -286,8 +291,13 @@ public sealed partial class SqliteSessionStore : ISessionStore
         }
     }
 
+    /// <summary>
+    /// Waits before retrying a busy lock: 1-2 ms at first, a millisecond more every eight tries, never over 10 ms,
+    /// with jitter so that waiting processes do not retry in step. Short steps let concurrent writers interleave:
+    /// a lock held for one append (a few milliseconds) is taken by a waiter within a step or two of its release.
+    /// </summary>
     private static void Backoff(int attempt)
-        => Thread.Sleep(Math.Min(100, 1 + (attempt * attempt)) + Random.Shared.Next(0, 5));
+        => Thread.Sleep(Math.Min(9, 1 + (attempt / 8)) + Random.Shared.Next(0, 2));
 
     private static bool IsBusy(SqliteException e) => (e.SqliteErrorCode & 0xFF) is 5 or 6; // SQLITE_BUSY, SQLITE_LOCKED
 
@@ -314,6 +324,7 @@ public sealed partial class SqliteSessionStore : ISessionStore
         {
             _commands.Dispose();
             _writer.Dispose();
+            _turns.Dispose();
             while (_readers.TryTake(out var reader))
             {
                 reader.Dispose();

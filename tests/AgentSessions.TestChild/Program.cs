@@ -1,10 +1,13 @@
 // A child process for the multi-process and crash tests. It talks over stdout, one line per event, and flushes
 // each line: the parent treats a line as the child's acknowledgement that the write returned.
 //
-//   append STORE SESSION COUNT TAG   append COUNT messages; print "ack SEQ" after each append returns
+//   append STORE SESSION COUNT TAG   append COUNT messages; print "ack SEQ TAG I MICROSECONDS" after each append
+//                                     returns (the last field: how long that append took, waits included)
 //   create STORE COUNT                create COUNT sessions with generated ids; print "id ID" after each
 //   mixed STORE SESSION COUNT TAG    like append, with tokens (input I, output 2I) on message I, and after every
 //                                     10th append a list, a search and a read of the session's last messages
+//   wait-turn DATABASE               announce waiting for the write lock (WriterTurns); print "waiting", then
+//                                     withdraw when stdin closes and print "done"
 //   reader STORE SESSION STOPFILE    list, search, read and get in a loop until STOPFILE exists; print
 //                                     "rounds N" at the end
 using AgentSessions;
@@ -21,8 +24,10 @@ try
             for (var i = 0; i < int.Parse(count, System.Globalization.CultureInfo.InvariantCulture); i++)
             {
                 var text = ChildText.For(tag, i);
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var result = await s.AppendAsync(session, [new NewMessage(MessageRole.User, text)]);
-                stdout.WriteLine($"ack {result.Messages[0].Sequence} {tag} {i}");
+                var micros = (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+                stdout.WriteLine($"ack {result.Messages[0].Sequence} {tag} {i} {micros}");
                 stdout.Flush();
             }
 
@@ -60,6 +65,18 @@ try
             }
 
             stdout.WriteLine($"rounds {rounds}");
+            return 0;
+        }
+
+        case ["wait-turn", var database]:
+        {
+            using var turns = WriterTurns.Open(database);
+            turns.Waiting();
+            stdout.WriteLine(turns.IsWaiting ? "waiting" : "could not announce");
+            stdout.Flush();
+            await Console.In.ReadToEndAsync();
+            turns.Done();
+            stdout.WriteLine("done");
             return 0;
         }
 
