@@ -180,6 +180,7 @@ public sealed partial class SqliteSessionStore
             Thread.Sleep(WriterTurns.StepAside - pause);
         }
 
+        var waited = Stopwatch.StartNew();
         for (var attempt = 0; ; attempt++)
         {
             var rc = SQLitePCL.raw.sqlite3_exec(_writer.Handle, "BEGIN IMMEDIATE");
@@ -196,11 +197,18 @@ public sealed partial class SqliteSessionStore
                 throw error;
             }
 
-            // Announced, a waiter is let in by the holder within its next poll or two, so poll every 1-2 ms.
-            _turns.Waiting();
+            // Ask for a turn only after a while: a writer that steps aside after every commit would halve the
+            // throughput of two busy writers, while letting it run for a few milliseconds keeps its commits
+            // flowing and still bounds the wait. Once announced, the holder steps aside within a commit, so poll
+            // every millisecond.
+            if (waited.Elapsed >= WriterTurns.AskAfter)
+            {
+                _turns.Waiting();
+            }
+
             if (_turns.IsWaiting)
             {
-                Thread.Sleep(1 + Random.Shared.Next(0, 2));
+                Thread.Sleep(1);
             }
             else
             {

@@ -11,7 +11,8 @@ namespace AgentSessions.Sqlite;
 /// for a second or more. Here a waiter holds a one-byte lock (fcntl, through <see cref="FileStream.Lock"/>) in the
 /// side file <c>sessions.db-writers</c>; after each commit the writer tests the range with one non-blocking
 /// lock call, and if anyone else is waiting it pauses <see cref="StepAside"/> before its next transaction, long
-/// enough for a waiter's next poll.
+/// enough for a waiter's next poll. A waiter asks only after <see cref="AskAfter"/>, so two busy writers run in
+/// short bursts rather than strictly taking turns, which would cost each a pause per commit.
 /// </para>
 /// <para>
 /// Only a hint: if the side file cannot be opened (a read-only directory, say) turns are simply not taken, and the
@@ -24,30 +25,50 @@ internal sealed class WriterTurns : IDisposable
     /// <summary>How many waiters can announce themselves at once; more still wait, unannounced.</summary>
     private const int Slots = 64;
 
-    /// <summary>How long a writer pauses when another process is waiting: a couple of the waiters' 1-2 ms polls.</summary>
-    public static readonly TimeSpan StepAside = TimeSpan.FromMilliseconds(3);
+    /// <summary>How long a process waits for the lock before it asks for a turn: 5 ms, a few appends of another writer.</summary>
+    public static readonly TimeSpan AskAfter = TimeSpan.FromMilliseconds(5);
 
-    private readonly FileStream? _file;
+    /// <summary>How long a writer pauses when another process is waiting: two of the waiters' 1 ms polls.</summary>
+    public static readonly TimeSpan StepAside = TimeSpan.FromMilliseconds(2);
+
+    private readonly string _path;
+    private FileStream? _file;
+    private bool _unusable;
     private int _slot = -1;
 
-    private WriterTurns(FileStream? file) => _file = file;
+    private WriterTurns(string path) => _path = path;
 
-    /// <summary>Opens (creating it 0600) the side file next to <paramref name="databasePath"/>.</summary>
-    public static WriterTurns Open(string databasePath)
+    /// <summary>Turns for the store at <paramref name="databasePath"/>; the side file is made only when a process first waits.</summary>
+    public static WriterTurns Open(string databasePath) => new(databasePath + "-writers");
+
+    /// <summary>The side file, opened on first use; created (0600) only by a process that is about to wait.</summary>
+    private FileStream? File(bool create)
     {
+        if (_file is not null || _unusable)
+        {
+            return _file;
+        }
+
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.ReadWrite | FileShare.Delete };
-            if (!OperatingSystem.IsWindows())
+            var options = new FileStreamOptions { Mode = create ? FileMode.OpenOrCreate : FileMode.Open, Access = FileAccess.ReadWrite, Share = FileShare.ReadWrite | FileShare.Delete };
+            if (create && !OperatingSystem.IsWindows())
             {
                 options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             }
 
-            return new WriterTurns(new FileStream(databasePath + "-writers", options));
+            return _file = new FileStream(_path, options);
+        }
+        catch (FileNotFoundException)
+        {
+            // Nobody has waited yet, so nobody waits now.
+            return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return new WriterTurns(null);
+            // A read-only directory, say: no turns, only the polling.
+            _unusable = true;
+            return null;
         }
     }
 
@@ -57,7 +78,7 @@ internal sealed class WriterTurns : IDisposable
     /// <summary>Announces that this process waits for the write lock (idempotent).</summary>
     public void Waiting()
     {
-        if (_file is null || _slot >= 0 || OperatingSystem.IsMacOS())
+        if (_slot >= 0 || OperatingSystem.IsMacOS() || File(create: true) is not { } file)
         {
             return;
         }
@@ -68,7 +89,7 @@ internal sealed class WriterTurns : IDisposable
             var slot = (start + i) % Slots;
             try
             {
-                _file.Lock(slot, 1);
+                file.Lock(slot, 1);
                 _slot = slot;
                 return;
             }
@@ -102,14 +123,14 @@ internal sealed class WriterTurns : IDisposable
     /// <summary>Whether another process announced that it waits. Call only when not waiting yourself.</summary>
     public bool OthersWaiting()
     {
-        if (_file is null || _slot >= 0 || OperatingSystem.IsMacOS())
+        if (_slot >= 0 || OperatingSystem.IsMacOS() || File(create: false) is not { } file)
         {
             return false;
         }
 
         try
         {
-            _file.Lock(0, Slots);
+            file.Lock(0, Slots);
         }
         catch (IOException)
         {
@@ -118,7 +139,7 @@ internal sealed class WriterTurns : IDisposable
 
         try
         {
-            _file.Unlock(0, Slots);
+            file.Unlock(0, Slots);
         }
         catch (IOException)
         {
