@@ -144,15 +144,15 @@ internal static class SessionCommands
             }
             else
             {
-                // Streamed: each message is written and flushed as it is read, so `| head` has its lines at once, and
-                // when it closes the pipe the next flush ends the command (ReaderGoneException, exit 141).
+                // Streamed: each message is written as it is read and reaches stdout within 20 ms, so `| head` has its
+                // lines at once, and when it closes the pipe the next write ends the command (ReaderGoneException, 141).
                 await using var transcript = Transcript.Open();
                 transcript.Header(session, details);
                 await transcript.FlushAsync();
                 await foreach (var message in messages)
                 {
                     transcript.Message(message);
-                    await transcript.FlushAsync();
+                    await transcript.FlushIfDueAsync();
                 }
             }
 

@@ -8,8 +8,9 @@ namespace AgentSessions.Cli.Output;
 
 /// <summary>
 /// <c>show</c>'s human-readable output: the header, then each message as it is read, through a buffered stdout
-/// (<see cref="StandardOutput"/>) flushed after the header and after every message, so a reader at the other end of
-/// a pipe sees the first lines at once and a long session costs a few large writes, not one per 256 characters.
+/// (<see cref="StandardOutput"/>) flushed after the header and then whenever <see cref="FlushInterval"/> has passed
+/// (or the buffer is full), so a reader at the other end of a pipe sees the first lines at once and a long session
+/// costs a few hundred 64 KB writes, not one per 256 characters (nor one per message, each waking the reader).
 /// </summary>
 /// <remarks>
 /// Every stored string is neutralised (<see cref="TerminalText"/>) on its way out, as everywhere else: bodies and
@@ -38,8 +39,21 @@ internal sealed class Transcript : IAsyncDisposable
         return new Transcript(StandardOutput.OpenWriter());
     }
 
+    /// <summary>The longest a written message waits in the buffer.</summary>
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(20);
+
+    private long _lastFlush = System.Diagnostics.Stopwatch.GetTimestamp();
+
     /// <summary>Writes what reached the buffer to stdout.</summary>
-    public Task FlushAsync() => _raw.FlushAsync();
+    public Task FlushAsync()
+    {
+        _lastFlush = System.Diagnostics.Stopwatch.GetTimestamp();
+        return _raw.FlushAsync();
+    }
+
+    /// <summary>Flushes when <see cref="FlushInterval"/> has passed since the last flush.</summary>
+    public Task FlushIfDueAsync()
+        => System.Diagnostics.Stopwatch.GetElapsedTime(_lastFlush) >= FlushInterval ? FlushAsync() : Task.CompletedTask;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync() => await _raw.DisposeAsync().ConfigureAwait(false);
