@@ -111,6 +111,12 @@ internal static class CliApp
             Console.Error.WriteLine(interruption.StoppedMessage());
             return interruption.ExitCode;
         }
+        catch (ReaderGoneException)
+        {
+            // `show ID | head`: the reader had what it wanted and closed the pipe. Not an error worth a line, but the
+            // output is incomplete, so the exit code is the one a process killed by SIGPIPE gets from the shell.
+            return ExitCodes.ReaderGone;
+        }
         catch (IOException e)
         {
             return Fail($"I/O error: {e.Message}", ExitCodes.Failure, e);

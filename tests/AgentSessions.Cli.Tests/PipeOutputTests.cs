@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
 using AgentSessions.Testing;
 using Xunit;
 
@@ -38,5 +40,64 @@ public sealed class PipeOutputTests : IDisposable
         Assert.Contains(title, show.Stdout, StringComparison.Ordinal);
         Assert.Contains(title, snapshots.Stdout, StringComparison.Ordinal);
         Assert.Contains(title, search.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Show_into_a_pipe_that_head_closes_gives_the_first_lines_then_ends_quietly_with_141(bool json)
+    {
+        // 2,000 messages of 1 KB: far more than a pipe holds (64 KB), so the tool is still writing when the pipe closes.
+        var id = "session-20260101-000000-pipeclosedxx1";
+        var file = _temp.Combine("long.json");
+        await File.WriteAllTextAsync(file, LongSessionExport(id, 2000, 1000));
+        await _cli.OkAsync("import", file);
+        var info = BuiltTool.StartInfo(json ? ["show", id, "--json"] : ["show", id]);
+        info.Environment["AGENT_SESSIONS_HOME"] = _cli.StoreDirectory;
+
+        using var process = Process.Start(info)!;
+        process.StandardInput.Close();
+        var stderr = process.StandardError.ReadToEndAsync();
+        // What `| head -n 3` does: read three lines, then close the pipe.
+        var lines = new[] { await process.StandardOutput.ReadLineAsync(), await process.StandardOutput.ReadLineAsync(), await process.StandardOutput.ReadLineAsync() };
+        process.StandardOutput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+
+        if (json)
+        {
+            Assert.Equal(new[] { "{", $"  \"id\": \"{id}\",", "  \"title\": \"long\"," }, lines!);
+        }
+        else
+        {
+            Assert.StartsWith("── long ──", lines[0], StringComparison.Ordinal);
+            Assert.Equal(["id", id], lines[1]!.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        }
+
+        // 141 = 128 + SIGPIPE, the code the shell reports for a writer whose reader went away: the tool noticed the
+        // closed pipe and stopped, where it used to render the rest of the session into nothing and exit 0.
+        Assert.True(process.ExitCode == 141, $"exit {process.ExitCode}; stderr: {await stderr}");
+        Assert.Equal("", await stderr);
+    }
+
+    /// <summary>An agent-sessions JSON export of <paramref name="count"/> messages of about <paramref name="length"/> characters.</summary>
+    internal static string LongSessionExport(string id, int count, int length)
+    {
+        var messages = new JsonArray();
+        for (var i = 1; i <= count; i++)
+        {
+            var text = $"message {i} " + string.Concat(Enumerable.Repeat("lorem ipsum ", length / 12));
+            messages.Add(new JsonObject
+            {
+                ["id"] = $"msg-20260101-000000-{i:D13}",
+                ["seq"] = i,
+                ["role"] = i % 2 == 1 ? "user" : "assistant",
+                ["parts"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = text }),
+                ["createdAt"] = "2026-01-01T00:00:00+00:00",
+            });
+        }
+
+        var session = new JsonObject { ["id"] = id, ["title"] = "long", ["createdAt"] = "2026-01-01T00:00:00+00:00", ["updatedAt"] = "2026-01-01T00:00:00+00:00" };
+        return new JsonObject { ["format"] = "agent-sessions", ["version"] = 2, ["session"] = session, ["messages"] = messages }.ToJsonString();
     }
 }

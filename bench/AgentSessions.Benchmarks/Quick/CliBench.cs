@@ -22,28 +22,10 @@ public static class CliBench
 
     public static async Task<IReadOnlyList<ResultRow>> RunAsync(TempRoot temp, TextWriter output, Plots plots)
     {
-        var dll = Environment.GetEnvironmentVariable("AGENT_SESSIONS_CLI_DLL");
-        if (string.IsNullOrEmpty(dll))
+        var dll = FindOrPublishCli(temp, output);
+        if (dll is null)
         {
-            var root = QuickOptions.FindRepositoryRoot();
-            if (root is null)
-            {
-                output.WriteLine("CLI cold start: skipped (no repository above the bench binary; set AGENT_SESSIONS_CLI_DLL)");
-                return [];
-            }
-
-            var cliDir = temp.Directory("cli-build");
-            // Published the way ./agent-sessions publishes it (ReadyToRun for this machine's runtime), so the figure
-            // is the start a user gets.
-            output.WriteLine($"CLI cold start: publishing src/AgentSessions.Cli (Release, ReadyToRun) into {cliDir}...");
-            var (code, text) = Run("dotnet", ["publish", Path.Combine(root, "src", "AgentSessions.Cli"), "-c", "Release", "--use-current-runtime", "--self-contained", "false", "-o", cliDir, "-nologo", "-v", "q"]);
-            if (code != 0)
-            {
-                output.WriteLine("  build failed, skipped:\n" + text);
-                return [];
-            }
-
-            dll = Path.Combine(cliDir, "agent-sessions.dll");
+            return [];
         }
 
         var directory = temp.Directory("cli-store");
@@ -70,6 +52,44 @@ public static class CliBench
         Report.PrintStats(output, "agent-sessions list (whole process)", stats[1]);
         plots.Add("cli.dat", "sessions sqlite3_ms cli_list_ms", Sessions, stats[0].MedianMs, stats[1].MedianMs);
         return [ResultRow.TimeTarget($"CLI cold start: list, {Sessions:N0} sessions", stats[1], "sqlite3 shell, same SELECT", stats[0], TargetMs)];
+    }
+
+    /// <summary>
+    /// The CLI's dll: AGENT_SESSIONS_CLI_DLL, else src/AgentSessions.Cli published once per run into the run's temp
+    /// directory; null (with a line saying why) when neither is possible.
+    /// </summary>
+    public static string? FindOrPublishCli(TempRoot temp, TextWriter output)
+    {
+        var dll = Environment.GetEnvironmentVariable("AGENT_SESSIONS_CLI_DLL");
+        if (string.IsNullOrEmpty(dll))
+        {
+            var root = QuickOptions.FindRepositoryRoot();
+            if (root is null)
+            {
+                output.WriteLine("CLI: skipped (no repository above the bench binary; set AGENT_SESSIONS_CLI_DLL)");
+                return null;
+            }
+
+            var cliDir = temp.Directory("cli-build");
+            if (File.Exists(Path.Combine(cliDir, "agent-sessions.dll")))
+            {
+                return Path.Combine(cliDir, "agent-sessions.dll");
+            }
+
+            // Published the way ./agent-sessions publishes it (ReadyToRun for this machine's runtime), so the figure
+            // is the start a user gets.
+            output.WriteLine($"CLI: publishing src/AgentSessions.Cli (Release, ReadyToRun) into {cliDir}...");
+            var (code, text) = Run("dotnet", ["publish", Path.Combine(root, "src", "AgentSessions.Cli"), "-c", "Release", "--use-current-runtime", "--self-contained", "false", "-o", cliDir, "-nologo", "-v", "q"]);
+            if (code != 0)
+            {
+                output.WriteLine("  build failed, skipped:\n" + text);
+                return null;
+            }
+
+            dll = Path.Combine(cliDir, "agent-sessions.dll");
+        }
+
+        return dll;
     }
 
     private static (int Code, string Output) Run(string file, string[] args)

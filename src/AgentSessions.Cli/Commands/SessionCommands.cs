@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text;
 using AgentSessions.Cli.Output;
 using AgentSessions.Formats;
 using AgentSessions.Storage;
@@ -120,8 +121,9 @@ internal static class SessionCommands
             var messages = service.ReadAsync(sessionId, range, ct);
             if (parse.GetValue(json))
             {
-                // Streamed: a long session is written as it is read, never held whole in memory.
-                await using var writer = JsonOutput.CreateWriter();
+                // Streamed: a long session is written as it is read, never held whole in memory; a closed pipe ends it.
+                await using var stdout = StandardOutput.Open();
+                await using var writer = JsonOutput.CreateWriter(stdout);
                 writer.WriteStartObject();
                 JsonOutput.WriteSessionProperties(writer, session);
                 JsonOutput.WriteDetailsProperties(writer, details);
@@ -138,14 +140,19 @@ internal static class SessionCommands
                 writer.WriteEndArray();
                 writer.WriteEndObject();
                 await writer.FlushAsync(ct);
-                Console.Out.WriteLine();
+                await stdout.WriteAsync(Encoding.UTF8.GetBytes(Environment.NewLine), ct);
             }
             else
             {
-                ConsoleOutput.SessionHeader(session, details);
+                // Streamed: each message is written as it is read and reaches stdout within 20 ms, so `| head` has its
+                // lines at once, and when it closes the pipe the next write ends the command (ReaderGoneException, 141).
+                await using var transcript = Transcript.Open();
+                transcript.Header(session, details);
+                await transcript.FlushAsync();
                 await foreach (var message in messages)
                 {
-                    ConsoleOutput.Message(message);
+                    transcript.Message(message);
+                    await transcript.FlushIfDueAsync();
                 }
             }
 

@@ -7,7 +7,10 @@ namespace AgentSessions.Cli.Output;
 /// <summary>Writes the stable --json output (documented in docs/cli-json.md) to stdout.</summary>
 internal static class JsonOutput
 {
-    public static Utf8JsonWriter CreateWriter() => new(Console.OpenStandardOutput(), AgentSessionsJson.WriterOptions(indented: true));
+    public static Utf8JsonWriter CreateWriter() => CreateWriter(Console.OpenStandardOutput());
+
+    /// <summary>A writer of indented JSON into <paramref name="stream"/> (<see cref="StandardOutput.Open"/> for a long output).</summary>
+    public static Utf8JsonWriter CreateWriter(Stream stream) => new(stream, AgentSessionsJson.WriterOptions(indented: true));
 
     public static void Write<T>(T value, JsonTypeInfo<T> typeInfo)
     {

@@ -24,21 +24,32 @@ internal static class TerminalConsole
     {
         var rawOut = Console.Out;
         StdoutIsTerminal = !Console.IsOutputRedirected;
-        var plain = !StdoutIsTerminal || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
+        Plain = !StdoutIsTerminal || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
         var safeOut = new TerminalTextWriter(rawOut);
         Console.SetOut(safeOut);
         Console.SetError(new TerminalTextWriter(Console.Error));
-        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = plain ? AnsiSupport.No : AnsiSupport.Detect,
-            ColorSystem = plain ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
-            Interactive = plain ? InteractionSupport.No : InteractionSupport.Detect,
-            // With colours, Spectre's own escape codes must reach the terminal, so it writes past the neutralising
-            // writer and ConsoleOutput neutralises every piece of content it hands to Spectre. Plain, Spectre emits
-            // no codes and writes through the neutralising writer as well, which catches anything missed.
-            Out = new Output(plain ? safeOut : rawOut, StdoutIsTerminal),
-        });
+        AnsiConsole.Console = CreateConsole(rawOut, safeOut);
     }
+
+    /// <summary>Whether output is unstyled: stdout is not a terminal, or NO_COLOR is set.</summary>
+    private static bool Plain { get; set; } = true;
+
+    /// <summary>
+    /// A Spectre.Console console set up as <see cref="AnsiConsole.Console"/> is, over other writers of stdout: a command
+    /// that writes a lot gives it a buffered one (<see cref="StandardOutput"/>).
+    /// </summary>
+    /// <param name="raw">Stdout as it is, for Spectre's own escape codes when styled.</param>
+    /// <param name="safe">The same writer behind a <see cref="TerminalTextWriter"/>.</param>
+    public static IAnsiConsole CreateConsole(TextWriter raw, TextWriter safe) => AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Ansi = Plain ? AnsiSupport.No : AnsiSupport.Detect,
+        ColorSystem = Plain ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+        Interactive = Plain ? InteractionSupport.No : InteractionSupport.Detect,
+        // With colours, Spectre's own escape codes must reach the terminal, so it writes past the neutralising
+        // writer and ConsoleOutput neutralises every piece of content it hands to Spectre. Plain, Spectre emits
+        // no codes and writes through the neutralising writer as well, which catches anything missed.
+        Out = new Output(Plain ? safe : raw, StdoutIsTerminal),
+    });
 
     /// <summary>Spectre's view of stdout: its own guess compares the writer with <see cref="Console.Out"/>, which is now ours.</summary>
     private sealed class Output(TextWriter writer, bool isTerminal) : IAnsiConsoleOutput

@@ -17,6 +17,12 @@ internal static class ApiEndpoints
 {
     private const string JsonContentType = "application/json; charset=utf-8";
 
+    /// <summary>Messages in a page of <c>GET /api/sessions/{id}/messages</c> when the request names no <c>limit</c>.</summary>
+    public const int DefaultMessagePage = 200;
+
+    /// <summary>The largest <c>limit</c> that endpoint accepts.</summary>
+    public const int MaxMessagePage = 1000;
+
     public static void Map(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -240,16 +246,75 @@ internal static class ApiEndpoints
             await body.FlushAsync(context.RequestAborted);
         }
 
+        /// <summary>
+        /// One page of a session's messages, oldest first within the page: by default the newest
+        /// <see cref="DefaultMessagePage"/>; <c>before=SEQ</c> the ones before SEQ, <c>from=SEQ</c> the ones from SEQ on;
+        /// <c>limit</c> up to <see cref="MaxMessagePage"/>. <c>next</c> (and a Link header) names the page that follows
+        /// in the same direction: earlier ones for the default and <c>before</c>, later ones for <c>from</c>.
+        /// </summary>
+        /// <remarks>
+        /// Paged because a long coding session is tens of megabytes: answering all of it by default made every client
+        /// that asked for "the messages" download the lot. A session's visible messages are numbered 1..messageCount
+        /// without gaps, so a page is a range of sequence numbers, and following <c>next</c> reaches each message once.
+        /// </remarks>
         public async Task Messages(HttpContext context)
         {
             var id = Route(context, "id");
-            var messages = new List<SessionMessage>();
-            await foreach (var message in service.ReadAsync(id, Range(context), context.RequestAborted))
+            var limit = Int(context, "limit") ?? DefaultMessagePage;
+            if (limit is < 1 or > MaxMessagePage)
             {
-                messages.Add(message);
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"limit must be from 1 to {MaxMessagePage} (got {limit}); page on with 'next'");
             }
 
-            await WriteAsync(context, new MessagesResponse(messages));
+            var from = Long(context, "from");
+            var before = Long(context, "before");
+            if (from is not null && before is not null)
+            {
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, "give 'from' (later messages) or 'before' (earlier ones), not both");
+            }
+
+            var messages = new List<SessionMessage>();
+            string? next = null;
+            var path = $"/api/sessions/{Uri.EscapeDataString(id)}/messages";
+            if (from is { } first)
+            {
+                // One more than the page, to tell whether there is a next one.
+                await foreach (var message in service.ReadAsync(id, new MessageRange(first, limit + 1), context.RequestAborted))
+                {
+                    messages.Add(message);
+                }
+
+                if (messages.Count > limit)
+                {
+                    messages.RemoveAt(limit);
+                    next = string.Create(CultureInfo.InvariantCulture, $"{path}?from={messages[^1].Sequence + 1}&limit={limit}");
+                }
+            }
+            else
+            {
+                var count = (await service.GetAsync(id, context.RequestAborted)).MessageCount;
+                var end = Math.Min(before ?? count + 1, count + 1); // exclusive
+                var start = Math.Max(1, end - limit);
+                if (end > start)
+                {
+                    await foreach (var message in service.ReadAsync(id, new MessageRange(start, (int)(end - start)), context.RequestAborted))
+                    {
+                        messages.Add(message);
+                    }
+                }
+
+                if (start > 1)
+                {
+                    next = string.Create(CultureInfo.InvariantCulture, $"{path}?before={start}&limit={limit}");
+                }
+            }
+
+            if (next is not null)
+            {
+                context.Response.Headers.Link = $"<{next}>; rel=\"next\"";
+            }
+
+            await WriteAsync(context, new MessagesResponse(messages, next is not null, next));
         }
 
         /// <summary>One message (an object), several (an array, or <c>{"messages": [...]}</c>), appended atomically.</summary>

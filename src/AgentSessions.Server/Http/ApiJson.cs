@@ -219,8 +219,8 @@ internal sealed record SharesResponse(List<ShareView> Shares);
 /// <summary>GET /api/search.</summary>
 internal sealed record SearchResponse(List<SearchHit> Hits);
 
-/// <summary>GET /api/sessions/{id}/messages.</summary>
-internal sealed record MessagesResponse(List<SessionMessage> Messages);
+/// <summary>GET /api/sessions/{id}/messages: a page, whether another follows, and its URL.</summary>
+internal sealed record MessagesResponse(List<SessionMessage> Messages, bool HasMore, string? Next);
 
 /// <summary>Request shapes are strict (a misspelt field is an error, not silently ignored); responses use the model's conventions.</summary>
 [JsonSourceGenerationOptions(

@@ -23,6 +23,9 @@ internal static class PageEndpoints
     /// <summary>Sessions or search hits per page of the list.</summary>
     public const int PageSize = 25;
 
+    /// <summary>Messages per page of a session (<c>/sessions/{id}</c>): the newest by default, links to the others.</summary>
+    public const int SessionPageMessages = 100;
+
     public static void Map(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -260,8 +263,9 @@ internal static class PageEndpoints
         b.Append("<ul class=\"list hits\">\n");
         foreach (var hit in shown)
         {
-            var anchor = hit.Sequence is { } seq ? "#m" + seq.ToString(CultureInfo.InvariantCulture) : "";
-            b.Append("<li><a class=\"title\" href=\"/sessions/").Append(U(hit.SessionId)).Append(anchor).Append("\">").Append(E(hit.SessionTitle ?? hit.SessionId)).Append("</a>")
+            // The session page shows one page of messages, so a hit links to the page that starts with its message.
+            var href = hit.Sequence is { } seq ? MessageView.MessageUrl(hit.SessionId, seq) : "/sessions/" + U(hit.SessionId);
+            b.Append("<li><a class=\"title\" href=\"").Append(href).Append("\">").Append(E(hit.SessionTitle ?? hit.SessionId)).Append("</a>")
                 .Append("<div class=\"meta\"><span>").Append(hit.Role is { } role ? role.ToWireName() + (hit.Sequence is { } n ? $" #{n}" : "") : "title").Append("</span><span>")
                 .Append(Time(hit.CreatedAt)).Append("</span></div>")
                 .Append("<p class=\"snippet\">").Append(MessageView.Snippet(hit.Snippet, hit.Highlights)).Append("</p></li>\n");
@@ -344,14 +348,20 @@ internal static class PageEndpoints
             head.Append("<p class=\"meta\">").Append(string.Join(" · ", jumps)).Append("</p>\n");
         }
 
+        var (start, end) = MessageWindow(context, session.MessageCount);
+        var pager = MessagePager(session, start, end);
+        head.Append(pager);
         Begin(context, StatusCodes.Status200OK);
         await context.Response.WriteAsync(head.ToString(), context.RequestAborted);
-        // Streamed message by message: a long session is never held whole in memory.
+        // One page, streamed message by message: a long session is never held whole in memory, nor sent whole.
         var any = false;
-        await foreach (var message in service.ReadAsync(id, MessageRange.All, context.RequestAborted))
+        if (end >= start)
         {
-            any = true;
-            await context.Response.WriteAsync(MessageView.Message(message), context.RequestAborted);
+            await foreach (var message in service.ReadAsync(id, new MessageRange(start, (int)(end - start + 1)), context.RequestAborted))
+            {
+                any = true;
+                await context.Response.WriteAsync(MessageView.Message(message), context.RequestAborted);
+            }
         }
 
         var tail = new StringBuilder();
@@ -360,7 +370,9 @@ internal static class PageEndpoints
             tail.Append("<p class=\"empty\">No messages yet.</p>\n");
         }
 
-        tail.Append(MessageView.History(details));
+        tail.Append(pager);
+
+        tail.Append(MessageView.History(session.Id, details));
         if (shares.Count > 0)
         {
             var now = time.GetUtcNow();
@@ -377,6 +389,43 @@ internal static class PageEndpoints
 
         tail.Append(Foot);
         await context.Response.WriteAsync(tail.ToString(), context.RequestAborted);
+    }
+
+    /// <summary>
+    /// The messages a session page shows, as first and last sequence number: the newest <see cref="SessionPageMessages"/>,
+    /// or that many before <c>?before=SEQ</c>, or from <c>?from=SEQ</c> on. A value that is not a number is ignored.
+    /// </summary>
+    private static (long Start, long End) MessageWindow(HttpContext context, long count)
+    {
+        static long? Number(HttpContext context, string name)
+            => long.TryParse(context.Request.Query[name], NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= 1 ? value : null;
+
+        if (Number(context, "from") is { } from)
+        {
+            var start = Math.Min(from, Math.Max(1, count));
+            return (start, Math.Min(count, start + SessionPageMessages - 1));
+        }
+
+        var end = Math.Min(count, (Number(context, "before") ?? count + 1) - 1);
+        return (Math.Max(1, end - SessionPageMessages + 1), end);
+    }
+
+    /// <summary>Which messages the page shows and links to the earlier and later ones; empty when the session fits one page.</summary>
+    private static string MessagePager(Session session, long start, long end)
+    {
+        if (start <= 1 && end >= session.MessageCount)
+        {
+            return "";
+        }
+
+        var url = "/sessions/" + U(session.Id);
+        var shown = end >= start ? $"messages {N(start)}–{N(end)} of {N(session.MessageCount)}" : $"{N(session.MessageCount)} messages";
+        return new StringBuilder("<nav class=\"pager\">")
+            .Append(start > 1 ? $"<a rel=\"prev\" href=\"{url}?before={start.ToString(CultureInfo.InvariantCulture)}\">← Earlier messages</a>" : "<span></span>")
+            .Append("<span class=\"meta\">").Append(shown).Append("</span>")
+            .Append(end < session.MessageCount ? $"<a rel=\"next\" href=\"{url}?from={(end + 1).ToString(CultureInfo.InvariantCulture)}\">Later messages →</a>" : "<span></span>")
+            .Append("</nav>\n")
+            .ToString();
     }
 
     private static string Count(int count, string singular) => count == 1 ? $"1 {singular}" : $"{N(count)} {singular}s";

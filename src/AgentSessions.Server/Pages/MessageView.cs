@@ -111,12 +111,20 @@ internal static class MessageView
         return b.ToString();
     }
 
+    /// <summary>The session page that shows message <paramref name="sequence"/> first, scrolled to it.</summary>
+    /// <remarks>A session page shows one page of messages, so a plain <c>#m{seq}</c> would miss most of a long session.</remarks>
+    public static string MessageUrl(string sessionId, long sequence)
+    {
+        var seq = sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return $"/sessions/{U(sessionId)}?from={seq}#m{seq}";
+    }
+
     /// <summary>Snapshots, bookmarks and forks of a session (owner page only: it links other owner pages).</summary>
-    public static string History(SessionDetails details)
+    public static string History(string sessionId, SessionDetails details)
     {
         var b = new StringBuilder();
-        HtmlHistory.AppendSnapshots(b, details.Snapshots, Time);
-        HtmlHistory.AppendBookmarks(b, details.Bookmarks);
+        HtmlHistory.AppendSnapshots(b, details.Snapshots, Time, seq => MessageUrl(sessionId, seq));
+        HtmlHistory.AppendBookmarks(b, details.Bookmarks, seq => MessageUrl(sessionId, seq));
         if (details.Forks.Count > 0)
         {
             b.Append("<h2 id=\"forks\">Forks</h2><ul>\n");

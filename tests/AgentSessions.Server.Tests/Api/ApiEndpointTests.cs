@@ -188,6 +188,60 @@ public sealed class ApiEndpointTests : IAsyncLifetime
     }
 
     [Fact(Timeout = Timeout)]
+    public async Task Messages_come_a_bounded_page_at_a_time_and_next_reaches_every_message_exactly_once()
+    {
+        const int Count = 450;
+        var id = (await _server.Store.CreateAsync(new NewSession { Title = "long" })).Id;
+        for (var done = 0; done < Count; done += 150)
+        {
+            await _server.Store.AppendAsync(id, [.. Enumerable.Range(done + 1, 150).Select(i => new NewMessage(MessageRole.User, $"m{i}"))]);
+        }
+
+        // By default: the newest page, and a link to the earlier ones, in the body and in a Link header.
+        using (var response = await _server.Client.GetAsync($"/api/sessions/{id}/messages"))
+        {
+            var page = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal(Enumerable.Range(251, 200).Select(i => (long)i), page.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("seq").GetInt64()));
+            Assert.True(page.GetProperty("hasMore").GetBoolean());
+            var next = page.GetProperty("next").GetString();
+            Assert.Equal($"/api/sessions/{id}/messages?before=251&limit=200", next);
+            Assert.Equal($"<{next}>; rel=\"next\"", Assert.Single(response.Headers.GetValues("Link")));
+        }
+
+        // Following next, back from the newest (the default, or before=) or on from a sequence number, reaches each message once.
+        foreach (var (start, limit, expected) in new[]
+        {
+            ($"/api/sessions/{id}/messages", 200, Count),
+            ($"/api/sessions/{id}/messages?from=1&limit=1000", 1000, Count),
+            ($"/api/sessions/{id}/messages?before=400&limit=7", 7, 399),
+        })
+        {
+            var seen = new List<long>();
+            string? url = start;
+            while (url is not null)
+            {
+                var page = await _server.GetAsync(url);
+                var seqs = page.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("seq").GetInt64()).ToList();
+                Assert.InRange(seqs.Count, 1, limit);
+                seen.AddRange(seqs);
+                url = page.TryGetProperty("next", out var next) ? next.GetString() : null;
+                Assert.Equal(url is not null, page.GetProperty("hasMore").GetBoolean());
+            }
+
+            Assert.Equal(Enumerable.Range(1, expected).Select(i => (long)i), seen.Order());
+            Assert.Equal(seen.Count, seen.Distinct().Count());
+        }
+
+        var last = await _server.GetAsync($"/api/sessions/{id}/messages?from=441&limit=10");
+        Assert.Equal(10, last.GetProperty("messages").GetArrayLength());
+        Assert.False(last.GetProperty("hasMore").GetBoolean());
+        await _server.ErrorAsync(HttpMethod.Get, $"/api/sessions/{id}/messages?limit=1001", null, 400, "InvalidArgument");
+        await _server.ErrorAsync(HttpMethod.Get, $"/api/sessions/{id}/messages?limit=0", null, 400, "InvalidArgument");
+        await _server.ErrorAsync(HttpMethod.Get, $"/api/sessions/{id}/messages?from=1&before=5", null, 400, "InvalidArgument");
+        await _server.ErrorAsync(HttpMethod.Get, "/api/sessions/ghost/messages", null, 404, "NotFound");
+    }
+
+    [Fact(Timeout = Timeout)]
     public async Task Search_finds_messages_with_filters()
     {
         var a = await _server.CreateSessionAsync(new { id = "a", tags = new[] { "t" } });

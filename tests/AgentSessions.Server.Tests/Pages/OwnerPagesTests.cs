@@ -82,15 +82,55 @@ public sealed class OwnerPagesTests(BrowserFixture browser, ITestOutputHelper ou
         var hits = _page.Locator("ul.hits > li");
         Assert.Equal(1, await hits.CountAsync());
         await Assertions.Expect(hits.Locator("mark").First).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^serially$", System.Text.RegularExpressions.RegexOptions.IgnoreCase));
-        await Assertions.Expect(hits.Locator("a.title")).ToHaveAttributeAsync("href", $"/sessions/{build.Id}#m4");
+        await Assertions.Expect(hits.Locator("a.title")).ToHaveAttributeAsync("href", $"/sessions/{build.Id}?from=4#m4");
         await BrowserFixture.ScreenshotAsync(_page, "search", output);
 
         await hits.Locator("a.title").ClickAsync();
-        await Navigation.ArrivedAsync(_page, $"/sessions/{build.Id}#m4$");
+        await Navigation.ArrivedAsync(_page, $"/sessions/{build.Id}[?]from=4#m4$");
         await Assertions.Expect(_page.Locator("#m4")).ToBeVisibleAsync();
 
         await GotoAsync("/?q=" + Uri.EscapeDataString("nothing-matches-this"));
         await Assertions.Expect(_page.Locator("p.empty")).ToContainTextAsync("No matches");
+    }
+
+    [Fact]
+    public async Task A_long_session_page_shows_the_newest_messages_and_links_to_every_earlier_one()
+    {
+        const int Count = 250;
+        var session = await _server.CreateSessionAsync("Long", Enumerable.Range(1, Count).Select(i => new NewMessage(i % 2 == 1 ? MessageRole.User : MessageRole.Assistant, $"message number {i}")));
+
+        await GotoAsync($"/sessions/{session.Id}");
+        var articles = _page.Locator("article.msg");
+        Assert.Equal(100, await articles.CountAsync());
+        await Assertions.Expect(articles.First).ToHaveAttributeAsync("id", "m151");
+        await Assertions.Expect(articles.Last).ToHaveAttributeAsync("id", $"m{Count}");
+        await Assertions.Expect(_page.Locator("nav.pager").First).ToContainTextAsync("messages 151–250 of 250");
+        Assert.Equal(0, await _page.Locator("a[rel=next]").CountAsync());
+
+        // Following "Earlier messages" to the start shows every message exactly once.
+        var seen = new List<string>();
+        while (true)
+        {
+            seen.InsertRange(0, await articles.EvaluateAllAsync<string[]>("list => list.map(a => a.id)"));
+            var earlier = _page.Locator("a[rel=prev]").First;
+            if (await earlier.CountAsync() == 0)
+            {
+                break;
+            }
+
+            var href = await earlier.GetAttributeAsync("href") ?? "";
+            Assert.Matches($"^/sessions/{session.Id}[?]before=[0-9]+$", href);
+            await earlier.ClickAsync();
+            await Navigation.ArrivedAsync(_page, "[?]before=" + href.Split('=')[1] + "$");
+        }
+
+        Assert.Equal(Enumerable.Range(1, Count).Select(i => $"m{i}"), seen);
+        await Assertions.Expect(_page.Locator("#m1 .md")).ToHaveTextAsync("message number 1");
+
+        // And "Later messages" leads back up.
+        await _page.Locator("a[rel=next]").First.ClickAsync();
+        await Navigation.ArrivedAsync(_page, "[?]from=51$");
+        await Assertions.Expect(articles.First).ToHaveAttributeAsync("id", "m51");
     }
 
     [Fact]
@@ -118,7 +158,7 @@ public sealed class OwnerPagesTests(BrowserFixture browser, ITestOutputHelper ou
         await Assertions.Expect(_page.Locator("#m3 details.tool-result pre")).Not.ToBeVisibleAsync();
 
         await Assertions.Expect(_page.Locator("#snapshots + table")).ToContainTextAsync("diagnosed");
-        await Assertions.Expect(_page.Locator("#bookmarks + ul a")).ToHaveAttributeAsync("href", "#m4");
+        await Assertions.Expect(_page.Locator("#bookmarks + ul a")).ToHaveAttributeAsync("href", $"/sessions/{build.Id}?from=4#m4");
         await BrowserFixture.ScreenshotAsync(_page, "session", output);
 
         await _page.Locator("#forks + ul a").ClickAsync();
