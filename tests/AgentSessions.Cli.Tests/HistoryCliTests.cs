@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using AgentSessions.Formats;
 using AgentSessions.Testing;
 using Xunit;
 
@@ -201,14 +202,34 @@ public sealed class HistoryCliTests : IDisposable
     [Fact]
     public async Task Cleanup_lists_first_never_touches_pinned_sessions_and_archives_before_removing()
     {
-        var ids = new List<string>();
-        for (var i = 0; i < 4; i++)
-        {
-            ids.Add(await _cli.OkAsync("new", "--title", $"s{i}"));
-        }
-
+        // s0 pinned, s1 with messages and every kind of history, s2 a fork of s1 (lineage) with a message of its
+        // own, s3 the newest: --keep 1 removes s1 and s2, and their archives must hold all of it.
+        var ids = new List<string> { await _cli.OkAsync("new", "--title", "s0") };
         await _cli.OkAsync("pin", ids[0]);
+        ids.Add(await _cli.OkAsync("new", "--title", "s1 ünï"));
+        await _cli.OkAsync("add", ids[1], "--role", "user", "--content", "q1 ünï 🧪 \"quoted\"", "--input-tokens", "2");
+        await _cli.OkAsync("add", ids[1], "--role", "assistant", "--content", "a1 line\nline two", "--output-tokens", "3", "--model", "m-1");
+        await _cli.OkAsync("snapshot", ids[1], "snap1", "--description", "after the answer");
+        await _cli.OkAsync("bookmark", ids[1], "mark1", "--at", "1", "--note", "the question");
+        await _cli.OkAsync("tool", ids[1], "--name", "shell", "--args", """{"cmd":"ls"}""", "--result", "a.txt", "--duration-ms", "5", "--seq", "2", "--id", "exec-1");
+        await _cli.OkAsync("file", ids[1], "src/a.cs", "--created", "--seq", "2");
+        ids.Add(await _cli.OkAsync("fork", ids[1], "--at", "1", "--title", "s2 fork"));
+        await _cli.OkAsync("add", ids[2], "--role", "user", "--content", "only in the fork");
+        await _cli.OkAsync("bookmark", ids[2], "mark2", "--at", "2");
+        ids.Add(await _cli.OkAsync("new", "--title", "s3"));
+        await _cli.OkAsync("add", ids[3], "--role", "user", "--content", "kept");
+        await _cli.OkAsync("share", ids[1]);
+        await _cli.OkAsync("share", ids[0]);
         var archive = _temp.Combine("archive");
+
+        // What the store holds before the cleanup, by the ordinary export.
+        var stored = new Dictionary<string, SessionArchive>();
+        foreach (var id in ids[1..3])
+        {
+            var file = _temp.Combine($"before-{id}.json");
+            await _cli.OkAsync("export", id, "-o", file);
+            stored[id] = await ReadArchiveAsync(file);
+        }
 
         var dry = await _cli.OkAsync("cleanup", "--keep", "1", "--dry-run");
         Assert.Contains("would remove 2 session(s)", dry, StringComparison.Ordinal);
@@ -224,9 +245,63 @@ public sealed class HistoryCliTests : IDisposable
 
         var left = (await _cli.RunAsync("list", "--json")).Json.GetProperty("sessions").EnumerateArray().Select(s => s.GetProperty("id").GetString()).Order().ToList();
         Assert.Equal(new[] { ids[0], ids[3] }.Order(), left);
-        Assert.True(File.Exists(Path.Combine(archive, ids[1] + ".json")));
+
+        // Each archive, read back, is the session as it was stored: every message and every piece of history.
+        var archived = new Dictionary<string, SessionArchive>();
+        foreach (var id in ids[1..3])
+        {
+            archived[id] = await ReadArchiveAsync(Path.Combine(archive, id + ".json"));
+            AssertSameArchive(stored[id], archived[id]);
+        }
+
+        // And that is what was put in, not merely what a broken export made of it.
+        var s1 = archived[ids[1]];
+        Assert.Equal(["q1 ünï 🧪 \"quoted\"", "a1 line\nline two"], s1.Messages.Select(m => m.Text));
+        Assert.Equal([1L, 2L], s1.Messages.Select(m => m.Sequence));
+        Assert.Equal((2L, 3L, "m-1"), (s1.Session.InputTokens, s1.Session.OutputTokens, s1.Messages[1].Model));
+        Assert.Equal(("snap1", "after the answer", 2L), Assert.Single(s1.Snapshots) is var snap ? (snap.Name, snap.Description, snap.MessageCount) : default);
+        Assert.Equal(("mark1", 1L, "the question"), Assert.Single(s1.Bookmarks) is var mark ? (mark.Name, mark.Sequence, mark.Note) : default);
+        var exec = Assert.Single(s1.ToolExecutions);
+        Assert.Equal(("exec-1", "shell", 5L, 2L), (exec.Id, exec.ToolName, exec.DurationMs ?? 0, exec.Sequence ?? 0));
+        Assert.True(exec.Arguments is { } arguments && JsonElement.DeepEquals(arguments, JsonDocument.Parse("""{"cmd":"ls"}""").RootElement), exec.Arguments?.GetRawText());
+        Assert.Equal(("src/a.cs", FileChangeKind.Created, 2L), Assert.Single(s1.Files) is var change ? (change.Path, change.Kind, change.Sequence ?? 0) : default);
+        var s2 = archived[ids[2]];
+        Assert.Equal((ids[1], 1L), (s2.Session.ParentId, s2.Session.ForkSequence ?? 0));
+        Assert.Equal(["q1 ünï 🧪 \"quoted\"", "only in the fork"], s2.Messages.Select(m => m.Text));
+        Assert.Equal(["mark1", "mark2"], s2.Bookmarks.Select(b => b.Name)); // a fork inherits the bookmarks up to its fork point
+
+        // The removed session's link is dead; the pinned one's still works.
+        var shares = (await _cli.RunAsync("shares", "--all", "--json")).Json.EnumerateArray().ToList();
+        Assert.DoesNotContain(shares, s => s.GetProperty("sessionId").GetString() == ids[1] && s.GetProperty("state").GetString() == "active");
+        Assert.Equal("active", Assert.Single(shares, s => s.GetProperty("sessionId").GetString() == ids[0]).GetProperty("state").GetString());
+
         Assert.Equal(ids[1], await _cli.OkAsync("import", Path.Combine(archive, ids[1] + ".json")));
+        Assert.Equal(["q1 ünï 🧪 \"quoted\"", "a1 line\nline two"], Texts(await ShowAsync(ids[1])));
         Assert.Contains("nothing to remove", await _cli.OkAsync("cleanup", "--older-than", "30d", "--dry-run"), StringComparison.Ordinal);
+    }
+
+    private static async Task<SessionArchive> ReadArchiveAsync(string path)
+    {
+        await using var file = File.OpenRead(path);
+        return await SessionJsonFormat.ReadAsync(file, path);
+    }
+
+    /// <summary>The session, each message and each kind of history, compared through the model's serializer (JSON values by value).</summary>
+    private static void AssertSameArchive(SessionArchive expected, SessionArchive actual)
+    {
+        var context = AgentSessionsJson.Context;
+        var where = expected.Session.Id;
+        Assert.Equal(JsonSerializer.Serialize(expected.Session, context.Session), JsonSerializer.Serialize(actual.Session, context.Session));
+        Assert.True(expected.Messages.Count == actual.Messages.Count, $"{where}: {actual.Messages.Count} messages archived of {expected.Messages.Count}");
+        for (var i = 0; i < expected.Messages.Count; i++)
+        {
+            Assert.Equal(JsonSerializer.Serialize(expected.Messages[i], context.SessionMessage), JsonSerializer.Serialize(actual.Messages[i], context.SessionMessage));
+        }
+
+        Assert.Equal(JsonSerializer.Serialize(expected.Snapshots.ToList(), context.ListSnapshot), JsonSerializer.Serialize(actual.Snapshots.ToList(), context.ListSnapshot));
+        Assert.Equal(JsonSerializer.Serialize(expected.Bookmarks.ToList(), context.ListBookmark), JsonSerializer.Serialize(actual.Bookmarks.ToList(), context.ListBookmark));
+        Assert.Equal(JsonSerializer.Serialize(expected.ToolExecutions.ToList(), context.ListToolExecution), JsonSerializer.Serialize(actual.ToolExecutions.ToList(), context.ListToolExecution));
+        Assert.Equal(JsonSerializer.Serialize(expected.Files.ToList(), context.ListFileChange), JsonSerializer.Serialize(actual.Files.ToList(), context.ListFileChange));
     }
 
     [Fact]

@@ -114,25 +114,67 @@ public abstract class ShareSpecification : SessionStoreSpecificationBase
     [Fact]
     public async Task A_retention_cleanup_kills_the_links_of_what_it_removes_and_an_archive_brought_back_does_not_revive_them()
     {
-        var old = await Store.CreateAsync(new NewSession { Id = "old", CreatedAt = DateTimeOffset.UtcNow.AddDays(-90) });
+        // The removed session has messages and every kind of history, archived the way cleanup --archive does it.
+        await Store.CreateAsync(new NewSession { Id = "old", Title = "old ünï", Tags = ["t"], CreatedAt = DateTimeOffset.UtcNow.AddDays(-90) });
+        await Store.AppendAsync("old", [new NewMessage(MessageRole.User, "q 🧪"), new NewMessage(MessageRole.Assistant, [new TextPart("a"), new ToolCallPart("c1", "shell", System.Text.Json.JsonDocument.Parse("""{"cmd":"ls"}""").RootElement)]) { OutputTokens = 3 }]);
+        await Store.AppendAsync("old", [new NewMessage(MessageRole.Tool, [new ToolResultPart("c1", System.Text.Json.JsonDocument.Parse("\"a.txt\"").RootElement)])]);
+        await Store.CreateSnapshotAsync("old", "snap", "three in");
+        await Store.AddBookmarkAsync("old", "mark", 1, "the question");
+        await Store.RecordToolExecutionAsync("old", new ToolExecution { Id = "e1", ToolName = "shell", CallId = "c1", Sequence = 2, DurationMs = 4, CreatedAt = DateTimeOffset.UtcNow });
+        await Store.RecordFileChangeAsync("old", new FileChange("src/a.cs", FileChangeKind.Created, DateTimeOffset.UtcNow) { Sequence = 2 });
         await Store.CreateAsync(new NewSession { Id = "kept", Pinned = true, CreatedAt = DateTimeOffset.UtcNow.AddDays(-90) });
+        await Store.CreateAsync(new NewSession { Id = "newer" });
+        await Store.AppendAsync("newer", [new NewMessage(MessageRole.User, "newest")]);
         var service = new ShareService(Store);
         var share = await service.CreateAsync("old", new ShareRequest());
         var keptShare = await service.CreateAsync("kept", new ShareRequest());
+        var before = await StoredAsync("old");
 
-        var plan = await Retention.PlanAsync(Store, new RetentionPolicy { OlderThan = TimeSpan.FromDays(30) }, DateTimeOffset.UtcNow);
+        var plan = await Retention.PlanAsync(Store, new RetentionPolicy { Keep = 1 }, DateTimeOffset.UtcNow);
         Assert.Equal(["old"], plan.Select(s => s.Id));
-        foreach (var session in plan)
+        var archives = new Dictionary<string, byte[]>();
+        await using (var sessions = new SessionService(Store))
         {
-            Assert.True(await Store.DeleteAsync(session.Id));
+            foreach (var session in plan)
+            {
+                using var archive = new MemoryStream();
+                await sessions.ExportAsync(session.Id, Formats.ExportFormat.Json, archive);
+                archives[session.Id] = archive.ToArray();
+                Assert.True(await Store.DeleteAsync(session.Id));
+            }
         }
 
         await AssertDeadAsync(share, "old");
 
-        // cleanup --archive, then importing that archive again: the session is back, its old links are not.
-        await Store.ImportAsync(new SessionArchive { Session = old, Messages = [] });
+        // cleanup --archive, then importing that archive again: the session is back whole, its old links are not.
+        var read = await Formats.SessionJsonFormat.ReadAsync(new MemoryStream(archives["old"]), "old.json");
+        Assert.Equal(before, Canonical(read));
+        await Store.ImportAsync(read);
+        Assert.Equal(before, await StoredAsync("old"));
         await AssertDeadAsync(share, "old");
         Assert.Equal(ShareAccess.Granted, (await service.OpenAsync(keptShare.Token, null, DateTimeOffset.UtcNow)).Access);
+    }
+
+    /// <summary>A session as the store holds it (record, messages, history), as one comparable string.</summary>
+    private async Task<string> StoredAsync(string id)
+    {
+        var details = await Store.GetDetailsAsync(id);
+        var messages = new List<SessionMessage>();
+        await foreach (var message in Store.ReadAsync(id, Storage.MessageRange.All))
+        {
+            messages.Add(message);
+        }
+
+        var session = (await Store.GetAsync(id))!;
+        Assert.Equal(3, messages.Count);
+        return Canonical(new SessionArchive { Session = session, Messages = messages, Snapshots = details.Snapshots, Bookmarks = details.Bookmarks, ToolExecutions = details.ToolExecutions, Files = details.Files });
+    }
+
+    private static string Canonical(SessionArchive archive)
+    {
+        // Through the model's serializer, compact, so JSON values compare by value and not by their whitespace.
+        var node = System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(archive, Formats.AgentSessionsJson.Context.SessionArchive))!;
+        return node.ToJsonString();
     }
 
     [Fact]

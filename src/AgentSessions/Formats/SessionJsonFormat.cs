@@ -23,14 +23,25 @@ public static class SessionJsonFormat
     /// <summary>The version this library writes and the newest it reads.</summary>
     public const int CurrentVersion = 2;
 
+    /// <summary>Writes a session and its messages, streaming the messages as they are read; <c>exportedAt</c> is now.</summary>
+    public static Task WriteAsync(Stream output, Session session, IAsyncEnumerable<SessionMessage> messages, Storage.SessionDetails? details = null, CancellationToken cancellationToken = default)
+        => WriteAsync(output, session, messages, details, TimeProvider.System, cancellationToken);
+
     /// <summary>Writes a session and its messages, streaming the messages as they are read.</summary>
-    public static async Task WriteAsync(Stream output, Session session, IAsyncEnumerable<SessionMessage> messages, Storage.SessionDetails? details = null, CancellationToken cancellationToken = default)
+    /// <param name="output">Where the document goes.</param>
+    /// <param name="session">The session.</param>
+    /// <param name="messages">Its messages, in order.</param>
+    /// <param name="details">Its history; null writes empty history arrays.</param>
+    /// <param name="clock">Stamps <c>exportedAt</c> (a fixed clock makes the output byte-for-byte repeatable).</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    public static async Task WriteAsync(Stream output, Session session, IAsyncEnumerable<SessionMessage> messages, Storage.SessionDetails? details, TimeProvider clock, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(clock);
         await using var writer = new Utf8JsonWriter(output, AgentSessionsJson.WriterOptions(indented: true));
         writer.WriteStartObject();
         writer.WriteString("format", FormatName);
         writer.WriteNumber("version", CurrentVersion);
-        writer.WriteString("exportedAt", DateTimeOffset.UtcNow);
+        writer.WriteString("exportedAt", clock.GetUtcNow());
         writer.WritePropertyName("session");
         JsonSerializer.Serialize(writer, session, AgentSessionsJson.Context.Session);
         writer.WriteStartArray("messages");
@@ -64,7 +75,7 @@ public static class SessionJsonFormat
         JsonSerializer.Serialize(writer, details.Files.ToList(), AgentSessionsJson.Context.ListFileChange);
     }
 
-    /// <summary>Reads an export written by <see cref="WriteAsync"/>.</summary>
+    /// <summary>Reads an export written by <c>WriteAsync</c>.</summary>
     /// <param name="input">The document.</param>
     /// <param name="sourceName">A name for error messages (usually the file path).</param>
     /// <param name="cancellationToken">Cancels the read.</param>

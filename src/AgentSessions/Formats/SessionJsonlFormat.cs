@@ -21,16 +21,27 @@ public static class SessionJsonlFormat
 
     private static readonly JsonWriterOptions Compact = AgentSessionsJson.WriterOptions(indented: false);
 
+    /// <summary>Writes the header line and one line per message; <c>exportedAt</c> is now.</summary>
+    public static Task WriteAsync(Stream output, Session session, IAsyncEnumerable<SessionMessage> messages, SessionDetails? details = null, CancellationToken cancellationToken = default)
+        => WriteAsync(output, session, messages, details, TimeProvider.System, cancellationToken);
+
     /// <summary>Writes the header line and one line per message.</summary>
-    public static async Task WriteAsync(Stream output, Session session, IAsyncEnumerable<SessionMessage> messages, SessionDetails? details = null, CancellationToken cancellationToken = default)
+    /// <param name="output">Where the lines go.</param>
+    /// <param name="session">The session.</param>
+    /// <param name="messages">Its messages, in order.</param>
+    /// <param name="details">Its history; null writes empty history arrays.</param>
+    /// <param name="clock">Stamps <c>exportedAt</c> (a fixed clock makes the output byte-for-byte repeatable).</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    public static async Task WriteAsync(Stream output, Session session, IAsyncEnumerable<SessionMessage> messages, SessionDetails? details, TimeProvider clock, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(clock);
         details ??= new SessionDetails();
         await using (var writer = new Utf8JsonWriter(output, Compact))
         {
             writer.WriteStartObject();
             writer.WriteString("format", FormatName);
             writer.WriteNumber("version", SessionJsonFormat.CurrentVersion);
-            writer.WriteString("exportedAt", DateTimeOffset.UtcNow);
+            writer.WriteString("exportedAt", clock.GetUtcNow());
             writer.WritePropertyName("session");
             JsonSerializer.Serialize(writer, session, AgentSessionsJson.Context.Session);
             SessionJsonFormat.WriteHistoryProperties(writer, details);

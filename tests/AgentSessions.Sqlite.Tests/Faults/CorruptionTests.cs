@@ -16,13 +16,13 @@ public sealed class CorruptionTests(ITestOutputHelper output)
     {
         using var temp = TempDirectory.ForCaller();
         var options = new SqliteStoreOptions(temp.Combine("store"));
-        await FillAsync(options);
+        var written = await FillAsync(options);
         using (var file = new FileStream(options.DatabasePath, FileMode.Open))
         {
             file.SetLength(file.Length / 2);
         }
 
-        var errors = await TouchEverythingAsync(options);
+        var errors = await TouchEverythingAsync(options, written);
         Assert.NotEmpty(errors);
         Assert.All(errors, e =>
         {
@@ -36,7 +36,7 @@ public sealed class CorruptionTests(ITestOutputHelper output)
     {
         using var temp = TempDirectory.ForCaller();
         var options = new SqliteStoreOptions(temp.Combine("store"));
-        await FillAsync(options);
+        var written = await FillAsync(options);
         var length = new FileInfo(options.DatabasePath).Length;
         Assert.False(File.Exists(options.DatabasePath + "-wal") && new FileInfo(options.DatabasePath + "-wal").Length > 0, "the WAL was not checkpointed on close");
         using (var file = new FileStream(options.DatabasePath, FileMode.Open))
@@ -55,13 +55,14 @@ public sealed class CorruptionTests(ITestOutputHelper output)
         }
 
         var succeeded = new List<string>();
-        var errors = await TouchEverythingAsync(options, succeeded);
+        var errors = await TouchEverythingAsync(options, written, succeeded);
         output.WriteLine($"{errors.Count} failing operations, {succeeded.Count} working");
         Assert.NotEmpty(errors);
         Assert.All(errors, e => Assert.Equal(ErrorCode.Corrupt, e.Code));
         Assert.All(errors, e => Assert.Contains(options.DatabasePath, e.Message, StringComparison.Ordinal));
 
-        // Best effort: the sessions on undamaged pages still read in full.
+        // Best effort: the sessions on undamaged pages still read in full, and exactly as written (checked in
+        // TouchEverythingAsync: a read that succeeds with other content fails the test).
         Assert.Contains(succeeded, s => s.StartsWith("read s", StringComparison.Ordinal));
 
         await using var store = SqliteSessionStore.Open(options);
@@ -104,7 +105,7 @@ public sealed class CorruptionTests(ITestOutputHelper output)
     {
         using var temp = TempDirectory.ForCaller();
         var options = new SqliteStoreOptions(temp.Combine("store"));
-        await FillAsync(options);
+        var written = await FillAsync(options);
         // Message 2 of s3 has several parts, so its parts column holds JSON; break it.
         FaultHelpers.RawExec(options.DatabasePath, "UPDATE messages SET parts = '[{\"type\":\"text\",\"te' WHERE seq = 2 AND session_row = (SELECT row_id FROM sessions WHERE id = 's3')");
         // And a session's tags.
@@ -115,7 +116,7 @@ public sealed class CorruptionTests(ITestOutputHelper output)
         Assert.Equal(ErrorCode.Corrupt, e.Code);
         Assert.Contains("message 2 of session 's3'", e.Message, StringComparison.Ordinal);
         Assert.Contains(options.DatabasePath, e.Message, StringComparison.Ordinal);
-        Assert.Single(await ReadRangeAsync(store, "s3", new MessageRange(1, 1)));
+        AssertAsWritten(written["s3"][..1], await ReadRangeAsync(store, "s3", new MessageRange(1, 1)), "s3 message 1");
 
         var tags = await Assert.ThrowsAsync<AgentSessionsException>(async () => await store.GetAsync("s5"));
         Assert.Equal(ErrorCode.Corrupt, tags.Code);
@@ -127,7 +128,7 @@ public sealed class CorruptionTests(ITestOutputHelper output)
                 continue;
             }
 
-            Assert.Equal(4, (await FaultHelpers.ReadAllAsync(store, $"s{i}")).Count);
+            AssertAsWritten(written[$"s{i}"], await FaultHelpers.ReadAllAsync(store, $"s{i}"), $"s{i}");
             Assert.NotNull(await store.GetAsync($"s{i}"));
         }
     }
@@ -146,23 +147,46 @@ public sealed class CorruptionTests(ITestOutputHelper output)
         Assert.True(report.Healthy, FaultHelpers.Failures(report));
     }
 
-    /// <summary>Sessions s0..s11 with four messages each (one of several parts), closed so the WAL is checkpointed.</summary>
-    private static async Task FillAsync(SqliteStoreOptions options)
+    /// <summary>
+    /// Sessions s0..s11 with four messages each (one of several parts), closed so the WAL is checkpointed. Returns
+    /// the messages as the store acknowledged them (ids, sequence numbers, content), to compare every later read with.
+    /// </summary>
+    private static async Task<Dictionary<string, List<SessionMessage>>> FillAsync(SqliteStoreOptions options)
     {
+        var written = new Dictionary<string, List<SessionMessage>>();
         await using var store = SqliteSessionStore.Open(options);
         for (var i = 0; i < Sessions; i++)
         {
             var id = $"s{i}";
+            var messages = written[id] = [];
             await store.CreateAsync(new NewSession { Id = id, Title = $"session {i}", Tags = ["fault", $"t{i}"] });
-            await store.AppendAsync(id, [new NewMessage(MessageRole.User, $"question zebra{i} " + new string('q', 3000))]);
-            await store.AppendAsync(id, [new NewMessage(MessageRole.Assistant, [new TextPart($"answer {i} " + new string('a', 2000)), new TextPart("second part")]) { InputTokens = 10, OutputTokens = 20 }]);
-            await store.AppendAsync(id, [new NewMessage(MessageRole.User, $"more {i} " + string.Concat(Enumerable.Range(0, 400).Select(k => $"{k * i:x} "))), new NewMessage(MessageRole.Assistant, "done")]);
+            messages.AddRange((await store.AppendAsync(id, [new NewMessage(MessageRole.User, $"question zebra{i} " + new string('q', 3000))])).Messages);
+            messages.AddRange((await store.AppendAsync(id, [new NewMessage(MessageRole.Assistant, [new TextPart($"answer {i} " + new string('a', 2000)), new TextPart("second part")]) { InputTokens = 10, OutputTokens = 20 }])).Messages);
+            messages.AddRange((await store.AppendAsync(id, [new NewMessage(MessageRole.User, $"more {i} " + string.Concat(Enumerable.Range(0, 400).Select(k => $"{k * i:x} "))), new NewMessage(MessageRole.Assistant, "done")])).Messages);
             await store.CreateSnapshotAsync(id, "snap");
+        }
+
+        return written;
+    }
+
+    /// <summary>Fails (with an exception that is not the store's) unless <paramref name="read"/> is exactly what was written, in order.</summary>
+    private static void AssertAsWritten(IReadOnlyList<SessionMessage> written, IReadOnlyList<SessionMessage> read, string what)
+    {
+        static string Of(SessionMessage m) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{m.Id} #{m.Sequence} {m.Role} in={m.InputTokens} out={m.OutputTokens} at={m.CreatedAt.ToUnixTimeMilliseconds()} {System.Text.Json.JsonSerializer.Serialize(m.Parts, Formats.AgentSessionsJson.Context.IReadOnlyListContentPart)}");
+        if (!written.Select(Of).SequenceEqual(read.Select(Of)))
+        {
+            var first = Enumerable.Range(0, Math.Max(written.Count, read.Count)).First(i => i >= written.Count || i >= read.Count || Of(written[i]) != Of(read[i]));
+            string Show(IReadOnlyList<SessionMessage> list) => first < list.Count ? Of(list[first])[..Math.Min(200, Of(list[first]).Length)] : "(none)";
+            throw new Xunit.Sdk.XunitException($"{what}: read back something else than was written, silently: message {first + 1} of {written.Count} written, {read.Count} read\nwritten: {Show(written)}\nread:    {Show(read)}");
         }
     }
 
-    /// <summary>Opens the store and runs every kind of read on every session; returns the errors, failing on any non-store exception.</summary>
-    private async Task<List<AgentSessionsException>> TouchEverythingAsync(SqliteStoreOptions options, List<string>? succeeded = null)
+    /// <summary>
+    /// Opens the store and runs every kind of read on every session; returns the errors, failing on any non-store
+    /// exception and on any read that succeeds with other messages than were written.
+    /// </summary>
+    private async Task<List<AgentSessionsException>> TouchEverythingAsync(SqliteStoreOptions options, Dictionary<string, List<SessionMessage>> written, List<string>? succeeded = null)
     {
         var errors = new List<AgentSessionsException>();
         async Task Try(Func<Task> work, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(work))] string what = "")
@@ -199,8 +223,15 @@ public sealed class CorruptionTests(ITestOutputHelper output)
             for (var i = 0; i < Sessions; i++)
             {
                 var id = $"s{i}";
-                await Try(async () => await store.GetAsync(id), $"get {id}");
-                await Try(() => FaultHelpers.ReadAllAsync(store, id), $"read {id}");
+                await Try(async () =>
+                {
+                    var session = await store.GetAsync(id);
+                    if (session is not { MessageCount: 4 } || session.Title != $"session {i}" || !session.Tags.Order().SequenceEqual(["fault", $"t{i}"]))
+                    {
+                        throw new Xunit.Sdk.XunitException($"get {id}: read back something else than was written, silently: {session}");
+                    }
+                }, $"get {id}");
+                await Try(async () => AssertAsWritten(written[id], await FaultHelpers.ReadAllAsync(store, id), $"read {id}"), $"read {id}");
                 await Try(async () => await store.GetDetailsAsync(id), $"details {id}");
             }
 

@@ -65,9 +65,9 @@ internal static class FuzzTargets
             new("agent-sessions-jsonl", [ourJsonl], input => ImportFileAsync(Importers[4], input, ".jsonl"), JsonTokens),
             new("agent-sessions-base64", [Base64(ourJson)], input => ImportFileAsync(Importers[4], input, ".b64"), Mutator.Utf8("-", "_", "=", "\n", "AAAA", "eyJ")),
             new("agent-sessions-base64-of-mutated", [ourJson], input => ImportFileAsync(Importers[4], Base64(input), ".b64"), JsonTokens),
-            new("rpc-frames", [Frames(1), Frames(3), Frames(8)], ReadFramesAsync,
+            new("rpc-frames", [Frames(1), Frames(3), Frames(8)], ReadFramesAsync, ThrowsNothing: true, Tokens:
                 Mutator.Utf8("Content-Length: 10\r\n\r\n", "Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n", "\r\n", "\n", "\r", "CONTENT-LENGTH:", "Content-Length:  +5", "Content-Length: 4096", "Content-Length: 4097")),
-            new("cli-args", CliSeeds(), ParseArgsAsync, CliTokens()),
+            new("cli-args", CliSeeds(), ParseArgsAsync, CliTokens(), ThrowsNothing: true),
             new("search-query", SearchSeeds(), SearchAsync, Mutator.Utf8("\"", "*", " ", "a ", "AND", "OR", "NOT", "NEAR(", "(", ")", ":", "^", "-", "+", "title:", "\u00e9", "\u0130", "\u00df", "\u0000", "\t", "\u3000", "**", "\"\"")),
             new("share-export", [ourJson, ShareSeed()], ShareExportAsync, JsonTokens),
         };
@@ -209,10 +209,12 @@ internal static class FuzzTargets
         return Encoding.UTF8.GetBytes(builder.ToString());
     }
 
-    private static async Task ReadFramesAsync(byte[] input)
+    /// <summary>Reads every frame; returns the first frame's problem (a malformed, truncated or too large frame), or null.</summary>
+    private static async Task<string?> ReadFramesAsync(byte[] input)
     {
         // Delivered in small pieces of varying size (fixed by the input) so frames straddle reads.
         var reader = new FrameReader(new TrickleStream(input), MaxBody);
+        string? refusal = null;
         for (var frames = 0; ; frames++)
         {
             if (frames > input.Length + 2)
@@ -227,8 +229,13 @@ internal static class FuzzTargets
                     throw new InvalidOperationException($"a {frame.Body.Length}-byte body over the {MaxBody}-byte limit");
                 case FrameKind.Malformed or FrameKind.TooLarge when string.IsNullOrEmpty(frame.Problem):
                     throw new InvalidOperationException($"{frame.Kind} without a problem to report");
-                case FrameKind.EndOfStream or FrameKind.Truncated or FrameKind.TooLarge:
-                    return;
+                case FrameKind.EndOfStream:
+                    return refusal;
+                case FrameKind.Truncated or FrameKind.TooLarge:
+                    return refusal ?? $"frame {frames + 1}: {frame.Kind} {frame.Problem}";
+                case FrameKind.Malformed:
+                    refusal ??= $"frame {frames + 1}: {frame.Kind} {frame.Problem}";
+                    break;
             }
         }
     }
@@ -276,17 +283,14 @@ internal static class FuzzTargets
     // its parents and keeps it alive. The tool builds one tree per process, so this only matters here.
     private static readonly Lazy<RootCommand> CliRoot = new(CliApp.BuildRootCommand);
 
-    private static Task ParseArgsAsync(byte[] input)
+    /// <summary>Parses the arguments; returns the parse errors, or null.</summary>
+    private static Task<string?> ParseArgsAsync(byte[] input)
     {
         // Parse only: nothing is invoked, so no store is opened and no file is written.
         var result = CliApp.Parse(CliRoot.Value, DecodeArgs(input));
-        foreach (var error in result.Errors)
-        {
-            _ = error.Message;
-        }
-
+        var errors = string.Join("; ", result.Errors.Select(e => e.Message));
         _ = result.CommandResult.Command.Name;
-        return Task.CompletedTask;
+        return Task.FromResult<string?>(errors.Length == 0 ? null : errors);
     }
 
     private static IReadOnlyList<byte[]> CliSeeds() =>
