@@ -69,8 +69,7 @@ public sealed class SignalTests(SignalTests.ManySessions fixture) : IClassFixtur
         // Hundreds of kilobytes of hits into stdout, which this test does not read until the end: the tool
         // blocks in write(2), where no cancellation token reaches it. The deadline must end it anyway.
         await using var tool = Running.Start(fixture.Store, "search", "alpha", "--limit", "1000", "--json");
-        await tool.WaitUntilStoreIsOpenAsync();
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        await tool.WaitUntilBlockedWritingAsync();
 
         var result = await tool.SignalAndWaitAsync(Sigterm);
 
@@ -83,8 +82,7 @@ public sealed class SignalTests(SignalTests.ManySessions fixture) : IClassFixtur
     public async Task A_second_sigint_ends_a_stuck_command_at_once()
     {
         await using var tool = Running.Start(fixture.Store, "search", "alpha", "--limit", "1000", "--json");
-        await tool.WaitUntilStoreIsOpenAsync();
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        await tool.WaitUntilBlockedWritingAsync();
         Assert.Equal(0, Kill(tool.Process.Id, Sigint));
         await Task.Delay(TimeSpan.FromMilliseconds(300));
 
@@ -187,6 +185,27 @@ public sealed class SignalTests(SignalTests.ManySessions fixture) : IClassFixtur
                 },
                 "the store to be opened");
         }
+
+        /// <summary>
+        /// Until one of the tool's threads sleeps in the kernel writing to a full pipe (its wchan names pipe_write):
+        /// only then is it truly stuck where no cancellation reaches. A fixed delay was not enough on a loaded
+        /// machine, where the search sometimes had not filled the pipe yet and the first signal ended it cleanly.
+        /// </summary>
+        public Task WaitUntilBlockedWritingAsync()
+            => WaitUntilAsync(
+                () =>
+                {
+                    try
+                    {
+                        return Directory.EnumerateDirectories($"/proc/{Process.Id}/task")
+                            .Any(task => File.ReadAllText(Path.Combine(task, "wchan")).Contains("pipe_write", StringComparison.Ordinal));
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        return false; // a thread ended while it was looked at
+                    }
+                },
+                "the tool to block writing to its full stdout");
 
         public async Task WaitUntilAsync(Func<bool> condition, string what)
         {
