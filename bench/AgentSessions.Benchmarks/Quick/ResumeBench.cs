@@ -26,7 +26,7 @@ public static class ResumeBench
     private const string Peer = "OpenAI Agents SQLiteSession.get_items(), in-process";
 
     /// <summary>The forms of session.load measured: the default, and what the extra params ask for.</summary>
-    private static readonly (string Label, string Params)[] Forms = [("full", "{}")];
+    private static readonly (string Label, string Params)[] Forms = [("full", "{}"), ("compact", """{"compact":true}"""), ("compact, streamed", """{"compact":true,"partialResultToken":"load"}""")];
 
     public static async Task<IReadOnlyList<ResultRow>> RunAsync(TempRoot temp, TextWriter output)
     {

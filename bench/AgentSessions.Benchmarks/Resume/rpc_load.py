@@ -5,7 +5,7 @@ Spawns COMMAND (for example `dotnet agent-sessions.dll rpc --store STORE`), spea
 framing over its pipes, and times session.load of SESSION with the extra PARAMS_JSON merged into its params:
 from writing the request to having the whole response parsed into Python objects (json.loads). The first
 WARMUP loads are not timed; all run on one connection. Prints one JSON line:
-{"messages": n, "samples_ms": [...], "bytes": body bytes of the last response}.
+{"messages": n, "samples_ms": [...], "bytes": body bytes of the last load, streamed chunks included}.
 """
 
 import json
@@ -25,10 +25,25 @@ class Client:
         body = json.dumps({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params}).encode("utf-8")
         self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
         self.process.stdin.flush()
-        response = json.loads(self.read_frame())
-        if response.get("id") != self.next_id or "error" in response:
-            raise SystemExit(f"{method} failed: {response}")
-        return response["result"]
+        # With a partialResultToken, the messages arrive first, in $/progress notifications, each parsed as
+        # soon as it is read, while the server prepares the next; the response ends the stream.
+        token = params.get("partialResultToken") if params else None
+        streamed = []
+        total = 0
+        while True:
+            message = json.loads(self.read_frame())
+            total += self.last_bytes
+            if message.get("method") == "$/progress" and token is not None and message["params"]["token"] == token:
+                streamed.extend(message["params"]["value"]["messages"])
+                continue
+            break
+        self.last_bytes = total
+        if message.get("id") != self.next_id or "error" in message:
+            raise SystemExit(f"{method} failed: {message}")
+        result = message["result"]
+        if streamed:
+            result["messages"] = streamed + result["messages"]
+        return result
 
     def read_frame(self):
         stdout = self.process.stdout
