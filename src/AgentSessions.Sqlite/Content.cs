@@ -57,6 +57,9 @@ internal static class Content
     /// <summary>Whether a stored parts JSON names blobs.</summary>
     public static bool HasBlobs(string storedJson) => storedJson.Contains(BlobSuffix + "\"", StringComparison.Ordinal);
 
+    /// <summary>Whether a stored parts JSON, as UTF-8, names blobs.</summary>
+    public static bool HasBlobs(ReadOnlySpan<byte> storedJson) => storedJson.IndexOf("$blob\""u8) >= 0;
+
     /// <summary>Puts the blobs' values back into a stored parts JSON.</summary>
     public static string Internalize(string storedJson, Func<byte[], string?> load)
     {

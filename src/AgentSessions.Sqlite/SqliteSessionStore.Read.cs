@@ -31,10 +31,23 @@ public sealed partial class SqliteSessionStore
             throw new AgentSessionsException(ErrorCode.InvalidArgument, $"limit cannot be negative (got {range.Limit})");
         }
 
-        return ReadCore(sessionId, range, cancellationToken);
+        return ReadCore(sessionId, range, ReadMessage, cancellationToken);
     }
 
-    private async IAsyncEnumerable<SessionMessage> ReadCore(string sessionId, MessageRange range, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <inheritdoc />
+    /// <remarks>The parts column is handed over as stored (its blobs put back), never parsed into parts.</remarks>
+    public IAsyncEnumerable<SessionMessageJson> ReadJsonAsync(string sessionId, MessageRange range = default, CancellationToken cancellationToken = default)
+    {
+        SessionIds.Validate(sessionId);
+        if (range.Limit is < 0)
+        {
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, $"limit cannot be negative (got {range.Limit})");
+        }
+
+        return ReadCore(sessionId, range, ReadMessageJson, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<T> ReadCore<T>(string sessionId, MessageRange range, Func<SqliteDataReader, Func<byte[], string?>, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // One statement is one consistent snapshot: a concurrent append can neither tear the page nor be
         // half-seen. Only an empty result needs the second look that tells "no messages" from "no session".
@@ -65,7 +78,7 @@ public sealed partial class SqliteSessionStore
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                SessionMessage message;
+                T message;
                 try
                 {
                     if (!reader.Read())
@@ -73,7 +86,7 @@ public sealed partial class SqliteSessionStore
                         break;
                     }
 
-                    message = ReadMessage(reader, loadBlob);
+                    message = read(reader, loadBlob);
                 }
                 catch (SqliteException e)
                 {

@@ -1,4 +1,6 @@
+using System.Text;
 using System.Text.Json;
+using AgentSessions.Storage;
 using AgentSessions.Formats;
 using Microsoft.Data.Sqlite;
 
@@ -50,6 +52,34 @@ public sealed partial class SqliteSessionStore
             OutputTokens = r.GetInt64(8),
             Model = r.IsDBNull(9) ? null : r.GetString(9),
             Metadata = r.IsDBNull(10) ? EmptyMetadataDictionary : ParseMetadata(r.GetString(10)),
+        };
+    }
+
+    /// <param name="r">A reader positioned on a row of <see cref="MessageColumns"/>.</param>
+    /// <param name="loadBlob">Loads a blob's JSON by hash, for messages whose large fields live in blobs.</param>
+    private static SessionMessageJson ReadMessageJson(SqliteDataReader r, Func<byte[], string?> loadBlob)
+    {
+        // A TEXT column read as bytes is its UTF-8 as stored: no decoding into a string and back.
+        ReadOnlyMemory<byte> parts = r.IsDBNull(4)
+            ? SessionMessageJson.TextPartsJson(r.GetString(3))
+            : r.GetFieldValue<byte[]>(4);
+        if (Content.HasBlobs(parts.Span))
+        {
+            parts = Encoding.UTF8.GetBytes(Content.Internalize(Encoding.UTF8.GetString(parts.Span), loadBlob));
+        }
+
+        return new SessionMessageJson
+        {
+            Sequence = r.GetInt64(0),
+            Id = r.GetString(1),
+            Role = (MessageRole)r.GetInt32(2),
+            PartsJson = parts,
+            AuthorName = r.IsDBNull(5) ? null : r.GetString(5),
+            CreatedAt = FromTicks(r.GetInt64(6)),
+            InputTokens = r.GetInt64(7),
+            OutputTokens = r.GetInt64(8),
+            Model = r.IsDBNull(9) ? null : r.GetString(9),
+            MetadataJson = r.IsDBNull(10) ? default : r.GetFieldValue<byte[]>(10),
         };
     }
 

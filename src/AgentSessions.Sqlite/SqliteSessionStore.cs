@@ -23,6 +23,9 @@ public sealed partial class SqliteSessionStore : ISessionStore
 {
     private const int MaxPooledReaders = 4;
 
+    /// <summary>The page cache of each read connection, in KiB (SQLite's default is 2,000).</summary>
+    private const int ReaderCacheKiB = 32 * 1024;
+
     private readonly SqliteStoreOptions _options;
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
@@ -180,6 +183,16 @@ public sealed partial class SqliteSessionStore : ISessionStore
             if (options.MaxSizeBytes is { } maxSize)
             {
                 LimitSize(connection, maxSize);
+            }
+
+            if (!isWriter)
+            {
+                // SQLite's default page cache is 2 MiB: reading a long session (a 10,000-message coding session
+                // is about 18 MiB of pages, text and parts) evicted its own pages on every load, so each load read
+                // them all from the OS again. 32 MiB (allocated only as pages are read, and reset when another
+                // connection writes) keeps such a session in memory from one load to the next.
+                command.CommandText = $"PRAGMA cache_size = -{ReaderCacheKiB}";
+                command.ExecuteNonQuery();
             }
 
             if (isWriter)

@@ -43,6 +43,10 @@ public sealed class SessionService : IAsyncDisposable
     public IAsyncEnumerable<SessionMessage> ReadAsync(string sessionId, MessageRange range = default, CancellationToken cancellationToken = default)
         => Store.ReadAsync(sessionId, range, cancellationToken);
 
+    /// <summary>Streams messages with their content left as JSON (see <see cref="ISessionStore.ReadJsonAsync"/>).</summary>
+    public IAsyncEnumerable<SessionMessageJson> ReadJsonAsync(string sessionId, MessageRange range = default, CancellationToken cancellationToken = default)
+        => Store.ReadJsonAsync(sessionId, range, cancellationToken);
+
     /// <summary>Lists sessions.</summary>
     public ValueTask<SessionPage> ListAsync(SessionQuery query, CancellationToken cancellationToken = default)
         => Store.ListAsync(query, cancellationToken);

@@ -266,6 +266,68 @@ public abstract class SessionStoreSpecification : SessionStoreSpecificationBase
     }
 
     [Fact]
+    public async Task ReadJson_gives_the_same_messages_as_Read_for_every_part_kind()
+    {
+        await Store.CreateAsync(new NewSession { Id = "json" });
+        var huge = new string('x', 20_000); // above the SQLite store's blob threshold
+        await Store.AppendAsync("json",
+        [
+            new NewMessage(MessageRole.User, "plain \"text\" <b> & `tick` émojis 🎉\nline two"),
+            new NewMessage(MessageRole.Assistant,
+            [
+                new TextPart("Let me look."),
+                new ReasoningPart("thinking…", "opaque-signature"),
+                new ToolCallPart("call_1", "read_file", Json("""{"path":"/etc/hosts","lines":[1,2],"deep":{"x":null}}""")),
+                new ToolCallPart("call_0", "now", null),
+                new DataPart([0, 1, 2, 255], "image/png", "pixel.png"),
+                new UriPart("https://example.com/a?b=c", "text/html"),
+            ])
+            {
+                AuthorName = "coder-agent",
+                InputTokens = 120,
+                OutputTokens = 45,
+                Model = "claude-x",
+                Metadata = new Dictionary<string, JsonElement> { ["latencyMs"] = Json("812") },
+            },
+            new NewMessage(MessageRole.Tool, [new ToolResultPart("call_1", Json(JsonSerializer.Serialize(huge))), new ToolResultPart("call_2", Json("""{"code":2}"""), IsError: true)]),
+            new NewMessage(MessageRole.User, huge),
+        ]);
+
+        var messages = await ReadAllAsync("json");
+        var json = new List<SessionMessageJson>();
+        await foreach (var message in Store.ReadJsonAsync("json"))
+        {
+            json.Add(message);
+        }
+
+        Assert.Equal(messages.Count, json.Count);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var expected = SessionMessageJson.From(messages[i]);
+            var actual = json[i];
+            Assert.Equal(expected with { PartsJson = default, MetadataJson = default }, actual with { PartsJson = default, MetadataJson = default });
+            Assert.Equal(messages[i].Parts, JsonSerializer.Deserialize(actual.PartsJson.Span, AgentSessionsJson.Context.ListContentPart)!, new PartComparer());
+            Assert.Equal(
+                JsonSerializer.Serialize(messages[i].Metadata, AgentSessionsJson.Context.IReadOnlyDictionaryStringJsonElement),
+                actual.MetadataJson.IsEmpty ? "{}" : JsonSerializer.Serialize(JsonDocument.Parse(actual.MetadataJson).RootElement));
+        }
+
+        var range = new List<long>();
+        await foreach (var message in Store.ReadJsonAsync("json", new MessageRange(2, 2)))
+        {
+            range.Add(message.Sequence);
+        }
+
+        Assert.Equal([2L, 3L], range);
+        await ThrowsCode(ErrorCode.NotFound, async () =>
+        {
+            await foreach (var _ in Store.ReadJsonAsync("no-such-session"))
+            {
+            }
+        });
+    }
+
+    [Fact]
     public async Task Read_returns_the_requested_range_in_order()
     {
         await Store.CreateAsync(new NewSession { Id = "range" });

@@ -194,7 +194,7 @@ public static class LongSessionBench
 
     private static async Task<IReadOnlyList<ResultRow>> MeasureCliAsync(TempRoot temp, string directory, TextWriter output)
     {
-        var dll = CliBench.FindOrPublishCli(temp, output);
+        var dll = CliBuild.Dll(temp.Path, output, "Long sessions");
         if (dll is null)
         {
             return [];

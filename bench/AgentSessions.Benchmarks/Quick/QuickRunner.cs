@@ -72,6 +72,11 @@ public static class QuickRunner
                 rows.AddRange(await ForkBench.RunAsync(temp, output));
             }
 
+            if (options.Runs("resume"))
+            {
+                rows.AddRange(await ResumeBench.RunAsync(temp, output));
+            }
+
             if (options.Runs("size"))
             {
                 rows.AddRange(await SizeBench.RunAsync(temp, output));

@@ -4,7 +4,7 @@ using AgentSessions.Storage;
 
 namespace AgentSessions.Server.Rpc;
 
-/// <summary>session.create, list, load, rename, tag, pin, delete, search.</summary>
+/// <summary>session.create, list, rename, tag, pin, delete, search (load is in RpcMethods.Load.cs).</summary>
 internal sealed partial class RpcMethods
 {
     private async ValueTask<JsonWrite> CreateAsync(RpcParams p, CancellationToken cancellationToken)
@@ -53,56 +53,6 @@ internal sealed partial class RpcMethods
         p.EnsureNoneUnknown();
         var page = await _service.ListAsync(query, cancellationToken).ConfigureAwait(false);
         return Json(page, AgentSessionsJson.Context.SessionPage);
-    }
-
-    private async ValueTask<JsonWrite> LoadAsync(RpcParams p, CancellationToken cancellationToken)
-    {
-        var id = SessionId(p);
-        var from = p.Long("from") ?? 1;
-        var limit = p.Int("limit");
-        var since = p.String("since");
-        p.EnsureNoneUnknown();
-        if (limit < 0)
-        {
-            throw RpcException.InvalidParams("'limit' cannot be negative");
-        }
-
-        var session = await _service.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        var details = await _service.Store.GetDetailsAsync(id, cancellationToken).ConfigureAwait(false);
-        if (since is not null)
-        {
-            var bookmark = details.Bookmarks.FirstOrDefault(b => b.Name == since)
-                ?? throw new AgentSessionsException(ErrorCode.NotFound, $"session '{id}' has no bookmark '{since}'");
-            from = Math.Max(from, bookmark.Sequence + 1);
-        }
-
-        var messages = new List<SessionMessage>();
-        await foreach (var message in _service.ReadAsync(id, new MessageRange(from, limit), cancellationToken).ConfigureAwait(false))
-        {
-            messages.Add(message);
-        }
-
-        return w =>
-        {
-            // The shape of 'agent-sessions show --json': the session's fields, its history, then its messages.
-            w.WriteStartObject();
-            WriteProperties(w, session, AgentSessionsJson.Context.Session);
-            w.WritePropertyName("forks");
-            JsonSerializer.Serialize(w, details.Forks.ToList(), AgentSessionsJson.Context.ListString);
-            SessionJsonFormat.WriteHistoryProperties(w, details);
-            w.WritePropertyName("agentsUsed");
-            JsonSerializer.Serialize(w, details.AgentsUsed.ToList(), AgentSessionsJson.Context.ListString);
-            w.WriteNumber("hiddenMessages", details.HiddenMessages);
-            w.WriteBoolean("canRedo", details.CanRedo);
-            w.WriteStartArray("messages");
-            foreach (var message in messages)
-            {
-                JsonSerializer.Serialize(w, message, AgentSessionsJson.Context.SessionMessage);
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        };
     }
 
     private async ValueTask<JsonWrite> RenameAsync(RpcParams p, CancellationToken cancellationToken)

@@ -14,13 +14,17 @@ internal sealed partial class RpcMethods
 {
     private readonly SessionService _service;
     private readonly RpcServerOptions _options;
+
+    /// <summary>Sends a notification body to the peer at once (streamed results).</summary>
+    private readonly Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> _notify;
     private readonly Dictionary<string, Func<RpcParams, CancellationToken, ValueTask<JsonWrite>>> _methods;
     private bool _shutdown;
 
-    public RpcMethods(SessionService service, RpcServerOptions options)
+    public RpcMethods(SessionService service, RpcServerOptions options, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> notify)
     {
         _service = service;
         _options = options;
+        _notify = notify;
         _methods = new(StringComparer.Ordinal)
         {
             ["initialize"] = InitializeAsync,

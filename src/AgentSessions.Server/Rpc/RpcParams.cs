@@ -54,6 +54,11 @@ internal sealed class RpcParams
         ? v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) ? n : throw Mistyped(name, "an integer")
         : null;
 
+    /// <summary>An LSP progress token: a string or an integer, kept as given so it is echoed exactly.</summary>
+    public JsonElement? Token(string name) => Get(name) is { } v
+        ? v.ValueKind == JsonValueKind.String || (v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out _)) ? v : throw Mistyped(name, "a string or an integer")
+        : null;
+
     public IReadOnlyList<string>? StringArray(string name)
     {
         if (Get(name) is not { } v)

@@ -56,7 +56,17 @@ public sealed class RpcServer
         ArgumentNullException.ThrowIfNull(output);
         var reader = new FrameReader(input, _options.MaxMessageBytes);
         var writer = new FrameWriter(output);
-        var methods = new RpcMethods(_service, _options);
+        var methods = new RpcMethods(_service, _options, async (body, token) =>
+        {
+            try
+            {
+                await writer.WriteAsync(body, token).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new ConnectionLostException(e);
+            }
+        });
         try
         {
             while (true)
@@ -91,7 +101,7 @@ public sealed class RpcServer
                 }
             }
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or ConnectionLostException)
         {
             // The client closed its end of a pipe: nobody is left to answer.
             Log($"connection lost: {e.Message}");
@@ -224,7 +234,7 @@ public sealed class RpcServer
         {
             throw;
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not (OutOfMemoryException or ConnectionLostException))
         {
             // A bug: the peer gets a generic answer, stderr gets the details, and the connection goes on.
             Log(_options.Debug ? $"internal error in {method}: {e}" : $"internal error in {method}: {e.GetType().Name}: {e.Message} (set AGENT_SESSIONS_DEBUG=1 for details)");
@@ -296,3 +306,6 @@ public sealed class RpcServer
         }
     }
 }
+
+/// <summary>Writing a notification in the middle of a method failed: the peer is gone, and so is the connection.</summary>
+internal sealed class ConnectionLostException(IOException inner) : Exception(inner.Message, inner);

@@ -40,6 +40,16 @@ public interface ISessionStore : IAsyncDisposable
     /// <exception cref="AgentSessionsException"><see cref="ErrorCode.NotFound"/> when the session does not exist.</exception>
     IAsyncEnumerable<SessionMessage> ReadAsync(string sessionId, MessageRange range = default, CancellationToken cancellationToken = default);
 
+    /// <summary>Streams a session's messages in sequence order with their content left as JSON.</summary>
+    /// <remarks>
+    /// The same messages as <see cref="ReadAsync"/>, for callers that write them out again without looking inside.
+    /// The default converts what <see cref="ReadAsync"/> returns; a store that keeps the parts as JSON overrides
+    /// it to skip building and serializing the model.
+    /// </remarks>
+    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.NotFound"/> when the session does not exist.</exception>
+    IAsyncEnumerable<SessionMessageJson> ReadJsonAsync(string sessionId, MessageRange range = default, CancellationToken cancellationToken = default)
+        => SessionMessageJson.FromMessages(ReadAsync(sessionId, range, cancellationToken), cancellationToken);
+
     /// <summary>Lists sessions, most recently updated first.</summary>
     ValueTask<SessionPage> ListAsync(SessionQuery query, CancellationToken cancellationToken = default);
 
