@@ -51,33 +51,9 @@ public sealed class CrashTests(ITestOutputHelper output)
             child.Kill();
         }
 
-        await using var reopened = SqliteSessionStore.Open(store);
-        var stored = new List<SessionMessage>();
-        await foreach (var m in reopened.ReadAsync("crash"))
-        {
-            stored.Add(m);
-        }
-
-        output.WriteLine($"{Kills} kills, {acknowledged.Count} acknowledged appends, {stored.Count} stored, {clock.Elapsed.TotalSeconds:F1} s");
-        Assert.Equal(Enumerable.Range(1, stored.Count).Select(i => (long)i), stored.Select(m => m.Sequence));
-        foreach (var (seq, tag, index) in acknowledged)
-        {
-            Assert.True(seq <= stored.Count, $"acknowledged message {seq} is missing");
-            Assert.Equal(ExpectedText(tag, index), stored[(int)seq - 1].Text);
-        }
-
-        // Messages appended but killed before their ack may be there too; none may be torn.
-        Assert.All(stored, m =>
-        {
-            var head = m.Text.Split(' ');
-            Assert.Equal(ExpectedText(head[0], int.Parse(head[1])), m.Text);
-        });
-        Assert.Equal(stored.Count, (await reopened.GetAsync("crash"))!.MessageCount);
+        var stored = await AssertAcknowledgedStoredAsync(store, "crash", acknowledged);
+        output.WriteLine($"{Kills} kills, {acknowledged.Count} acknowledged appends, {stored} stored, {clock.Elapsed.TotalSeconds:F1} s");
         Assert.True(acknowledged.Count >= Kills);
-
-        // The engine and the store's own invariants (search index, totals, sequences) agree after all that.
-        var report = await reopened.CheckAsync(repair: false);
-        Assert.True(report.Healthy, string.Join("; ", report.Checks.Where(c => !c.Ok).Select(c => $"{c.Name}: {c.Detail}")));
     }
 
     [Fact]
@@ -140,14 +116,23 @@ public sealed class CrashTests(ITestOutputHelper output)
             }
         }
 
+        var stored = await AssertAcknowledgedStoredAsync(store, "held", acknowledged);
+        output.WriteLine($"{kills} kills inside held commits, {acknowledged.Count} acknowledged appends, {stored} stored");
+    }
+
+    /// <summary>
+    /// Reopens the store: every acknowledged message is there, in its place, byte for byte; sequences have no gaps;
+    /// messages killed before their ack may be there too, none torn; totals and doctor agree. Returns the count.
+    /// </summary>
+    private static async Task<int> AssertAcknowledgedStoredAsync(string store, string session, List<(long Seq, string Tag, int Index)> acknowledged)
+    {
         await using var reopened = SqliteSessionStore.Open(store);
         var stored = new List<SessionMessage>();
-        await foreach (var m in reopened.ReadAsync("held"))
+        await foreach (var m in reopened.ReadAsync(session))
         {
             stored.Add(m);
         }
 
-        output.WriteLine($"{kills} kills inside held commits, {acknowledged.Count} acknowledged appends, {stored.Count} stored");
         Assert.Equal(Enumerable.Range(1, stored.Count).Select(i => (long)i), stored.Select(m => m.Sequence));
         foreach (var (seq, tag, index) in acknowledged)
         {
@@ -155,8 +140,17 @@ public sealed class CrashTests(ITestOutputHelper output)
             Assert.Equal(ExpectedText(tag, index), stored[(int)seq - 1].Text);
         }
 
+        Assert.All(stored, m =>
+        {
+            var head = m.Text.Split(' ');
+            Assert.Equal(ExpectedText(head[0], int.Parse(head[1])), m.Text);
+        });
+        Assert.Equal(stored.Count, (await reopened.GetAsync(session))!.MessageCount);
+
+        // The engine and the store's own invariants (search index, totals, sequences) agree after all that.
         var report = await reopened.CheckAsync(repair: false);
         Assert.True(report.Healthy, string.Join("; ", report.Checks.Where(c => !c.Ok).Select(c => $"{c.Name}: {c.Detail}")));
+        return stored.Count;
     }
 
     private static (long Seq, string Tag, int Index) ParseAck(string line)
