@@ -134,6 +134,73 @@ public sealed class FrameReaderTests
         Assert.Equal("Malformed '?bad line' is not a header line (expected 'Content-Length: N' then an empty line)", frames[0]);
     }
 
+    [Theory]
+    [MemberData(nameof(Chunks))]
+    public async Task Edge_cases_found_by_mutation_testing_are_read_as_specified(int chunk)
+    {
+        var overlong = "X-Long: " + new string('a', FrameReader.MaxHeaderLineBytes + 10);
+        var input = ": no name\r\n\r\n"                                        // an empty header name is not a header
+            + "Content-Length: 2\r\n\r\nk1"
+            + "Content-Length: x\r\nContent-Length: y\r\n\r\n"                // the first problem is the one told
+            + "Content-Length: 2\r\n\r\nk2"
+            + $"{overlong}\r\nX-After: 1\r\n\r\nzz"                           // the rest of that block is skipped too
+            + "Content-Length: 2\r\n\r\nk3"
+            + "X: 1\r\n\r\nccontent-length: 2\r\n\r\nk4"                      // a match restarts at a repeated 'c'
+            + "X: 1\r\n\r\nxontent-length: 2\r\n\r\nno"                        // but not at any other byte
+            + "Content-Length: 2\r\n\r\nk5";
+        Assert.Equal(
+            [
+                "Malformed ': no name' is not a header line (expected 'Content-Length: N' then an empty line)",
+                "Message k1",
+                "Malformed Content-Length 'x' is not a number of bytes",
+                "Message k2",
+                $"Malformed a header line is longer than {FrameReader.MaxHeaderLineBytes} bytes",
+                "Message k3",
+                "Malformed the header block has no Content-Length",
+                "Message k4",
+                "Malformed the header block has no Content-Length",
+                "Message k5",
+                "EndOfStream",
+            ],
+            await ReadAllAsync(input, chunk));
+    }
+
+    [Fact]
+    public async Task A_header_block_of_exactly_its_limit_is_accepted()
+    {
+        // The limit counts each line with its CR LF; the Content-Length line takes 19 bytes.
+        var pad = new StringBuilder();
+        var left = FrameReader.MaxHeaderBlockBytes - 19;
+        while (left > 0)
+        {
+            var length = Math.Min(1002, left);
+            pad.Append("X:").Append('p', length - 4).Append("\r\n");
+            left -= length;
+        }
+
+        Assert.Equal(["Message ok", "EndOfStream"], await ReadAllAsync($"{pad}Content-Length: 2\r\n\r\nok", 4096));
+        Assert.StartsWith("Malformed the header block is longer", (await ReadAllAsync($"X:p\r\n{pad}Content-Length: 2\r\n\r\nok", 4096))[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_problem_echoes_40_characters_whole_and_shortens_longer_ones()
+    {
+        var forty = new string('q', 40);
+        Assert.Equal($"Malformed '{forty}' is not a header line (expected 'Content-Length: N' then an empty line)", (await ReadAllAsync(forty + "\r\n", 64))[0]);
+        Assert.Equal($"Malformed '{forty}...' is not a header line (expected 'Content-Length: N' then an empty line)", (await ReadAllAsync(forty + "q\r\n", 64))[0]);
+    }
+
+    [Fact]
+    public async Task A_cancelled_read_returns_even_when_the_stream_ignores_the_token()
+    {
+        // Console streams block in read(2) and never look at the token.
+        var reader = new FrameReader(new NeverStream(), 100);
+        using var cancel = new CancellationTokenSource();
+        var read = reader.ReadAsync(cancel.Token).AsTask();
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
     [Fact]
     public void Limits_must_make_sense()
     {
@@ -166,6 +233,36 @@ public sealed class FrameReaderTests
         }
 
         return frames;
+    }
+
+    /// <summary>A stream whose reads never finish and ignore cancellation.</summary>
+    private sealed class NeverStream : Stream
+    {
+        private readonly TaskCompletionSource<int> _never = new();
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => 0; set => throw new NotSupportedException(); }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(_never.Task);
+
+        public override int Read(byte[] buffer, int offset, int count) => _never.Task.GetAwaiter().GetResult();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>A stream that hands out at most <paramref name="chunk"/> bytes per read.</summary>
