@@ -216,8 +216,14 @@ public sealed partial class SqliteSessionStore
     }
 
     /// <inheritdoc />
-    public ValueTask<StoreInfo> GetInfoAsync(CancellationToken cancellationToken = default)
-        => ValueTask.FromResult(Read(connection =>
+    /// <remarks>
+    /// The journal mode, <c>synchronous</c> and the durability they give are read back from the connections
+    /// (the writer's and a reader's), not taken from the options: a setting that did not take is shown as it is.
+    /// </remarks>
+    public async ValueTask<StoreInfo> GetInfoAsync(CancellationToken cancellationToken = default)
+    {
+        var (writer, reader) = await ReadConnectionSettingsAsync(cancellationToken).ConfigureAwait(false);
+        return Read(connection =>
         {
             var command = connection.Command("""
                 SELECT count(*), coalesce(sum(message_count), 0), sqlite_version(),
@@ -225,8 +231,8 @@ public sealed partial class SqliteSessionStore
                        (SELECT page_size FROM pragma_page_size())
                 FROM sessions
                 """);
-            using var reader = command.ExecuteReader();
-            reader.Read();
+            using var rows = command.ExecuteReader();
+            rows.Read();
             long size = 0;
             foreach (var suffix in (ReadOnlySpan<string>)["", "-wal", "-shm"])
             {
@@ -239,18 +245,44 @@ public sealed partial class SqliteSessionStore
                 Backend = "sqlite",
                 Location = _options.DatabasePath,
                 SchemaVersion = SchemaVersion,
-                SessionCount = reader.GetInt64(0),
-                MessageCount = reader.GetInt64(1),
+                SessionCount = rows.GetInt64(0),
+                MessageCount = rows.GetInt64(1),
                 SizeBytes = size,
-                UsedBytes = reader.GetInt64(3) * reader.GetInt64(4),
+                UsedBytes = rows.GetInt64(3) * rows.GetInt64(4),
                 Details = new Dictionary<string, string>
                 {
-                    ["sqliteVersion"] = reader.GetString(2),
-                    ["journalMode"] = "wal",
-                    ["durability"] = _options.Durability == SqliteDurability.Full
-                        ? "full (synchronous=FULL: acknowledged writes survive power loss)"
-                        : "normal (synchronous=NORMAL: acknowledged writes survive a process crash)",
+                    ["sqliteVersion"] = rows.GetString(2),
+                    ["journalMode"] = ConnectionSettings.Describe(writer.JournalMode, reader.JournalMode),
+                    ["synchronous"] = ConnectionSettings.Describe(writer.SynchronousName, reader.SynchronousName),
+                    ["durability"] = writer.Durability,
                 },
             };
-        }));
+        });
+    }
+
+    /// <summary>
+    /// <c>PRAGMA synchronous</c> and <c>PRAGMA journal_mode</c> as the writer connection and a pooled reader report
+    /// them now (tests check these, not the options).
+    /// </summary>
+    internal async ValueTask<(ConnectionSettings Writer, ConnectionSettings Reader)> ReadConnectionSettingsAsync(CancellationToken cancellationToken = default)
+    {
+        // The writer is used by one caller at a time: whoever holds the write gate.
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        ConnectionSettings writer;
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            writer = ConnectionSettings.Read(_writer);
+        }
+        catch (SqliteException e)
+        {
+            throw Translate(e, _options.DatabasePath);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+
+        return (writer, Read(connection => ConnectionSettings.Read(connection.Connection)));
+    }
 }

@@ -31,6 +31,13 @@ public sealed partial class SqliteSessionStore
     internal bool WriterBusy => _writeGate.CurrentCount == 0;
 
     /// <summary>
+    /// Test hook, null outside tests: runs on the writer inside the open transaction just before each COMMIT, with
+    /// the number of writes in it. Tests hold a commit here to see that nobody is answered before it, kill the
+    /// process while it is held, or throw to fail a group's commit.
+    /// </summary>
+    internal Action<int>? BeforeCommit { get; set; }
+
+    /// <summary>
     /// Runs <paramref name="work"/> in a <c>BEGIN IMMEDIATE</c> transaction on the writer, retrying on busy, possibly
     /// together with other queued writes. Unless <paramref name="indexesLater"/> (appends), messages waiting for the
     /// search index are indexed first, so every other write (deletes, forks, undo, repairs) sees an index that
@@ -128,7 +135,7 @@ public sealed partial class SqliteSessionStore
                     }
                 }
 
-                _commands.Commit.ExecuteNonQuery();
+                Commit(batch.Count);
                 Interlocked.Increment(ref _commits);
                 OfferTurn();
                 foreach (var request in batch)
@@ -160,6 +167,12 @@ public sealed partial class SqliteSessionStore
                 return;
             }
         }
+    }
+
+    private void Commit(int writes)
+    {
+        BeforeCommit?.Invoke(writes);
+        _commands.Commit.ExecuteNonQuery();
     }
 
     /// <summary>Takes the write lock, polling in short jittered steps while another process holds it.</summary>

@@ -118,6 +118,27 @@ public sealed class SqliteStoreFileTests
         Assert.Equal((long)SqliteSessionStore.SchemaVersion, Scalar(Path.Combine(directory, "sessions.db"), "PRAGMA user_version"));
     }
 
+    [Theory]
+    [InlineData(SqliteDurability.Full, 2L, "full")]
+    [InlineData(SqliteDurability.Normal, 1L, "normal")]
+    public async Task Info_reports_synchronous_and_journal_mode_as_the_connections_read_them_back(SqliteDurability durability, long synchronous, string name)
+    {
+        using var temp = TempDirectory.ForCaller();
+        await using var store = SqliteSessionStore.Open(new SqliteStoreOptions(temp.Combine("store")) { Durability = durability });
+        await store.CreateAsync(new NewSession { Id = "s" });
+        await store.AppendAsync("s", [new NewMessage(MessageRole.User, "x")]);
+
+        // Asked of SQLite on the writer and on a reader: a pragma that did not take shows here, whatever the options say.
+        var (writer, reader) = await store.ReadConnectionSettingsAsync();
+        Assert.Equal((synchronous, "wal"), (writer.Synchronous, writer.JournalMode));
+        Assert.Equal((synchronous, "wal"), (reader.Synchronous, reader.JournalMode));
+
+        var info = await store.GetInfoAsync();
+        Assert.Equal(name, info.Details["synchronous"]);
+        Assert.Equal("wal", info.Details["journalMode"]);
+        Assert.StartsWith(name, info.Details["durability"], StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_writer_blocked_by_another_connection_waits_instead_of_failing()
     {

@@ -8,6 +8,13 @@
 //                                     10th append a list, a search and a read of the session's last messages
 //   wait-turn DATABASE               announce waiting for the write lock (WriterTurns); print "waiting", then
 //                                     withdraw when stdin closes and print "done"
+//   held-append STORE SESSION WRITERS HOLD_MS TAG
+//                                    WRITERS tasks append message after message (I counts across them) and print
+//                                     "ack SEQ TAG I" after each append returns; every COMMIT is held HOLD_MS in
+//                                     the store's BeforeCommit hook, which first prints "hold" and cancels the
+//                                     token of every append in flight (their callers stop waiting): only a write
+//                                     still queued may be withdrawn, one its group took is answered after COMMIT.
+//                                     Runs until killed
 //   reader STORE SESSION STOPFILE    list, search, read and get in a loop until STOPFILE exists; print
 //                                     "rounds N" at the end
 using AgentSessions;
@@ -49,6 +56,50 @@ try
                 }
             }
 
+            return 0;
+        }
+
+        case ["held-append", var store, var session, var writers, var holdMs, var tag]:
+        {
+            await using var s = SqliteSessionStore.Open(store);
+            var inFlight = new System.Collections.Concurrent.ConcurrentDictionary<int, CancellationTokenSource>();
+            var hold = int.Parse(holdMs, System.Globalization.CultureInfo.InvariantCulture);
+            s.BeforeCommit = writes =>
+            {
+                foreach (var cts in inFlight.Values)
+                {
+                    // Their callbacks run elsewhere, not on the writer inside its transaction.
+                    _ = cts.CancelAsync();
+                }
+
+                stdout.WriteLine("hold");
+                stdout.Flush();
+                Thread.Sleep(hold);
+            };
+            var next = -1;
+            await Task.WhenAll(Enumerable.Range(0, int.Parse(writers, System.Globalization.CultureInfo.InvariantCulture)).Select(_ => Task.Run(async () =>
+            {
+                while (true)
+                {
+                    var i = Interlocked.Increment(ref next);
+                    using var cts = new CancellationTokenSource();
+                    inFlight[i] = cts;
+                    try
+                    {
+                        var result = await s.AppendAsync(session, [new NewMessage(MessageRole.User, ChildText.For(tag, i))], cts.Token);
+                        stdout.WriteLine($"ack {result.Messages[0].Sequence} {tag} {i}");
+                        stdout.Flush();
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // Withdrawn while still queued: never stored, never acknowledged.
+                    }
+                    finally
+                    {
+                        inFlight.TryRemove(i, out var _);
+                    }
+                }
+            })));
             return 0;
         }
 
@@ -94,7 +145,7 @@ try
         }
 
         default:
-            Console.Error.WriteLine("usage: append STORE SESSION COUNT TAG | mixed STORE SESSION COUNT TAG | reader STORE SESSION STOPFILE | create STORE COUNT");
+            Console.Error.WriteLine("usage: append STORE SESSION COUNT TAG | held-append STORE SESSION WRITERS HOLD_MS TAG | mixed STORE SESSION COUNT TAG | reader STORE SESSION STOPFILE | create STORE COUNT");
             return 2;
     }
 }

@@ -143,7 +143,25 @@ internal sealed class RpcProcess : IAsyncDisposable
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
+    /// <summary>Reads one framed message, or null at the end of output (fails on a timeout or a torn frame).</summary>
+    public Task<JsonElement?> ReadOrEndAsync(TimeSpan? timeout = null) => ReadFrameOrEndAsync().WaitAsync(timeout ?? Timeout);
+
     // ---- lifetime ----
+
+    /// <summary>SIGKILL: no flush, no clean-up. What the server wrote before it died can still be read.</summary>
+    public async Task KillAsync()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+
+        await _process.WaitForExitAsync();
+    }
 
     public void CloseInput() => _stdin.Close();
 
