@@ -75,7 +75,7 @@ public sealed class AcknowledgedKillTests(ITestOutputHelper output)
         var kills = Kills(15);
         for (var round = 0; round < kills; round++)
         {
-            var rpc = RpcProcess.Start(store);
+            await using var rpc = RpcProcess.Start(store); // disposed (killed) even when an assertion fails
             var wanted = random.Next(0, 6);
             for (var i = 0; i < wanted; i++)
             {
@@ -110,8 +110,6 @@ public sealed class AcknowledgedKillTests(ITestOutputHelper output)
             catch (EndOfStreamException)
             {
             }
-
-            await rpc.DisposeAsync();
         }
 
         var stored = await AssertStoredAsync(store, acknowledged, "rpc ");
@@ -129,7 +127,7 @@ public sealed class AcknowledgedKillTests(ITestOutputHelper output)
         var kills = Kills(10);
         for (var round = 0; round < kills; round++)
         {
-            var serve = await ServeProcess.StartAsync("--urls", "http://127.0.0.1:0", "--store", store);
+            await using var serve = await ServeProcess.StartAsync("--urls", "http://127.0.0.1:0", "--store", store);
             using var client = new HttpClient { BaseAddress = new Uri(serve.Url), Timeout = Patience };
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", serve.Token);
             var wanted = random.Next(0, 6);
@@ -161,8 +159,6 @@ public sealed class AcknowledgedKillTests(ITestOutputHelper output)
                     // The connection died with the server: no answer, no promise.
                 }
             }
-
-            await serve.DisposeAsync();
         }
 
         var stored = await AssertStoredAsync(store, acknowledged, "http ");
