@@ -126,7 +126,7 @@ internal static class SessionCommands
                 await using var writer = JsonOutput.CreateWriter(stdout);
                 writer.WriteStartObject();
                 JsonOutput.WriteSessionProperties(writer, session);
-                JsonOutput.WriteDetailsProperties(writer, details);
+                SessionJsonFormat.WriteDetailsProperties(writer, details);
                 writer.WriteStartArray("messages");
                 await foreach (var message in messages)
                 {

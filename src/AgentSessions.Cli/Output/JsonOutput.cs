@@ -29,18 +29,6 @@ internal static class JsonOutput
         }
     }
 
-    /// <summary>Writes what <c>show --json</c> adds about history and lineage.</summary>
-    public static void WriteDetailsProperties(Utf8JsonWriter writer, Storage.SessionDetails details)
-    {
-        writer.WritePropertyName("forks");
-        JsonSerializer.Serialize(writer, details.Forks.ToList(), AgentSessionsJson.Context.ListString);
-        SessionJsonFormat.WriteHistoryProperties(writer, details);
-        writer.WritePropertyName("agentsUsed");
-        JsonSerializer.Serialize(writer, details.AgentsUsed.ToList(), AgentSessionsJson.Context.ListString);
-        writer.WriteNumber("hiddenMessages", details.HiddenMessages);
-        writer.WriteBoolean("canRedo", details.CanRedo);
-    }
-
     public static void WriteMessage(Utf8JsonWriter writer, SessionMessage message)
         => JsonSerializer.Serialize(writer, message, AgentSessionsJson.Context.SessionMessage);
 }

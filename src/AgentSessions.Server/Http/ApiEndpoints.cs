@@ -221,13 +221,7 @@ internal static class ApiEndpoints
                 property.WriteTo(writer);
             }
 
-            writer.WritePropertyName("forks");
-            JsonSerializer.Serialize(writer, details.Forks.ToList(), AgentSessionsJson.Context.ListString);
-            SessionJsonFormat.WriteHistoryProperties(writer, details);
-            writer.WritePropertyName("agentsUsed");
-            JsonSerializer.Serialize(writer, details.AgentsUsed.ToList(), AgentSessionsJson.Context.ListString);
-            writer.WriteNumber("hiddenMessages", details.HiddenMessages);
-            writer.WriteBoolean("canRedo", details.CanRedo);
+            SessionJsonFormat.WriteDetailsProperties(writer, details);
             writer.WriteStartArray("messages");
             long sent = 0;
             await foreach (var message in service.ReadAsync(id, range, context.RequestAborted))

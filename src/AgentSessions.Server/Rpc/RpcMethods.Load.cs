@@ -99,13 +99,7 @@ internal sealed partial class RpcMethods
     {
         w.WriteStartObject();
         WriteProperties(w, session, AgentSessionsJson.Context.Session);
-        w.WritePropertyName("forks");
-        JsonSerializer.Serialize(w, details.Forks.ToList(), AgentSessionsJson.Context.ListString);
-        SessionJsonFormat.WriteHistoryProperties(w, details);
-        w.WritePropertyName("agentsUsed");
-        JsonSerializer.Serialize(w, details.AgentsUsed.ToList(), AgentSessionsJson.Context.ListString);
-        w.WriteNumber("hiddenMessages", details.HiddenMessages);
-        w.WriteBoolean("canRedo", details.CanRedo);
+        SessionJsonFormat.WriteDetailsProperties(w, details);
         w.WritePropertyName("messages");
         writeMessages(w);
         w.WriteEndObject();

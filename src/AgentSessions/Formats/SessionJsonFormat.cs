@@ -60,6 +60,24 @@ public static class SessionJsonFormat
         await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Writes what a full view of a session adds about history and lineage (<c>forks</c>, the history arrays,
+    /// <c>agentsUsed</c>, <c>hiddenMessages</c>, <c>canRedo</c>) into the object being written: the one definition
+    /// behind <c>show --json</c>, <c>GET /api/sessions/{id}</c> and RPC <c>session.load</c>.
+    /// </summary>
+    public static void WriteDetailsProperties(Utf8JsonWriter writer, Storage.SessionDetails details)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(details);
+        writer.WritePropertyName("forks");
+        JsonSerializer.Serialize(writer, details.Forks.ToList(), AgentSessionsJson.Context.ListString);
+        WriteHistoryProperties(writer, details);
+        writer.WritePropertyName("agentsUsed");
+        JsonSerializer.Serialize(writer, details.AgentsUsed.ToList(), AgentSessionsJson.Context.ListString);
+        writer.WriteNumber("hiddenMessages", details.HiddenMessages);
+        writer.WriteBoolean("canRedo", details.CanRedo);
+    }
+
     /// <summary>Writes the history arrays (snapshots, bookmarks, toolExecutions, files) into the object being written.</summary>
     public static void WriteHistoryProperties(Utf8JsonWriter writer, Storage.SessionDetails details)
     {
