@@ -49,6 +49,12 @@ internal sealed class WriterTurns : IDisposable
             return _file;
         }
 
+        // Asked after every commit: a stat, not a FileNotFoundException per append, while nobody has waited yet.
+        if (!create && !System.IO.File.Exists(_path))
+        {
+            return null;
+        }
+
         try
         {
             var options = new FileStreamOptions { Mode = create ? FileMode.OpenOrCreate : FileMode.Open, Access = FileAccess.ReadWrite, Share = FileShare.ReadWrite | FileShare.Delete };
