@@ -17,6 +17,10 @@ public sealed partial class SqliteSessionStore
     private const string MessageColumns =
         "seq, message_id, role, text, parts, author, created_at, input_tokens, output_tokens, model, metadata";
 
+    /// <summary><see cref="MessageColumns"/> and whether the row's stored JSON is well-formed.</summary>
+    private const string MessageJsonColumns =
+        MessageColumns + ", (parts IS NULL OR json_valid(parts)) AND (metadata IS NULL OR json_valid(metadata))";
+
     private static Session ReadSession(SqliteDataReader r, int o = 0) => new()
     {
         Id = r.GetString(o),
@@ -55,10 +59,16 @@ public sealed partial class SqliteSessionStore
         };
     }
 
-    /// <param name="r">A reader positioned on a row of <see cref="MessageColumns"/>.</param>
+    /// <param name="r">A reader positioned on a row of <see cref="MessageJsonColumns"/>.</param>
     /// <param name="loadBlob">Loads a blob's JSON by hash, for messages whose large fields live in blobs.</param>
+    /// <exception cref="JsonException">The row's stored parts or metadata are not well-formed JSON.</exception>
     private static SessionMessageJson ReadMessageJson(SqliteDataReader r, Func<byte[], string?> loadBlob)
     {
+        if (r.GetInt64(11) == 0)
+        {
+            throw new JsonException("its parts or metadata are not well-formed JSON");
+        }
+
         // A TEXT column read as bytes is its UTF-8 as stored: no decoding into a string and back.
         ReadOnlyMemory<byte> parts = r.IsDBNull(4)
             ? SessionMessageJson.TextPartsJson(r.GetString(3))

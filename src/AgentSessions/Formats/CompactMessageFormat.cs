@@ -9,13 +9,13 @@ namespace AgentSessions.Formats;
 /// model, zero tokens, empty metadata). Reading it back gives the same message.
 /// </summary>
 /// <remarks>
-/// The parts are copied as they come from the store, checked to be one well-formed JSON value on the way, so
-/// a message is written without building its parts as objects.
+/// The parts and metadata are copied as they come from the store, without building them as objects and without
+/// parsing them again: <see cref="Storage.ISessionStore.ReadJsonAsync"/> hands over only well-formed JSON (a
+/// damaged row is an error there). Re-checking here cost more than reading the rows.
 /// </remarks>
 public static class CompactMessageFormat
 {
     /// <summary>Writes one message as a JSON object.</summary>
-    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.Corrupt"/> when the stored parts or metadata are not JSON.</exception>
     public static void Write(Utf8JsonWriter writer, SessionMessageJson message)
     {
         ArgumentNullException.ThrowIfNull(writer);
@@ -25,7 +25,7 @@ public static class CompactMessageFormat
         writer.WriteNumber("seq", message.Sequence);
         writer.WriteString("role", message.Role.ToWireName());
         writer.WritePropertyName("parts");
-        WriteRaw(writer, message.PartsJson.Span, message, "parts");
+        writer.WriteRawValue(message.PartsJson.Span, skipInputValidation: true);
         if (message.AuthorName is not null)
         {
             writer.WriteString("authorName", message.AuthorName);
@@ -50,21 +50,9 @@ public static class CompactMessageFormat
         if (!message.MetadataJson.IsEmpty && !message.MetadataJson.Span.SequenceEqual("{}"u8))
         {
             writer.WritePropertyName("metadata");
-            WriteRaw(writer, message.MetadataJson.Span, message, "metadata");
+            writer.WriteRawValue(message.MetadataJson.Span, skipInputValidation: true);
         }
 
         writer.WriteEndObject();
-    }
-
-    private static void WriteRaw(Utf8JsonWriter writer, ReadOnlySpan<byte> json, SessionMessageJson message, string what)
-    {
-        try
-        {
-            writer.WriteRawValue(json, skipInputValidation: false);
-        }
-        catch (Exception e) when (e is ArgumentException or JsonException)
-        {
-            throw new AgentSessionsException(ErrorCode.Corrupt, $"the stored {what} of message {message.Sequence} ({message.Id}) is not valid JSON; run 'agent-sessions doctor'", e);
-        }
     }
 }

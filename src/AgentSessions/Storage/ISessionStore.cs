@@ -44,9 +44,12 @@ public interface ISessionStore : IAsyncDisposable
     /// <remarks>
     /// The same messages as <see cref="ReadAsync"/>, for callers that write them out again without looking inside.
     /// The default converts what <see cref="ReadAsync"/> returns; a store that keeps the parts as JSON overrides
-    /// it to skip building and serializing the model.
+    /// it to skip building and serializing the model. Every <see cref="SessionMessageJson.PartsJson"/> and
+    /// <see cref="SessionMessageJson.MetadataJson"/> handed over is well-formed JSON: callers copy it unchecked, so
+    /// a store must check rows it did not build itself and fail on a damaged one.
     /// </remarks>
-    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.NotFound"/> when the session does not exist.</exception>
+    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.NotFound"/> when the session does not exist;
+    /// <see cref="ErrorCode.Corrupt"/> on a stored row whose JSON is damaged.</exception>
     IAsyncEnumerable<SessionMessageJson> ReadJsonAsync(string sessionId, MessageRange range = default, CancellationToken cancellationToken = default)
         => SessionMessageJson.FromMessages(ReadAsync(sessionId, range, cancellationToken), cancellationToken);
 

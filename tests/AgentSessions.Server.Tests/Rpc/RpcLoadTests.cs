@@ -129,6 +129,47 @@ public sealed class RpcLoadTests
         await rpc.ErrorAsync(-32602, "session.load", new Dictionary<string, object> { ["id"] = "s", ["partialResultToken"] = new { no = 1 } });
     }
 
+    [Fact]
+    public async Task A_damaged_stored_row_is_a_corrupt_error_and_never_a_broken_frame()
+    {
+        using var store = TempDirectory.ForCaller();
+        await using (var rpc = RpcProcess.Start(store.Path))
+        {
+            await rpc.ResultAsync("session.create", new { id = "d" });
+            await rpc.ResultAsync("session.append", new { messages = Sent });
+        }
+
+        // Cut the end off one message's stored parts, and damage another one's metadata, behind the store's back.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(store.Path, "sessions.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE messages SET parts = substr(parts, 1, length(parts) - 2) WHERE seq = 3; UPDATE messages SET metadata = '{\"latencyMs\":' WHERE seq = 2";
+            Assert.Equal(2, command.ExecuteNonQuery());
+        }
+
+        await using var again = RpcProcess.Start(store.Path);
+        foreach (var (from, seq) in new[] { (1L, 2), (3L, 3) })
+        {
+            var error = await again.ErrorAsync(-32005, "session.load", new { id = "d", compact = true, from });
+            Assert.Contains($"message {seq}", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+            // Streamed, every frame before the error parses (ReadAsync fails on one that does not), then the error.
+            await again.SendFrameAsync(RpcProcess.Request(700 + seq, "session.load", new Dictionary<string, object> { ["id"] = "d", ["compact"] = true, ["from"] = from, ["partialResultToken"] = "x" }));
+            JsonElement frame;
+            while ((frame = await again.ReadAsync()).TryGetProperty("method", out _))
+            {
+            }
+
+            Assert.Equal(700 + seq, frame.GetProperty("id").GetInt32());
+            Assert.Equal(-32005, frame.GetProperty("error").GetProperty("code").GetInt32());
+        }
+
+        // The rows after the damage still load, and the server goes on answering.
+        var rest = await again.ResultAsync("session.load", new { id = "d", compact = true, from = 4 });
+        Assert.Equal(Sent.Count - 3, rest.GetProperty("messages").GetArrayLength());
+    }
+
     private sealed record Streamed(List<long> Seqs, List<string> Texts, JsonElement Result);
 
     /// <summary>Sends one session.load and reads its $/progress chunks up to the response, checking each chunk's token.</summary>
