@@ -2,6 +2,7 @@ using System.CommandLine;
 using AgentSessions.Cli.Commands;
 using AgentSessions.Cli.Output;
 using AgentSessions.Sqlite;
+using AgentSessions.Storage;
 
 namespace AgentSessions.Cli;
 
@@ -11,7 +12,7 @@ internal static class CliApp
     /// <summary>The store directory; recursive so it can follow any sub-command.</summary>
     public static readonly Option<string?> StoreOption = new("--store")
     {
-        Description = "The store directory (default: $AGENT_SESSIONS_HOME, else $XDG_DATA_HOME/agent-sessions, else ~/.local/share/agent-sessions)",
+        Description = "The store directory (default: $AGENT_SESSIONS_STORE, else $AGENT_SESSIONS_HOME, else $XDG_DATA_HOME/agent-sessions, else ~/.local/share/agent-sessions)",
         HelpName = "DIR",
         Recursive = true,
     };
@@ -159,11 +160,22 @@ internal static class CliApp
         return exitCode;
     }
 
-    /// <summary>Opens the store named by --store (or the default) as a service for one command.</summary>
+    /// <summary>The store --store names, else $AGENT_SESSIONS_STORE, else the default directory.</summary>
+    public static StoreLocation Store(ParseResult parseResult) => StoreLocation.Resolve(parseResult.GetValue(StoreOption));
+
+    /// <summary>The store's directory, for the files kept beside the database (API token, server.json).</summary>
+    public static string StoreDirectory(ParseResult parseResult)
+    {
+        var location = Store(parseResult);
+        return location.IsDirectory
+            ? location.Value
+            : throw new AgentSessionsException(ErrorCode.InvalidArgument, $"'{location}' is not a store directory; this build keeps sessions in a directory (pass --store DIR)");
+    }
+
+    /// <summary>Opens the store named by --store (or the located default) as a service for one command.</summary>
     public static SessionService OpenService(ParseResult parseResult)
     {
-        var directory = parseResult.GetValue(StoreOption);
-        var options = new SqliteStoreOptions(string.IsNullOrWhiteSpace(directory) ? SqliteStoreOptions.DefaultDirectory() : directory)
+        var options = new SqliteStoreOptions(StoreDirectory(parseResult))
         {
             Durability = Environment.GetEnvironmentVariable("AGENT_SESSIONS_DURABILITY")?.Trim().ToLowerInvariant() switch
             {

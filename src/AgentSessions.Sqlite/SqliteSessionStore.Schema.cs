@@ -260,6 +260,10 @@ public sealed partial class SqliteSessionStore
             using var commit = connection.CreateCommand();
             commit.CommandText = "COMMIT";
             commit.ExecuteNonQuery();
+            if (version != SchemaVersion && options.Logger is { } logger)
+            {
+                Log.Migrated(logger, options.DatabasePath, version, SchemaVersion);
+            }
         }
         catch
         {
@@ -308,5 +312,11 @@ public sealed partial class SqliteSessionStore
         {
             throw new AgentSessionsException(ErrorCode.Corrupt, $"'{options.DatabasePath}' is a SQLite database of another application, not an agent-sessions store; choose another --store directory");
         }
+    }
+
+    private static partial class Log
+    {
+        [Microsoft.Extensions.Logging.LoggerMessage(1, Microsoft.Extensions.Logging.LogLevel.Information, "Upgraded the store at {Path} from schema version {From} to {To}")]
+        public static partial void Migrated(Microsoft.Extensions.Logging.ILogger logger, string path, int from, int to);
     }
 }

@@ -1,3 +1,5 @@
+using AgentSessions.Storage;
+
 namespace AgentSessions.Sqlite;
 
 /// <summary>How hard the store works to keep an acknowledged write.</summary>
@@ -69,6 +71,9 @@ public sealed record SqliteStoreOptions
 
     private readonly TimeSpan _searchTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>Where the store reports what its owner may want to know (schema upgrades); none by default.</summary>
+    public Microsoft.Extensions.Logging.ILogger? Logger { get; init; }
+
     /// <summary>The largest message accepted, in bytes of content. Default: 16 MiB.</summary>
     public long MaxMessageBytes { get; init; } = Storage.StoreRules.DefaultMaxMessageBytes;
 
@@ -96,37 +101,6 @@ public sealed record SqliteStoreOptions
 
     private readonly long? _maxSizeBytes;
 
-    /// <summary>
-    /// The default store directory: <c>$AGENT_SESSIONS_HOME</c>, else <c>$XDG_DATA_HOME/agent-sessions</c>, else
-    /// <c>~/.local/share/agent-sessions</c>.
-    /// </summary>
-    public static string DefaultDirectory()
-    {
-        var home = Environment.GetEnvironmentVariable("AGENT_SESSIONS_HOME");
-        if (!string.IsNullOrEmpty(home))
-        {
-            return Path.GetFullPath(home);
-        }
-
-        var xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
-        if (!string.IsNullOrEmpty(xdg) && Path.IsPathRooted(xdg))
-        {
-            return Path.Combine(xdg, "agent-sessions");
-        }
-
-        // $HOME first, as every other XDG-following tool does; the passwd entry only when it is unset.
-        var userHome = Environment.GetEnvironmentVariable("HOME");
-        if (string.IsNullOrEmpty(userHome))
-        {
-            userHome = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        }
-
-        if (string.IsNullOrEmpty(userHome) || !Path.IsPathRooted(userHome))
-        {
-            // Never fall back to a path relative to the working directory: sessions would scatter.
-            throw new AgentSessionsException(ErrorCode.InvalidArgument, "cannot find a home directory for the default store; set AGENT_SESSIONS_HOME or pass --store DIR");
-        }
-
-        return Path.Combine(userHome, ".local", "share", "agent-sessions");
-    }
+    /// <summary>The default store directory (see <see cref="StoreLocation.DefaultDirectory"/>).</summary>
+    public static string DefaultDirectory() => StoreLocation.DefaultDirectory();
 }

@@ -2,9 +2,22 @@ using System.Text;
 
 namespace AgentSessions;
 
-/// <summary>Derives a session title from message text.</summary>
+/// <summary>The title rules: what a title given by a user may be, and the title derived from message text.</summary>
 public static class SessionTitles
 {
+    /// <summary>Checks a title given by a user and returns it trimmed.</summary>
+    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.InvalidArgument"/> when it has no visible text or holds control characters.</exception>
+    public static string ValidateTitle(string? title)
+    {
+        var trimmed = title?.Trim();
+        if (string.IsNullOrEmpty(trimmed) || trimmed.Any(char.IsControl))
+        {
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, "a title must have visible text and no control characters");
+        }
+
+        return trimmed;
+    }
+
     /// <summary>The longest derived title, in characters, before the ellipsis.</summary>
     public const int MaxLength = 60;
 

@@ -26,6 +26,28 @@ public sealed class CliEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task AGENT_SESSIONS_STORE_names_the_store_below_store_and_above_the_default()
+    {
+        var named = _temp.Combine("named");
+        var env = new Dictionary<string, string?> { ["AGENT_SESSIONS_STORE"] = named };
+        var created = await _cli.RunAsync(["new", "--id", "env-store", "--json"], stdin: null, env);
+        Assert.True(created.ExitCode == 0, created.ToString());
+        Assert.True(File.Exists(Path.Combine(named, "sessions.db")));
+        Assert.False(Directory.Exists(_cli.StoreDirectory) && File.Exists(Path.Combine(_cli.StoreDirectory, "sessions.db")));
+
+        // --store wins over the environment.
+        var other = _temp.Combine("other");
+        var listed = await _cli.RunAsync(["list", "--json", "--store", other], stdin: null, env);
+        Assert.True(listed.ExitCode == 0, listed.ToString());
+        Assert.DoesNotContain("env-store", listed.Stdout, StringComparison.Ordinal);
+
+        // A server URL is refused clearly by this build, with no password shown.
+        var url = await _cli.RunAsync(["list"], stdin: null, new Dictionary<string, string?> { ["AGENT_SESSIONS_STORE"] = "postgresql://me:hunter2@db/x" });
+        AssertCleanError(url, 2, "is not a store directory");
+        Assert.DoesNotContain("hunter2", url.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_session_is_created_filled_and_shown_as_stable_json()
     {
         var id = await _cli.OkAsync("new", "--title", "Durable appends", "--model", "gpt-5", "--tag", "db", "--tag", "wal", "--project", _temp.Path);

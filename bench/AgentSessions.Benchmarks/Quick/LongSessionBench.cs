@@ -116,7 +116,7 @@ public static class LongSessionBench
     private static async Task<IReadOnlyList<ResultRow>> MeasureHttpAsync(string directory, TextWriter output)
     {
         await using var store = SqliteSessionStore.Open(new SqliteStoreOptions(directory) { Durability = SqliteDurability.Normal });
-        var app = ServerHost.Build(new ServerOptions { StoreDirectory = directory, Urls = ["http://127.0.0.1:0"] }, store);
+        var app = ServerHost.Build(new ServerOptions { StoreDirectory = directory, Urls = ["http://127.0.0.1:0"] }, new SessionService(store));
         await app.StartAsync();
         try
         {

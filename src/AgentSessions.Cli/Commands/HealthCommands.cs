@@ -26,7 +26,7 @@ internal static class HealthCommands
         {
             var sinceText = parse.GetValue(since);
             await using var service = CliApp.OpenService(parse);
-            var stats = await service.Store.GetStatsAsync(new StatsQuery { Since = sinceText is null ? null : Durations.ParseSince(sinceText, DateTimeOffset.UtcNow) }, ct);
+            var stats = await service.GetStatsAsync(new StatsQuery { Since = sinceText is null ? null : Durations.ParseSince(sinceText, DateTimeOffset.UtcNow) }, ct);
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(stats, AgentSessionsJson.Context.StoreStats);
@@ -85,7 +85,7 @@ internal static class HealthCommands
             };
             var archiveDir = parse.GetValue(archive);
             await using var service = CliApp.OpenService(parse);
-            var plan = await Retention.PlanAsync(service.Store, policy, DateTimeOffset.UtcNow, ct);
+            var plan = await service.PlanCleanupAsync(policy, DateTimeOffset.UtcNow, ct);
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(new Storage.SessionPage(plan, false), AgentSessionsJson.Context.SessionPage);
@@ -150,7 +150,7 @@ internal static class HealthCommands
         command.SetAction(async (parse, ct) =>
         {
             await using var service = CliApp.OpenService(parse);
-            var report = await service.Store.CheckAsync(parse.GetValue(repair), ct);
+            var report = await service.CheckAsync(parse.GetValue(repair), ct);
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(report, AgentSessionsJson.Context.DoctorReport);

@@ -15,8 +15,8 @@ internal static class HistoryCommands
         root.Add(Snapshot());
         root.Add(Snapshots());
         root.Add(Restore());
-        root.Add(Step("undo", "Step back one exchange (the last user message and what followed); redo brings it back", (s, id, ct) => s.Store.UndoAsync(id, ct)));
-        root.Add(Step("redo", "Re-apply what the last undo or restore stepped away from", (s, id, ct) => s.Store.RedoAsync(id, ct)));
+        root.Add(Step("undo", "Step back one exchange (the last user message and what followed); redo brings it back", (s, id, ct) => s.UndoAsync(id, ct)));
+        root.Add(Step("redo", "Re-apply what the last undo or restore stepped away from", (s, id, ct) => s.RedoAsync(id, ct)));
         root.Add(Fork());
         root.Add(Bookmark());
         root.Add(Bookmarks());
@@ -33,7 +33,7 @@ internal static class HistoryCommands
         command.SetAction(async (parse, ct) =>
         {
             await using var service = CliApp.OpenService(parse);
-            var snapshot = await service.Store.CreateSnapshotAsync(parse.GetValue(id)!, parse.GetValue(name)!, parse.GetValue(description), ct);
+            var snapshot = await service.CreateSnapshotAsync(parse.GetValue(id)!, parse.GetValue(name)!, parse.GetValue(description), ct);
             Console.Out.WriteLine($"snapshot {snapshot.Name} at message {snapshot.MessageCount}");
             return ExitCodes.Success;
         });
@@ -48,7 +48,7 @@ internal static class HistoryCommands
         command.SetAction(async (parse, ct) =>
         {
             await using var service = CliApp.OpenService(parse);
-            var details = await service.Store.GetDetailsAsync(parse.GetValue(id)!, ct);
+            var details = await service.GetDetailsAsync(parse.GetValue(id)!, ct);
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(details.Snapshots.ToList(), AgentSessionsJson.Context.ListSnapshot);
@@ -81,7 +81,7 @@ internal static class HistoryCommands
         command.SetAction(async (parse, ct) =>
         {
             await using var service = CliApp.OpenService(parse);
-            var result = await service.Store.RestoreAsync(parse.GetValue(id)!, parse.GetValue(name)!, ct);
+            var result = await service.RestoreAsync(parse.GetValue(id)!, parse.GetValue(name)!, ct);
             PrintStep("restored", result);
             return ExitCodes.Success;
         });
@@ -120,7 +120,7 @@ internal static class HistoryCommands
         command.SetAction(async (parse, ct) =>
         {
             await using var service = CliApp.OpenService(parse);
-            var fork = await service.Store.ForkAsync(parse.GetValue(id)!, parse.GetValue(at), new NewSession { Id = parse.GetValue(newId), Title = parse.GetValue(title) }, ct);
+            var fork = await service.ForkAsync(parse.GetValue(id)!, parse.GetValue(at), new NewSession { Id = parse.GetValue(newId), Title = parse.GetValue(title) }, ct);
             Console.Out.WriteLine(fork.Id);
             return ExitCodes.Success;
         });
@@ -137,7 +137,7 @@ internal static class HistoryCommands
         command.SetAction(async (parse, ct) =>
         {
             await using var service = CliApp.OpenService(parse);
-            var bookmark = await service.Store.AddBookmarkAsync(parse.GetValue(id)!, parse.GetValue(name)!, parse.GetValue(at), parse.GetValue(note), ct);
+            var bookmark = await service.AddBookmarkAsync(parse.GetValue(id)!, parse.GetValue(name)!, parse.GetValue(at), parse.GetValue(note), ct);
             Console.Out.WriteLine($"bookmark {bookmark.Name} at message {bookmark.Sequence}");
             return ExitCodes.Success;
         });
@@ -152,7 +152,7 @@ internal static class HistoryCommands
         command.SetAction(async (parse, ct) =>
         {
             await using var service = CliApp.OpenService(parse);
-            var details = await service.Store.GetDetailsAsync(parse.GetValue(id)!, ct);
+            var details = await service.GetDetailsAsync(parse.GetValue(id)!, ct);
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(details.Bookmarks.ToList(), AgentSessionsJson.Context.ListBookmark);
@@ -204,7 +204,7 @@ internal static class HistoryCommands
                 CreatedAt = DateTimeOffset.UtcNow,
             };
             await using var service = CliApp.OpenService(parse);
-            await service.Store.RecordToolExecutionAsync(parse.GetValue(id)!, execution, ct);
+            await service.RecordToolExecutionAsync(parse.GetValue(id)!, execution, ct);
             Console.Out.WriteLine(execution.Id);
             return ExitCodes.Success;
         });
@@ -227,7 +227,7 @@ internal static class HistoryCommands
                 AgentName = parse.GetValue(agent),
                 Sequence = parse.GetValue(seq),
             };
-            await service.Store.RecordFileChangeAsync(parse.GetValue(id)!, change, ct);
+            await service.RecordFileChangeAsync(parse.GetValue(id)!, change, ct);
             Console.Out.WriteLine($"{(change.Kind == FileChangeKind.Created ? "created" : "modified")} {TerminalText.NeutralizeLine(change.Path)}");
             return ExitCodes.Success;
         });

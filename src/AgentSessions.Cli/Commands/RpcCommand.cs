@@ -12,8 +12,7 @@ internal static class RpcCommand
         var command = new Command("rpc", "Serve JSON-RPC 2.0 on stdin/stdout (LSP Content-Length framing) until exit or end of input; see docs/protocol.md");
         command.SetAction(async (parse, ct) =>
         {
-            var directory = parse.GetValue(CliApp.StoreOption);
-            var storeDirectory = string.IsNullOrWhiteSpace(directory) ? SqliteStoreOptions.DefaultDirectory() : Path.GetFullPath(directory);
+            var storeDirectory = CliApp.StoreDirectory(parse);
             await using var service = CliApp.OpenService(parse);
             await using var stdin = Console.OpenStandardInput();
             await using var stdout = Console.OpenStandardOutput();

@@ -23,9 +23,8 @@ internal static class ServeCommands
         var command = new Command("serve", "Serve the HTTP API and the web viewer on 127.0.0.1 until Ctrl+C; prints the URL, a one-time login link for the web viewer and the API token") { urls, allowRemote };
         command.SetAction(async (parse, ct) =>
         {
-            var directory = parse.GetValue(CliApp.StoreOption);
-            // The directory CliApp.OpenService opens, resolved the same way: the token and server.json live beside the database.
-            var storeDirectory = new SqliteStoreOptions(string.IsNullOrWhiteSpace(directory) ? SqliteStoreOptions.DefaultDirectory() : directory).Directory;
+            // The directory CliApp.OpenService opens: the token and server.json live beside the database.
+            var storeDirectory = CliApp.StoreDirectory(parse);
             var options = new ServerOptions
             {
                 StoreDirectory = storeDirectory,
@@ -35,7 +34,7 @@ internal static class ServeCommands
 
             await using var service = CliApp.OpenService(parse);
             var tokenExisted = File.Exists(options.TokenPath);
-            await using var app = ServerHost.Build(options, service.Store);
+            await using var app = ServerHost.Build(options, service);
             await app.StartAsync(ct);
             var bound = ServerHost.BoundUrls(app);
             if (!options.AllowRemote && bound.FirstOrDefault(u => !ServerHost.IsLoopbackUrl(u)) is { } remote)

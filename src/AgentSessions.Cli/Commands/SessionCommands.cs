@@ -108,7 +108,7 @@ internal static class SessionCommands
             await using var service = CliApp.OpenService(parse);
             var sessionId = parse.GetValue(id)!;
             var session = await service.GetAsync(sessionId, ct);
-            var details = await service.Store.GetDetailsAsync(sessionId, ct);
+            var details = await service.GetDetailsAsync(sessionId, ct);
             var first = parse.GetValue(from);
             if (parse.GetValue(since) is { } bookmarkName)
             {

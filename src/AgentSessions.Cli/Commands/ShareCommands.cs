@@ -52,7 +52,7 @@ internal static class ShareCommands
                 ShowHistory = !parse.GetValue(noHistory),
             };
             await using var service = CliApp.OpenService(parse);
-            var share = await new ShareService(service.Store).CreateAsync(parse.GetValue(id)!, request, ct);
+            var share = await service.CreateShareAsync(parse.GetValue(id)!, request, ct);
             var root = parse.GetValue(baseUrl) is { } given ? NormalizeBase(given) : RunningServerUrl(parse);
             var url = (root ?? "") + "/s/" + share.Token;
             if (parse.GetValue(json))
@@ -90,7 +90,7 @@ internal static class ShareCommands
                 await service.GetAsync(sessionId, ct);
             }
 
-            var shares = await service.Store.ListSharesAsync(sessionId, parse.GetValue(all), ct);
+            var shares = await service.ListSharesAsync(sessionId, parse.GetValue(all), ct);
             var root = RunningServerUrl(parse);
             if (parse.GetValue(json))
             {
@@ -138,7 +138,7 @@ internal static class ShareCommands
         {
             var value = TokenOf(parse.GetValue(token)!);
             await using var service = CliApp.OpenService(parse);
-            if (!ShareService.IsWellFormedToken(value) || !await service.Store.RevokeShareAsync(value, ct))
+            if (!await service.RevokeShareAsync(value, ct))
             {
                 throw new AgentSessionsException(ErrorCode.NotFound, $"no active share link '{value}'; run 'agent-sessions shares' to list them");
             }
@@ -203,7 +203,7 @@ internal static class ShareCommands
                 // does not hand out the owner's session id.
                 var fork = archive.Session with { Id = SessionIds.NewSessionId(), Metadata = metadata };
                 await using var service = CliApp.OpenService(parse);
-                var stored = await service.Store.ImportAsync(archive with { Session = fork }, replace: false, ct);
+                var stored = await service.ImportArchiveAsync(archive with { Session = fork }, replace: false, ct);
                 Console.Out.WriteLine(stored.Id);
                 Console.Error.WriteLine($"forked '{TerminalText.NeutralizeLine(stored.Title ?? "(untitled)")}' ({stored.MessageCount} messages) from {link} as {stored.Id}");
                 return ExitCodes.Success;
@@ -309,8 +309,7 @@ internal static class ShareCommands
     /// <summary>The address a running <c>agent-sessions serve</c> recorded in the store's server.json, if any.</summary>
     private static string? RunningServerUrl(ParseResult parse)
     {
-        var directory = parse.GetValue(CliApp.StoreOption);
-        var path = Path.Combine(string.IsNullOrWhiteSpace(directory) ? SqliteStoreOptions.DefaultDirectory() : directory, "server.json");
+        var path = Path.Combine(CliApp.StoreDirectory(parse), "server.json");
         try
         {
             using var document = JsonDocument.Parse(File.ReadAllBytes(path));

@@ -105,8 +105,7 @@ internal static class TransferCommands
             };
             var source = parse.GetValue(path)!;
             await using var service = CliApp.OpenService(parse);
-            var importer = new SessionImportService(service.Store);
-            var summary = await Output.Progress.RunAsync("importing", (IProgress<ImportProgress> progress) => importer.ImportAsync(source, request, progress, ct));
+            var summary = await Output.Progress.RunAsync("importing", (IProgress<ImportProgress> progress) => service.ImportAsync(source, request, progress, ct));
             // One file that could not be imported is an error with its reason, as for every other command.
             if (summary.Imported.Count == 0 && summary.Failed.Count + summary.Skipped.Count == 1 && File.Exists(source) && !parse.GetValue(json))
             {

@@ -30,9 +30,7 @@ internal static class ApiEndpoints
         var token = options.ApiToken ?? throw new InvalidOperationException("the API token must be resolved before the endpoints are mapped");
         app.Use((context, next) => context.Request.Path.StartsWithSegments("/api") ? GuardAsync(context, next, token) : next(context));
 
-        var api = new Handlers(
-            app.Services.GetRequiredService<SessionService>(),
-            app.Services.GetRequiredService<ShareService>());
+        var api = new Handlers(app.Services.GetRequiredService<SessionService>());
         app.MapGet("/api/info", api.Info);
         app.MapGet("/api/stats", api.Stats);
         app.MapGet("/api/doctor", context => api.Doctor(context, repair: false));
@@ -150,11 +148,9 @@ internal static class ApiEndpoints
     }
 
     /// <summary>The endpoint handlers; each reads its input, calls the service and writes JSON.</summary>
-    private sealed class Handlers(SessionService service, ShareService shares)
+    private sealed class Handlers(SessionService service)
     {
         private static readonly IReadOnlyDictionary<string, JsonElement> NoMetadata = new Dictionary<string, JsonElement>();
-
-        private ISessionStore Store => service.Store;
 
         public async Task Info(HttpContext context)
             => await WriteAsync(context, await service.GetInfoAsync(context.RequestAborted));
@@ -163,11 +159,11 @@ internal static class ApiEndpoints
         {
             var since = Query(context, "since");
             var query = new StatsQuery { Since = since is null ? null : Durations.ParseSince(since, DateTimeOffset.UtcNow, "since") };
-            await WriteAsync(context, await Store.GetStatsAsync(query, context.RequestAborted));
+            await WriteAsync(context, await service.GetStatsAsync(query, context.RequestAborted));
         }
 
         public async Task Doctor(HttpContext context, bool repair)
-            => await WriteAsync(context, await Store.CheckAsync(repair, context.RequestAborted));
+            => await WriteAsync(context, await service.CheckAsync(repair, context.RequestAborted));
 
         public async Task List(HttpContext context)
         {
@@ -208,7 +204,7 @@ internal static class ApiEndpoints
         {
             var id = Route(context, "id");
             var session = await service.GetAsync(id, context.RequestAborted);
-            var details = await Store.GetDetailsAsync(id, context.RequestAborted);
+            var details = await service.GetDetailsAsync(id, context.RequestAborted);
             var range = Range(context);
             context.Response.ContentType = JsonContentType;
             // Streamed: a long session is written as it is read, never held whole in memory. The writer fills the
@@ -353,22 +349,11 @@ internal static class ApiEndpoints
                 throw new AgentSessionsException(ErrorCode.InvalidArgument, "nothing to change: give title, pinned, addTags, removeTags, model or metadata");
             }
 
-            string? title = null;
-            if (body.Title is not null)
-            {
-                // The rule SessionService.RenameAsync applies, checked here because the patch is one store update.
-                title = body.Title.Trim();
-                if (title.Length == 0 || title.Any(char.IsControl))
-                {
-                    throw new AgentSessionsException(ErrorCode.InvalidArgument, "a title must have visible text and no control characters");
-                }
-            }
-
-            var session = await Store.UpdateAsync(
+            var session = await service.UpdateAsync(
                 id,
                 new SessionUpdate
                 {
-                    Title = title,
+                    Title = body.Title,
                     Pinned = body.Pinned,
                     AddTags = body.AddTags ?? [],
                     RemoveTags = body.RemoveTags ?? [],
@@ -482,7 +467,7 @@ internal static class ApiEndpoints
                     throw new AgentSessionsException(ErrorCode.InvalidArgument, "the body is empty; send a session file (our JSON, JSONL or base64, or a supported foreign format)");
                 }
 
-                var summary = await new SessionImportService(Store).ImportAsync(path, request, progress: null, context.RequestAborted);
+                var summary = await service.ImportAsync(path, request, progress: null, context.RequestAborted);
                 summary = new ImportSummary(Rename(summary.Imported), Rename(summary.Skipped), Rename(summary.Failed));
                 // One body that could not be imported is an error with its reason, as for the CLI's single file.
                 if (summary.Imported.Count == 0 && summary.Failed.Count + summary.Skipped.Count == 1)
@@ -508,45 +493,45 @@ internal static class ApiEndpoints
         public async Task Fork(HttpContext context)
         {
             var body = await ReadAsync<ForkBody>(context, required: false) ?? new ForkBody();
-            var fork = await Store.ForkAsync(Route(context, "id"), body.At, new NewSession { Id = body.Id, Title = body.Title }, context.RequestAborted);
+            var fork = await service.ForkAsync(Route(context, "id"), body.At, new NewSession { Id = body.Id, Title = body.Title }, context.RequestAborted);
             context.Response.Headers.Location = $"/api/sessions/{fork.Id}";
             await WriteAsync(context, fork, StatusCodes.Status201Created);
         }
 
         public async Task Snapshots(HttpContext context)
-            => await WriteAsync(context, (await Store.GetDetailsAsync(Route(context, "id"), context.RequestAborted)).Snapshots.ToList());
+            => await WriteAsync(context, (await service.GetDetailsAsync(Route(context, "id"), context.RequestAborted)).Snapshots.ToList());
 
         public async Task Snapshot(HttpContext context)
         {
             var body = await ReadAsync<SnapshotBody>(context, required: true) ?? throw NoBody();
-            var snapshot = await Store.CreateSnapshotAsync(Route(context, "id"), Required(body.Name, "name"), body.Description, context.RequestAborted);
+            var snapshot = await service.CreateSnapshotAsync(Route(context, "id"), Required(body.Name, "name"), body.Description, context.RequestAborted);
             await WriteAsync(context, snapshot, StatusCodes.Status201Created);
         }
 
         public async Task Restore(HttpContext context)
-            => await WriteAsync(context, await Store.RestoreAsync(Route(context, "id"), Route(context, "name"), context.RequestAborted));
+            => await WriteAsync(context, await service.RestoreAsync(Route(context, "id"), Route(context, "name"), context.RequestAborted));
 
         public async Task Step(HttpContext context, bool undo)
         {
             var id = Route(context, "id");
-            var result = undo ? await Store.UndoAsync(id, context.RequestAborted) : await Store.RedoAsync(id, context.RequestAborted);
+            var result = undo ? await service.UndoAsync(id, context.RequestAborted) : await service.RedoAsync(id, context.RequestAborted);
             await WriteAsync(context, result);
         }
 
         public async Task Bookmarks(HttpContext context)
-            => await WriteAsync(context, (await Store.GetDetailsAsync(Route(context, "id"), context.RequestAborted)).Bookmarks.ToList());
+            => await WriteAsync(context, (await service.GetDetailsAsync(Route(context, "id"), context.RequestAborted)).Bookmarks.ToList());
 
         public async Task Bookmark(HttpContext context)
         {
             var body = await ReadAsync<BookmarkBody>(context, required: true) ?? throw NoBody();
-            var bookmark = await Store.AddBookmarkAsync(Route(context, "id"), Required(body.Name, "name"), body.At, body.Note, context.RequestAborted);
+            var bookmark = await service.AddBookmarkAsync(Route(context, "id"), Required(body.Name, "name"), body.At, body.Note, context.RequestAborted);
             await WriteAsync(context, bookmark, StatusCodes.Status201Created);
         }
 
         public async Task Tool(HttpContext context)
         {
             var body = await ReadAsync<ToolBody>(context, required: true) ?? throw NoBody();
-            var execution = await Store.RecordToolExecutionAsync(
+            var execution = await service.RecordToolExecutionAsync(
                 Route(context, "id"),
                 new ToolExecution
                 {
@@ -574,7 +559,7 @@ internal static class ApiEndpoints
                 "created" => FileChangeKind.Created,
                 var other => throw new AgentSessionsException(ErrorCode.InvalidArgument, $"unknown kind '{other}'; use modified or created"),
             };
-            var change = await Store.RecordFileChangeAsync(
+            var change = await service.RecordFileChangeAsync(
                 Route(context, "id"),
                 new FileChange(Required(body.Path, "path"), kind, DateTimeOffset.UtcNow) { AgentName = body.AgentName, Sequence = body.Sequence },
                 context.RequestAborted);
@@ -590,7 +575,7 @@ internal static class ApiEndpoints
                 await service.GetAsync(sessionId, context.RequestAborted);
             }
 
-            var list = await Store.ListSharesAsync(sessionId, Bool(context, "includeRevoked") ?? false, context.RequestAborted);
+            var list = await service.ListSharesAsync(sessionId, Bool(context, "includeRevoked") ?? false, context.RequestAborted);
             var baseUrl = BaseUrl(context);
             await WriteAsync(context, new SharesResponse([.. list.Select(s => ShareView.From(s, baseUrl))]));
         }
@@ -612,7 +597,7 @@ internal static class ApiEndpoints
                 AllowFork = body.AllowFork ?? true,
                 ShowHistory = body.ShowHistory ?? true,
             };
-            var share = await shares.CreateAsync(Route(context, "id"), request, context.RequestAborted);
+            var share = await service.CreateShareAsync(Route(context, "id"), request, context.RequestAborted);
             await WriteAsync(context, ShareView.From(share, BaseUrl(context)), StatusCodes.Status201Created);
         }
 
@@ -620,7 +605,7 @@ internal static class ApiEndpoints
         {
             var token = Route(context, "token");
             // A malformed token cannot exist; checking first keeps odd strings away from the query.
-            if (!ShareService.IsWellFormedToken(token) || !await Store.RevokeShareAsync(token, context.RequestAborted))
+            if (!await service.RevokeShareAsync(token, context.RequestAborted))
             {
                 throw new AgentSessionsException(ErrorCode.NotFound, "no active share link with that token; GET /api/shares lists them");
             }

@@ -44,7 +44,7 @@ internal static class PageEndpoints
         app.MapGet("/", OwnerOnly(login, apiToken, context => ListPageAsync(context, service)));
         app.MapGet("/sessions/{id}", OwnerOnly(login, apiToken, context => SessionPageAsync(context, service, (string)context.Request.RouteValues["id"]!, time)));
         app.MapGet("/public", context => PublicPageAsync(context, service, time));
-        ShareEndpoints.Map(app, service, new ShareService(service.Store), new PasswordAttemptLimiter(time), time);
+        ShareEndpoints.Map(app, service, new PasswordAttemptLimiter(time), time);
     }
 
     /// <summary>Whether the request comes from this machine, addressed to this machine.</summary>
@@ -280,7 +280,7 @@ internal static class PageEndpoints
         Session? session;
         try
         {
-            session = await service.Store.GetAsync(id, context.RequestAborted);
+            session = await service.FindAsync(id, context.RequestAborted);
         }
         catch (AgentSessionsException e) when (e.Code is ErrorCode.InvalidId or ErrorCode.InvalidArgument)
         {
@@ -293,8 +293,8 @@ internal static class PageEndpoints
             return;
         }
 
-        var details = await service.Store.GetDetailsAsync(id, context.RequestAborted);
-        var shares = await service.Store.ListSharesAsync(id, includeRevoked: false, context.RequestAborted);
+        var details = await service.GetDetailsAsync(id, context.RequestAborted);
+        var shares = await service.ListSharesAsync(id, includeRevoked: false, context.RequestAborted);
         var head = new StringBuilder();
         head.Append(Head(session.Title ?? session.Id, ownerNav: true, noIndex: true));
         head.Append("<h1>").Append(E(session.Title ?? "(untitled)")).Append("</h1>\n<p class=\"meta\"><span>").Append(E(session.Id)).Append("</span><span>created ")
@@ -441,7 +441,7 @@ internal static class PageEndpoints
     {
         var now = time.GetUtcNow();
         var page = PageNumber(context);
-        var shares = (await service.Store.ListSharesAsync(null, includeRevoked: false, context.RequestAborted))
+        var shares = (await service.ListSharesAsync(null, includeRevoked: false, context.RequestAborted))
             .Where(s => s.Visibility == ShareVisibility.Public && s.RevokedAt is null && (s.ExpiresAt is null || s.ExpiresAt > now))
             .ToList();
         var b = new StringBuilder();
@@ -457,7 +457,7 @@ internal static class PageEndpoints
             b.Append("<ul class=\"list public\">\n");
             foreach (var share in shown)
             {
-                var session = await service.Store.GetAsync(share.SessionId, context.RequestAborted);
+                var session = await service.FindAsync(share.SessionId, context.RequestAborted);
                 if (session is null)
                 {
                     continue;

@@ -32,10 +32,10 @@ public static class ServerHost
     /// <see cref="ErrorCode.InvalidArgument"/> for a URL that is not loopback without <see cref="ServerOptions.AllowRemote"/>,
     /// or that Kestrel cannot bind; <see cref="ErrorCode.Corrupt"/> for an unusable token file.
     /// </exception>
-    public static WebApplication Build(ServerOptions options, ISessionStore store)
+    public static WebApplication Build(ServerOptions options, SessionService service)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(service);
         ValidateUrls(options);
         options = options with { ApiToken = options.ApiToken ?? ApiTokenFile.LoadOrCreate(options.TokenPath).Token };
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -49,9 +49,7 @@ public static class ServerHost
         builder.WebHost.UseUrls([.. options.Urls]);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(store);
-        builder.Services.AddSingleton(new SessionService(store));
-        builder.Services.AddSingleton(new Sharing.ShareService(store));
+        builder.Services.AddSingleton(service);
         builder.Services.AddSingleton(new OwnerLogin());
         var app = builder.Build();
         app.Use(async (context, next) =>

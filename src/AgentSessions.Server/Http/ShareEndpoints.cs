@@ -24,9 +24,9 @@ internal static class ShareEndpoints
     /// <summary>The most bytes read from a request body (a password, in a form or JSON).</summary>
     private const int MaxBodyBytes = 16 * 1024;
 
-    public static void Map(WebApplication app, SessionService service, ShareService shares, PasswordAttemptLimiter limiter, TimeProvider time)
+    public static void Map(WebApplication app, SessionService service, PasswordAttemptLimiter limiter, TimeProvider time)
     {
-        var handler = new Handler(service, shares, limiter, time);
+        var handler = new Handler(service, limiter, time);
         app.MapGet("/s/{token}", context => handler.ViewAsync(context, Token(context), password: null, posted: false));
         app.MapPost("/s/{token}", async context =>
         {
@@ -85,7 +85,7 @@ internal static class ShareEndpoints
         return (null, false);
     }
 
-    private sealed class Handler(SessionService service, ShareService shares, PasswordAttemptLimiter limiter, TimeProvider time)
+    private sealed class Handler(SessionService service, PasswordAttemptLimiter limiter, TimeProvider time)
     {
         private enum Outcome
         {
@@ -159,7 +159,7 @@ internal static class ShareEndpoints
                 return (Outcome.Handled, null);
             }
 
-            var (access, share) = await shares.OpenAsync(token, password, time.GetUtcNow(), context.RequestAborted);
+            var (access, share) = await service.OpenShareAsync(token, password, time.GetUtcNow(), context.RequestAborted);
             switch (access)
             {
                 case ShareAccess.Granted:
@@ -209,7 +209,7 @@ internal static class ShareEndpoints
         {
             try
             {
-                return await SharedView.ReadAsync(service.Store, share, context.RequestAborted);
+                return await service.ReadSharedAsync(share, context.RequestAborted);
             }
             catch (AgentSessionsException e) when (e.Code == ErrorCode.NotFound)
             {

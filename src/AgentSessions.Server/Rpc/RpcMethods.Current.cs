@@ -7,29 +7,23 @@ namespace AgentSessions.Server.Rpc;
 
 /// <summary>session.append, and the connection's current session: session.current, session.switch, session.save, session.discard.</summary>
 /// <remarks>
-/// The pending state of a connection is the messages appended to its current session with <c>"defer": true</c>.
-/// They live only in this process until <c>session.save</c> writes them in one transaction (all or none);
-/// <c>session.switch</c>, <c>session.create</c> and <c>shutdown</c> save them first, and a plain append to the
-/// same session writes them ahead of its own messages so the order is kept. Every other method sees only what
-/// is stored. Deferred messages not saved when the connection ends are lost, which is what deferring means.
+/// The connection's state is a core <see cref="Conversation"/>: the current session and the messages appended to
+/// it with <c>"defer": true</c>, held until <c>session.save</c> (or <c>session.switch</c>, <c>session.create</c>,
+/// <c>shutdown</c>) writes them in one transaction. Every other method sees only what is stored.
 /// </remarks>
 internal sealed partial class RpcMethods
 {
     /// <summary>The most deferred messages a connection holds; beyond it the client must save.</summary>
-    public const int MaxPendingMessages = 10_000;
+    public const int MaxPendingMessages = Conversation.DefaultMaxPendingMessages;
 
     private static readonly JsonTypeInfo<List<ContentPart>> PartsTypeInfo = (JsonTypeInfo<List<ContentPart>>)
         new JsonSerializerOptions(AgentSessionsJson.Options) { AllowOutOfOrderMetadataProperties = true }.GetTypeInfo(typeof(List<ContentPart>));
 
-    private readonly List<NewMessage> _pending = [];
-    private long _pendingBytes;
-    private string? _current;
-
     private async ValueTask<JsonWrite> CurrentAsync(RpcParams p, CancellationToken cancellationToken)
     {
         p.EnsureNoneUnknown();
-        var session = _current is null ? null : await _service.Store.GetAsync(_current, cancellationToken).ConfigureAwait(false);
-        var (id, pending) = (_current, _pending.Count);
+        var session = await _conversation.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
+        var (id, pending) = (_conversation.CurrentId, _conversation.PendingCount);
         return w =>
         {
             w.WriteStartObject();
@@ -53,11 +47,7 @@ internal sealed partial class RpcMethods
     {
         var id = p.RequiredString("id");
         p.EnsureNoneUnknown();
-        // The target must exist before anything changes; then the old session's pending messages are saved,
-        // and only when that worked does the current session change.
-        await _service.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        var saved = await SavePendingAsync(cancellationToken).ConfigureAwait(false);
-        _current = id;
+        var saved = await _conversation.SwitchAsync(id, cancellationToken).ConfigureAwait(false);
         var session = await _service.GetAsync(id, cancellationToken).ConfigureAwait(false);
         return w =>
         {
@@ -73,8 +63,8 @@ internal sealed partial class RpcMethods
     private async ValueTask<JsonWrite> SaveAsync(RpcParams p, CancellationToken cancellationToken)
     {
         p.EnsureNoneUnknown();
-        var id = _current;
-        var saved = await SavePendingAsync(cancellationToken).ConfigureAwait(false);
+        var id = _conversation.CurrentId;
+        var saved = await _conversation.SaveAsync(cancellationToken).ConfigureAwait(false);
         return w =>
         {
             w.WriteStartObject();
@@ -92,8 +82,7 @@ internal sealed partial class RpcMethods
     private ValueTask<JsonWrite> DiscardAsync(RpcParams p, CancellationToken cancellationToken)
     {
         p.EnsureNoneUnknown();
-        var discarded = _pending.Count;
-        ClearPending();
+        var discarded = _conversation.Discard();
         return Result(w =>
         {
             w.WriteStartObject();
@@ -135,73 +124,24 @@ internal sealed partial class RpcMethods
         p.EnsureNoneUnknown();
         if (defer)
         {
-            return Defer(id, messages);
+            var pending = _conversation.Defer(id, messages);
+            return w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("id", id);
+                w.WriteBoolean("deferred", true);
+                w.WriteNumber("pending", pending);
+                w.WriteEndObject();
+            };
         }
 
-        // Deferred messages of the same session go first, in the same transaction, so the order stays the one
-        // the client sent.
-        var flushing = id == _current && _pending.Count > 0;
-        IReadOnlyList<NewMessage> batch = flushing ? [.. _pending, .. messages] : messages;
-        var result = await _service.AppendAsync(id, batch, cancellationToken).ConfigureAwait(false);
-        if (flushing)
-        {
-            ClearPending();
-        }
-
+        var result = await _conversation.AppendAsync(id, messages, cancellationToken).ConfigureAwait(false);
         return w =>
         {
             w.WriteStartObject();
             WriteAppendProperties(w, result);
             w.WriteEndObject();
         };
-    }
-
-    private JsonWrite Defer(string id, List<NewMessage> messages)
-    {
-        if (_current is null || id != _current)
-        {
-            throw RpcException.InvalidParams(_current is null
-                ? "\"defer\" buffers messages for the current session, and there is none; call session.switch first"
-                : $"\"defer\" buffers messages for the current session ('{_current}') only; call session.switch to '{id}' first");
-        }
-
-        var bytes = messages.Sum(EstimateBytes);
-        if (_pending.Count + messages.Count > MaxPendingMessages || _pendingBytes + bytes > _options.MaxMessageBytes)
-        {
-            throw new AgentSessionsException(ErrorCode.TooLarge, $"too many deferred messages (at most {MaxPendingMessages}, {_options.MaxMessageBytes} bytes); call session.save first");
-        }
-
-        _pending.AddRange(messages);
-        _pendingBytes += bytes;
-        var pending = _pending.Count;
-        return w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("id", id);
-            w.WriteBoolean("deferred", true);
-            w.WriteNumber("pending", pending);
-            w.WriteEndObject();
-        };
-    }
-
-    /// <summary>Writes the pending messages to the current session in one transaction; null when there were none.</summary>
-    /// <remarks>On failure the messages stay pending, so nothing is lost and the client can retry or discard.</remarks>
-    private async ValueTask<AppendResult?> SavePendingAsync(CancellationToken cancellationToken)
-    {
-        if (_pending.Count == 0 || _current is null)
-        {
-            return null;
-        }
-
-        var result = await _service.AppendAsync(_current, [.. _pending], cancellationToken).ConfigureAwait(false);
-        ClearPending();
-        return result;
-    }
-
-    private void ClearPending()
-    {
-        _pending.Clear();
-        _pendingBytes = 0;
     }
 
     /// <summary>Reads one message: role, content (text) or parts, and the optional fields <c>agent-sessions add</c> takes.</summary>
@@ -242,15 +182,6 @@ internal sealed partial class RpcMethods
             Metadata = p.Model("metadata", AgentSessionsJson.Context.DictionaryStringJsonElement, "an object") ?? new Dictionary<string, JsonElement>(),
         };
     }
-
-    /// <summary>Roughly what a message weighs in memory, to bound the deferred buffer.</summary>
-    private static long EstimateBytes(NewMessage message)
-        => 256 + message.Parts.Sum(part => part switch
-        {
-            DataPart data => (long)data.Data.Length,
-            ToolCallPart call => call.Name.Length + (call.Arguments?.GetRawText().Length ?? 0),
-            _ => part.GetSearchText().Length * 2L,
-        });
 
     private static void WriteAppendProperties(Utf8JsonWriter w, AppendResult result)
     {

@@ -12,7 +12,7 @@ internal sealed partial class RpcMethods
         var at = p.Long("at");
         var fork = new NewSession { Id = p.String("newId"), Title = p.String("title") };
         p.EnsureNoneUnknown();
-        return Json(await _service.Store.ForkAsync(id, at, fork, cancellationToken).ConfigureAwait(false), AgentSessionsJson.Context.Session);
+        return Json(await _service.ForkAsync(id, at, fork, cancellationToken).ConfigureAwait(false), AgentSessionsJson.Context.Session);
     }
 
     private async ValueTask<JsonWrite> SnapshotAsync(RpcParams p, CancellationToken cancellationToken)
@@ -21,7 +21,7 @@ internal sealed partial class RpcMethods
         var name = p.RequiredString("name");
         var description = p.String("description");
         p.EnsureNoneUnknown();
-        return Json(await _service.Store.CreateSnapshotAsync(id, name, description, cancellationToken).ConfigureAwait(false), AgentSessionsJson.Context.Snapshot);
+        return Json(await _service.CreateSnapshotAsync(id, name, description, cancellationToken).ConfigureAwait(false), AgentSessionsJson.Context.Snapshot);
     }
 
     private async ValueTask<JsonWrite> RestoreAsync(RpcParams p, CancellationToken cancellationToken)
@@ -29,14 +29,14 @@ internal sealed partial class RpcMethods
         var id = SessionId(p);
         var snapshot = p.RequiredString("snapshot");
         p.EnsureNoneUnknown();
-        return Json(await _service.Store.RestoreAsync(id, snapshot, cancellationToken).ConfigureAwait(false), AgentSessionsJson.Context.HistoryResult);
+        return Json(await _service.RestoreAsync(id, snapshot, cancellationToken).ConfigureAwait(false), AgentSessionsJson.Context.HistoryResult);
     }
 
     private ValueTask<JsonWrite> UndoAsync(RpcParams p, CancellationToken cancellationToken)
-        => StepAsync(p, (id, ct) => _service.Store.UndoAsync(id, ct), cancellationToken);
+        => StepAsync(p, (id, ct) => _service.UndoAsync(id, ct), cancellationToken);
 
     private ValueTask<JsonWrite> RedoAsync(RpcParams p, CancellationToken cancellationToken)
-        => StepAsync(p, (id, ct) => _service.Store.RedoAsync(id, ct), cancellationToken);
+        => StepAsync(p, (id, ct) => _service.RedoAsync(id, ct), cancellationToken);
 
     private async ValueTask<JsonWrite> StepAsync(RpcParams p, Func<string, CancellationToken, ValueTask<HistoryResult>> step, CancellationToken cancellationToken)
     {
@@ -52,6 +52,6 @@ internal sealed partial class RpcMethods
         var at = p.Long("at");
         var note = p.String("note");
         p.EnsureNoneUnknown();
-        return Json(await _service.Store.AddBookmarkAsync(id, name, at, note, cancellationToken).ConfigureAwait(false), AgentSessionsJson.Context.Bookmark);
+        return Json(await _service.AddBookmarkAsync(id, name, at, note, cancellationToken).ConfigureAwait(false), AgentSessionsJson.Context.Bookmark);
     }
 }

@@ -30,7 +30,7 @@ internal sealed partial class RpcMethods
         }
 
         var session = await _service.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        var details = await _service.Store.GetDetailsAsync(id, cancellationToken).ConfigureAwait(false);
+        var details = await _service.GetDetailsAsync(id, cancellationToken).ConfigureAwait(false);
         if (since is not null)
         {
             var bookmark = details.Bookmarks.FirstOrDefault(b => b.Name == since)

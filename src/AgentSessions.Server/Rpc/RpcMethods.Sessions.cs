@@ -22,17 +22,8 @@ internal sealed partial class RpcMethods
         };
         var makeCurrent = p.Bool("switch") ?? true;
         p.EnsureNoneUnknown();
-        if (makeCurrent)
-        {
-            // Like session.switch: the old current session's deferred messages are saved before it stops being current.
-            await SavePendingAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        var session = await _service.CreateAsync(request, cancellationToken).ConfigureAwait(false);
-        if (makeCurrent)
-        {
-            _current = session.Id;
-        }
+        // Like session.switch: the old current session's deferred messages are saved before it stops being current.
+        var session = await _conversation.CreateAsync(request, makeCurrent, cancellationToken).ConfigureAwait(false);
 
         return Json(session, AgentSessionsJson.Context.Session);
     }
@@ -89,13 +80,7 @@ internal sealed partial class RpcMethods
         // fall back to whatever session happens to be current.
         var id = p.RequiredString("id");
         p.EnsureNoneUnknown();
-        await _service.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
-        if (id == _current)
-        {
-            // Its deferred messages have nowhere to go any more.
-            _current = null;
-            ClearPending();
-        }
+        await _conversation.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
 
         return w =>
         {

@@ -45,7 +45,7 @@ internal sealed partial class RpcMethods
         {
             // Files go through the same importer as 'agent-sessions import': every supported format, dedup included.
             var request = new ImportRequest { AsId = asId, Replace = replace, Format = format };
-            var summary = await new SessionImportService(_service.Store).ImportAsync(FullPath(path, "path"), request, progress: null, cancellationToken).ConfigureAwait(false);
+            var summary = await _service.ImportAsync(FullPath(path, "path"), request, progress: null, cancellationToken).ConfigureAwait(false);
             return w => WriteImportSummary(w, summary);
         }
 
@@ -63,7 +63,7 @@ internal sealed partial class RpcMethods
 
         try
         {
-            return Json(await _service.Store.ImportAsync(archive, replace, cancellationToken).ConfigureAwait(false), AgentSessionsJson.Context.Session);
+            return Json(await _service.ImportArchiveAsync(archive, replace, cancellationToken).ConfigureAwait(false), AgentSessionsJson.Context.Session);
         }
         catch (AgentSessionsException e) when (e.Code == ErrorCode.Conflict && !replace)
         {
@@ -178,7 +178,7 @@ internal sealed partial class RpcMethods
             ShowHistory = p.Bool("showHistory") ?? true,
         };
         p.EnsureNoneUnknown();
-        var share = await new ShareService(_service.Store).CreateAsync(id, request, cancellationToken).ConfigureAwait(false);
+        var share = await _service.CreateShareAsync(id, request, cancellationToken).ConfigureAwait(false);
         var sharePath = "/s/" + share.Token;
         var url = ServerUrl() is { } baseUrl ? baseUrl + sharePath : null;
         return w =>

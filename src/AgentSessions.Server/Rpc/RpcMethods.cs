@@ -18,6 +18,9 @@ internal sealed partial class RpcMethods
     /// <summary>Sends a notification body to the peer at once (streamed results).</summary>
     private readonly Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> _notify;
     private readonly Dictionary<string, Func<RpcParams, CancellationToken, ValueTask<JsonWrite>>> _methods;
+
+    /// <summary>The connection's current session and its deferred messages.</summary>
+    private readonly Conversation _conversation;
     private bool _shutdown;
 
     public RpcMethods(SessionService service, RpcServerOptions options, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> notify)
@@ -25,6 +28,7 @@ internal sealed partial class RpcMethods
         _service = service;
         _options = options;
         _notify = notify;
+        _conversation = new Conversation(service, options.MaxMessageBytes, MaxPendingMessages);
         _methods = new(StringComparer.Ordinal)
         {
             ["initialize"] = InitializeAsync,
@@ -104,7 +108,7 @@ internal sealed partial class RpcMethods
         p.EnsureNoneUnknown();
         // A polite goodbye keeps deferred messages; if they cannot be saved the client hears why and may retry
         // or discard them, so shutdown is recorded only once nothing is pending.
-        await SavePendingAsync(cancellationToken).ConfigureAwait(false);
+        await _conversation.SaveAsync(cancellationToken).ConfigureAwait(false);
         _shutdown = true;
         return Null;
     }
@@ -135,7 +139,7 @@ internal sealed partial class RpcMethods
 
     /// <summary>The session a method works on: <c>id</c>, else the connection's current session.</summary>
     private string SessionId(RpcParams p)
-        => p.String("id") ?? _current
+        => p.String("id") ?? _conversation.CurrentId
             ?? throw RpcException.InvalidParams("no 'id' given and no current session; pass \"id\", or call session.switch (or session.create) first");
 
     /// <summary>An absolute time (UTC when it has no offset) or an age such as 7d, 12h, 30m before now.</summary>

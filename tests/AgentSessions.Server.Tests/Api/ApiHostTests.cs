@@ -157,7 +157,7 @@ public sealed class ApiHostTests
         using var dir = TempDirectory.ForCaller();
         var store = Sqlite.SqliteSessionStore.Open(dir.Path);
         await using var _ = store;
-        var app = ServerHost.Build(new ServerOptions { StoreDirectory = dir.Path, Urls = ["http://0.0.0.0:0"], AllowRemote = true }, store);
+        var app = ServerHost.Build(new ServerOptions { StoreDirectory = dir.Path, Urls = ["http://0.0.0.0:0"], AllowRemote = true }, new SessionService(store));
         await using (app)
         {
             using var timeout = new CancellationTokenSource(ApiServer.Timeout);

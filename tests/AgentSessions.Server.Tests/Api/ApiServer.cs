@@ -50,7 +50,7 @@ internal sealed class ApiServer : IAsyncDisposable
         WebApplication app;
         try
         {
-            app = ServerHost.Build(options, store);
+            app = ServerHost.Build(options, new SessionService(store));
         }
         catch
         {

@@ -58,7 +58,7 @@ internal sealed class PageServer : IAsyncDisposable
     {
         var directory = temp.Combine("store");
         var store = SqliteSessionStore.Open(directory);
-        var app = ServerHost.Build(new ServerOptions { StoreDirectory = directory, Urls = [$"http://{host}:0"], AllowRemote = host != "127.0.0.1" }, store);
+        var app = ServerHost.Build(new ServerOptions { StoreDirectory = directory, Urls = [$"http://{host}:0"], AllowRemote = host != "127.0.0.1" }, new SessionService(store));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await app.StartAsync(timeout.Token);
         var url = app.Urls.First().TrimEnd('/');
