@@ -102,7 +102,7 @@ internal static class CliApp
         }
         catch (AgentSessionsException e)
         {
-            return Fail(e.Message, ExitCodes.For(e.Code), e);
+            return Fail(CliHints.Describe(e), ExitCodes.For(e.Code), e);
         }
         catch (OperationCanceledException) when (interruption.Received)
         {

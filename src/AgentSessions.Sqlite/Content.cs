@@ -71,7 +71,7 @@ internal static class Content
             {
                 var hex = part[name]!.GetValue<string>();
                 var raw = load(Convert.FromHexString(hex))
-                    ?? throw new AgentSessionsException(ErrorCode.Corrupt, $"stored content {hex[..12]}… is missing; run 'agent-sessions doctor'");
+                    ?? throw new AgentSessionsException(ErrorCode.Corrupt, $"stored content {hex[..12]}… is missing", ErrorHint.RunDoctor);
                 part.Remove(name);
                 part[name[..^BlobSuffix.Length]] = JsonNode.Parse(raw);
             }
@@ -99,7 +99,7 @@ internal static class Content
         var output = new byte[size];
         if (!BrotliDecoder.TryDecompress(data, output, out var written) || written != size)
         {
-            throw new AgentSessionsException(ErrorCode.Corrupt, "a stored content blob is damaged (it does not decompress to its recorded size); run 'agent-sessions doctor'");
+            throw new AgentSessionsException(ErrorCode.Corrupt, "a stored content blob is damaged (it does not decompress to its recorded size)", ErrorHint.RunDoctor);
         }
 
         return Encoding.UTF8.GetString(output);

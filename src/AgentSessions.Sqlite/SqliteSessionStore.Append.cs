@@ -83,9 +83,9 @@ public sealed partial class SqliteSessionStore
             InsertMessageRow(connection, sessionRow, stored[i], prepared[i], sessionId);
             input = StoreRules.AddTokens(input, message.InputTokens);
             output = StoreRules.AddTokens(output, message.OutputTokens);
-            if (!hasTitle && autoTitle is null && message.Role == MessageRole.User)
+            if (!hasTitle && autoTitle is null)
             {
-                autoTitle = SessionTitles.FromText(prepared[i].Text); // a search prefix is plenty for a 60-character title
+                autoTitle = SessionRules.AutoTitle(before.Title, message.Role, prepared[i].Text); // a search prefix is plenty for a 60-character title
             }
         }
 

@@ -83,7 +83,7 @@ public sealed partial class SqliteSessionStore
         checks.Add(new DoctorCheck(
             "database integrity (PRAGMA integrity_check)",
             engineOk,
-            engineOk ? "ok" : string.Join("; ", integrity.Take(10)) + (repair ? " (not repairable in place: export what still reads with 'export --all', or restore a backup)" : "")));
+            engineOk ? "ok" : string.Join("; ", integrity.Take(10)) + (repair ? " (not repairable in place: export what still reads, or restore a backup)" : "")));
         if (!engineOk)
         {
             return new DoctorReport { Checks = checks };
@@ -173,7 +173,7 @@ public sealed partial class SqliteSessionStore
 
         if (!repair || fix is null)
         {
-            return new DoctorCheck(name, false, problem + (fix is null ? "" : "; run with --repair to fix"));
+            return new DoctorCheck(name, false, problem) { Repairable = fix is not null };
         }
 
         var after = await WriteAsync(connection =>

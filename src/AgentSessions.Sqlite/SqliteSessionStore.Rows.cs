@@ -128,16 +128,15 @@ public sealed partial class SqliteSessionStore
 
     private const string LoadBlobSql = "SELECT size, data FROM blobs WHERE hash = $hash";
 
-    private static IReadOnlyList<ContentPart> ParseParts(string json)
-        => JsonSerializer.Deserialize(json, AgentSessionsJson.Context.ListContentPart)
-            ?? throw new AgentSessionsException(ErrorCode.Corrupt, "a stored message has no content");
+    // The parts column holds StoredParts' encoding, not the export format's: see StoredParts.
+    private static IReadOnlyList<ContentPart> ParseParts(string json) => StoredParts.Read(json);
 
     /// <summary>The parts column: NULL for the common single-text-part message, whose text column already holds it.</summary>
     private static object FormatParts(IReadOnlyList<ContentPart> parts)
         => parts is [TextPart] ? DBNull.Value : FormatPartsAlways(parts);
 
     private static string FormatPartsAlways(IReadOnlyList<ContentPart> parts)
-        => JsonSerializer.Serialize(parts.ToList(), AgentSessionsJson.Context.ListContentPart);
+        => StoredParts.ToJson(parts);
 
     private static object Nullable(string? value) => value is null ? DBNull.Value : value;
 

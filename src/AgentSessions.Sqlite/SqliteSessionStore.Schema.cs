@@ -298,7 +298,7 @@ public sealed partial class SqliteSessionStore
     {
         if (applicationId != 0 && applicationId != ApplicationId)
         {
-            throw new AgentSessionsException(ErrorCode.Corrupt, $"'{options.DatabasePath}' is a SQLite database of another application, not an agent-sessions store; choose another --store directory");
+            throw new AgentSessionsException(ErrorCode.Corrupt, $"'{options.DatabasePath}' is a SQLite database of another application, not an agent-sessions store; choose another store directory", ErrorHint.ChooseStore);
         }
 
         if (version > SchemaVersion)
@@ -310,7 +310,7 @@ public sealed partial class SqliteSessionStore
 
         if (version > 0 && applicationId == 0)
         {
-            throw new AgentSessionsException(ErrorCode.Corrupt, $"'{options.DatabasePath}' is a SQLite database of another application, not an agent-sessions store; choose another --store directory");
+            throw new AgentSessionsException(ErrorCode.Corrupt, $"'{options.DatabasePath}' is a SQLite database of another application, not an agent-sessions store; choose another store directory", ErrorHint.ChooseStore);
         }
     }
 

@@ -121,50 +121,15 @@ public sealed partial class SqliteSessionStore
     public ValueTask<Session> UpdateAsync(string sessionId, SessionUpdate update, CancellationToken cancellationToken = default)
     {
         SessionIds.Validate(sessionId);
-        ArgumentNullException.ThrowIfNull(update);
-        var add = StoreRules.NormalizeTags(update.AddTags);
-        var remove = StoreRules.NormalizeTags(update.RemoveTags);
+        var prepared = SessionRules.PrepareUpdate(update);
         return WriteAsync(connection =>
         {
             var (row, current, _) = ReadHead(connection, sessionId);
-            var tags = new SortedSet<string>(current.Tags, StringComparer.Ordinal);
-            tags.ExceptWith(remove);
-            tags.UnionWith(add);
-            var metadata = current.Metadata;
-            if (update.Metadata is { Count: > 0 })
-            {
-                var merged = new Dictionary<string, JsonElement>(current.Metadata);
-                foreach (var (key, value) in update.Metadata)
-                {
-                    if (value.ValueKind == JsonValueKind.Null)
-                    {
-                        merged.Remove(key);
-                    }
-                    else
-                    {
-                        merged[key] = value.Clone();
-                    }
-                }
-
-                metadata = merged;
-            }
-
-            var updated = current with
-            {
-                Title = update.Title ?? current.Title,
-                Pinned = update.Pinned ?? current.Pinned,
-                Model = update.Model ?? current.Model,
-                Tags = [.. tags],
-                Metadata = metadata,
-                UpdatedAt = Max(current.UpdatedAt, DateTimeOffset.UtcNow),
-            };
-
+            var updated = SessionRules.ApplyUpdate(current, prepared, DateTimeOffset.UtcNow);
             WriteSessionFields(connection, row, current, updated);
             return updated;
         }, cancellationToken);
     }
-
-    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     /// <summary>Reads a session's row id, fields and highest stored sequence number, or fails with NotFound.</summary>
     private static (long Row, Session Session, long LastSeq) ReadHead(SqliteConnection connection, string sessionId)
@@ -270,56 +235,16 @@ public sealed partial class SqliteSessionStore
     /// <inheritdoc />
     public ValueTask<Session> ImportAsync(SessionArchive archive, bool replace = false, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(archive);
-        var session = archive.Session ?? throw new AgentSessionsException(ErrorCode.InvalidArgument, "the archive has no session");
-        SessionIds.Validate(session.Id);
-        if (session.ParentId is not null)
-        {
-            SessionIds.Validate(session.ParentId, "parent session");
-        }
+        var imported = SessionRules.PrepareImport(archive, _options.MaxMessageBytes, out var texts);
 
-        // Validate and prepare everything first: the write transaction then runs without the caller's work.
-        var prepared = new PreparedMessage[archive.Messages.Count];
-        long input = 0, output = 0;
-        for (var i = 0; i < archive.Messages.Count; i++)
+        // Everything is validated and prepared first: the write transaction then runs without the caller's work.
+        var prepared = new PreparedMessage[texts.Length];
+        for (var i = 0; i < texts.Length; i++)
         {
-            var message = archive.Messages[i];
-            if (message.Sequence != i + 1)
-            {
-                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"message {i + 1} of session '{session.Id}' has sequence number {message.Sequence}; sequence numbers must run 1, 2, 3... without gaps");
-            }
-
-            SessionIds.Validate(message.Id, "message");
-            var text = StoreRules.ValidateMessage(NewMessage.From(message), _options.MaxMessageBytes);
-            prepared[i] = PreparedMessage.Create(message.Parts, text, message.Metadata);
-            input = StoreRules.AddTokens(input, message.InputTokens);
-            output = StoreRules.AddTokens(output, message.OutputTokens);
-        }
-
-        foreach (var snapshot in archive.Snapshots)
-        {
-            SessionIds.Validate(snapshot.Name, "snapshot");
-            if (snapshot.MessageCount < 0 || snapshot.MessageCount > archive.Messages.Count)
-            {
-                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"snapshot '{snapshot.Name}' of session '{session.Id}' points at message {snapshot.MessageCount}, beyond the {archive.Messages.Count} messages");
-            }
-        }
-
-        foreach (var bookmark in archive.Bookmarks)
-        {
-            SessionIds.Validate(bookmark.Name, "bookmark");
+            prepared[i] = PreparedMessage.Create(archive.Messages[i].Parts, texts[i], archive.Messages[i].Metadata);
         }
 
         var executions = archive.ToolExecutions.Select(PrepareExecution).ToList();
-        var imported = session with
-        {
-            Tags = StoreRules.NormalizeTags(session.Tags),
-            MessageCount = archive.Messages.Count,
-            InputTokens = input,
-            OutputTokens = output,
-            Metadata = session.Metadata ?? EmptyMetadataDictionary,
-        };
-
         return WriteAsync(connection =>
         {
             if (replace)

@@ -1,3 +1,4 @@
+using AgentSessions.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace AgentSessions.Sqlite;
@@ -14,10 +15,7 @@ public sealed partial class SqliteSessionStore
     {
         ArgumentNullException.ThrowIfNull(share);
         SessionIds.Validate(share.SessionId);
-        if (!Sharing.ShareService.IsWellFormedToken(share.Token))
-        {
-            throw new AgentSessionsException(ErrorCode.InvalidArgument, "a share token must be 32-64 characters of A-Z a-z 0-9 - _");
-        }
+        SessionRules.ValidateShareToken(share.Token);
 
         return new ValueTask(WriteAsync(connection =>
         {
@@ -53,7 +51,7 @@ public sealed partial class SqliteSessionStore
     /// <inheritdoc />
     public ValueTask<Share?> GetShareAsync(string token, CancellationToken cancellationToken = default)
     {
-        if (!Sharing.ShareService.IsWellFormedToken(token))
+        if (!SessionRules.IsWellFormedShareToken(token))
         {
             return ValueTask.FromResult<Share?>(null);
         }
@@ -98,7 +96,7 @@ public sealed partial class SqliteSessionStore
     /// <inheritdoc />
     public ValueTask<bool> RevokeShareAsync(string token, CancellationToken cancellationToken = default)
     {
-        if (!Sharing.ShareService.IsWellFormedToken(token))
+        if (!SessionRules.IsWellFormedShareToken(token))
         {
             return ValueTask.FromResult(false);
         }

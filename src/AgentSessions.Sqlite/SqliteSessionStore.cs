@@ -133,7 +133,7 @@ public sealed partial class SqliteSessionStore : ISessionStore
         }
         catch (UnauthorizedAccessException e)
         {
-            throw new AgentSessionsException(ErrorCode.InvalidArgument, $"cannot use store directory '{options.Directory}': permission denied; choose another with --store or AGENT_SESSIONS_HOME", e);
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, $"cannot use store directory '{options.Directory}': permission denied", ErrorHint.ChooseStore, e);
         }
         catch (IOException e)
         {
@@ -285,7 +285,7 @@ public sealed partial class SqliteSessionStore : ISessionStore
 
     /// <summary>A row whose stored JSON no longer parses: the file's pages are fine, its content is not.</summary>
     private AgentSessionsException DamagedRow(JsonException e, string what)
-        => new(ErrorCode.Corrupt, $"{what} in '{_options.DatabasePath}' is damaged: its stored JSON does not parse ({e.Message.TrimEnd('.')}); run 'doctor', export what still reads, or restore a backup", e);
+        => new(ErrorCode.Corrupt, $"{what} in '{_options.DatabasePath}' is damaged: its stored JSON does not parse ({e.Message.TrimEnd('.')}); export what still reads, or restore a backup", ErrorHint.RunDoctor, e);
 
     private void Rollback()
     {

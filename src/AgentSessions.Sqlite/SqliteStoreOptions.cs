@@ -20,8 +20,8 @@ public enum SqliteDurability
     Normal,
 }
 
-/// <summary>Settings of a <see cref="SqliteSessionStore"/>.</summary>
-public sealed record SqliteStoreOptions
+/// <summary>Settings of a <see cref="SqliteSessionStore"/>: the common <see cref="StoreOptions"/> and SQLite's own.</summary>
+public sealed record SqliteStoreOptions : StoreOptions
 {
     /// <summary>The file name of the database inside the store directory.</summary>
     public const string DatabaseFileName = "sessions.db";
@@ -48,34 +48,6 @@ public sealed record SqliteStoreOptions
 
     /// <summary>How long a write waits for another process's write to finish before failing. Default: 30 seconds.</summary>
     public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>
-    /// The longest one search may run. Default: 10 seconds. A search still running then is stopped inside SQLite
-    /// and refused with <see cref="ErrorCode.InvalidArgument"/> and advice to narrow it; ordinary searches take
-    /// milliseconds (the ranking of common words is bounded by <see cref="SqliteSessionStore.RankWindow"/>), so
-    /// only an exhaustive search of very many long, dense matches comes near it.
-    /// </summary>
-    public TimeSpan SearchTimeout
-    {
-        get => _searchTimeout;
-        init
-        {
-            if (value <= TimeSpan.Zero)
-            {
-                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"the search time limit must be positive (got {value})");
-            }
-
-            _searchTimeout = value;
-        }
-    }
-
-    private readonly TimeSpan _searchTimeout = TimeSpan.FromSeconds(10);
-
-    /// <summary>Where the store reports what its owner may want to know (schema upgrades); none by default.</summary>
-    public Microsoft.Extensions.Logging.ILogger? Logger { get; init; }
-
-    /// <summary>The largest message accepted, in bytes of content. Default: 16 MiB.</summary>
-    public long MaxMessageBytes { get; init; } = Storage.StoreRules.DefaultMaxMessageBytes;
 
     /// <summary>
     /// The largest the database file may grow, in bytes, or <see langword="null"/> (the default) for no limit

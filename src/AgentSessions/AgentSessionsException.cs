@@ -35,6 +35,44 @@ public enum ErrorCode
     Busy = 9,
 }
 
+/// <summary>
+/// What a user can do next about an error, named once and phrased by each front end in its own words (a CLI flag,
+/// an RPC parameter, an HTTP field): the core's messages name no front end's options.
+/// </summary>
+/// <remarks>The numeric values are stable, like <see cref="ErrorCode"/>'s.</remarks>
+public enum ErrorHint
+{
+    /// <summary>No advice beyond the message.</summary>
+    None = 0,
+
+    /// <summary>List the sessions of the store to find the right id.</summary>
+    ListSessions = 1,
+
+    /// <summary>List the session's snapshots to find the right name.</summary>
+    ListSnapshots = 2,
+
+    /// <summary>Import under another id, or replace the existing session.</summary>
+    ImportAsOrReplace = 3,
+
+    /// <summary>Give the share a password.</summary>
+    SharePassword = 4,
+
+    /// <summary>Make the share private to give it a password.</summary>
+    SharePrivate = 5,
+
+    /// <summary>Say what a cleanup keeps: a number of sessions and/or an age.</summary>
+    CleanupRule = 6,
+
+    /// <summary>Choose another store (a directory, or a server URL where supported).</summary>
+    ChooseStore = 7,
+
+    /// <summary>Run the store's check (doctor), which can repair what it finds.</summary>
+    RunDoctor = 8,
+
+    /// <summary>Run the store's check with repair.</summary>
+    Repair = 9,
+}
+
 /// <summary>The single exception type AgentSessions throws for expected failures.</summary>
 /// <remarks>
 /// Every expected error (bad input, a missing session, a store from a newer version...) surfaces as this
@@ -47,10 +85,17 @@ public sealed class AgentSessionsException : Exception
     public AgentSessionsException(ErrorCode code, string message, Exception? innerException = null)
         : base(message, innerException) => Code = code;
 
+    /// <summary>Creates an exception with a code, a user-facing message and what to do next.</summary>
+    public AgentSessionsException(ErrorCode code, string message, ErrorHint hint, Exception? innerException = null)
+        : base(message, innerException) => (Code, Hint) = (code, hint);
+
     /// <summary>The stable category of the error.</summary>
     public ErrorCode Code { get; }
 
+    /// <summary>What the user can do next; each front end words it (see <see cref="ErrorHint"/>).</summary>
+    public ErrorHint Hint { get; }
+
     /// <summary>The standard error for a session id that does not exist.</summary>
     public static AgentSessionsException SessionNotFound(string id)
-        => new(ErrorCode.NotFound, $"session '{id}' not found; run 'agent-sessions list' to see the sessions in this store");
+        => new(ErrorCode.NotFound, $"session '{id}' not found", ErrorHint.ListSessions);
 }

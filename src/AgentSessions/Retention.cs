@@ -16,17 +16,17 @@ public sealed record RetentionPolicy
     {
         if (Keep is null && OlderThan is null)
         {
-            throw new AgentSessionsException(ErrorCode.InvalidArgument, "a cleanup needs --keep N and/or --older-than DURATION; nothing is ever removed without one");
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, "a cleanup needs a number of sessions to keep and/or an age; nothing is ever removed without one", ErrorHint.CleanupRule);
         }
 
         if (Keep is < 0)
         {
-            throw new AgentSessionsException(ErrorCode.InvalidArgument, "--keep cannot be negative");
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, "the number of sessions to keep cannot be negative");
         }
 
         if (OlderThan is { } age && age <= TimeSpan.Zero)
         {
-            throw new AgentSessionsException(ErrorCode.InvalidArgument, "--older-than must be a positive duration such as 30d");
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, "the age must be a positive duration such as 30d");
         }
     }
 }

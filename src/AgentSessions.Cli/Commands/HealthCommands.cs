@@ -160,7 +160,7 @@ internal static class HealthCommands
                 foreach (var check in report.Checks)
                 {
                     var mark = check.Ok ? "[green]ok[/]  " : check.Repaired ? "[yellow]fixed[/]" : "[red]FAIL[/]";
-                    AnsiConsole.MarkupLine($"{mark} {ConsoleOutput.Escape(check.Name)}{(check.Ok ? "" : ": " + ConsoleOutput.Escape(check.Detail))}");
+                    AnsiConsole.MarkupLine($"{mark} {ConsoleOutput.Escape(check.Name)}{(check.Ok ? "" : ": " + ConsoleOutput.Escape(check.Detail) + (check.Repairable && !check.Repaired ? "; run with --repair to fix" : ""))}");
                 }
 
                 Console.Out.WriteLine(report.Healthy ? "the store is healthy" : "problems found" + (parse.GetValue(repair) ? "" : "; run 'agent-sessions doctor --repair'"));

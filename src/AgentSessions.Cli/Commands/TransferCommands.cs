@@ -110,7 +110,7 @@ internal static class TransferCommands
             if (summary.Imported.Count == 0 && summary.Failed.Count + summary.Skipped.Count == 1 && File.Exists(source) && !parse.GetValue(json))
             {
                 var only = summary.Failed.Concat(summary.Skipped).Single();
-                throw new AgentSessionsException(summary.Failed.Count == 1 ? ErrorCode.Corrupt : ErrorCode.Conflict, only.Reason!);
+                throw new AgentSessionsException(summary.Failed.Count == 1 ? ErrorCode.Corrupt : ErrorCode.Conflict, only.Reason!, only.Hint);
             }
 
             if (parse.GetValue(json))
@@ -129,7 +129,7 @@ internal static class TransferCommands
 
                 foreach (var item in summary.Skipped)
                 {
-                    Console.Error.WriteLine($"skipped {Line(item.Source)}: {Line(item.Reason)}");
+                    Console.Error.WriteLine($"skipped {Line(item.Source)}: {Line(item.Reason)}{(CliHints.For(item.Hint) is { } hint ? "; " + hint : "")}");
                 }
 
                 foreach (var item in summary.Failed)

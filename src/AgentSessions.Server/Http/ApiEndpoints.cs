@@ -128,7 +128,7 @@ internal static class ApiEndpoints
                     ErrorCode.Busy => StatusCodes.Status503ServiceUnavailable,
                     ErrorCode.StoreFull => StatusCodes.Status507InsufficientStorage,
                     _ => StatusCodes.Status500InternalServerError,
-                }, e.Code.ToString(), e.Message);
+                }, e.Code.ToString(), ErrorHints.ForHttp(e));
             case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }:
                 var limit = context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
                 return (StatusCodes.Status413PayloadTooLarge, nameof(ErrorCode.TooLarge), $"the request body is larger than {(limit is { } l ? StoreRules.FormatBytes(l) : "the server accepts")}");
@@ -475,7 +475,7 @@ internal static class ApiEndpoints
                     // Skipped with a session id: that session is there already. Otherwise the body itself is the problem.
                     var only = summary.Failed.Concat(summary.Skipped).Single();
                     throw summary.Skipped.Count == 1 && only.SessionId is not null
-                        ? new AgentSessionsException(ErrorCode.Conflict, only.Reason ?? "the session exists")
+                        ? new AgentSessionsException(ErrorCode.Conflict, only.Reason ?? "the session exists", only.Hint)
                         : new AgentSessionsException(ErrorCode.InvalidArgument, only.Reason ?? "the body could not be imported");
                 }
 

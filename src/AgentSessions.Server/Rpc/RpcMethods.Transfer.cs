@@ -61,14 +61,7 @@ internal sealed partial class RpcMethods
             archive = archive with { Session = archive.Session with { Id = asId } };
         }
 
-        try
-        {
-            return Json(await _service.ImportArchiveAsync(archive, replace, cancellationToken).ConfigureAwait(false), AgentSessionsJson.Context.Session);
-        }
-        catch (AgentSessionsException e) when (e.Code == ErrorCode.Conflict && !replace)
-        {
-            throw new AgentSessionsException(ErrorCode.Conflict, $"session '{archive.Session.Id}' already exists; import it under another id with \"as\", or replace it with \"replace\": true", e);
-        }
+        return Json(await _service.ImportArchiveAsync(archive, replace, cancellationToken).ConfigureAwait(false), AgentSessionsJson.Context.Session);
     }
 
     /// <summary>Reads one of our exports from text: the JSON document, JSON Lines, or the base64 of the JSON.</summary>

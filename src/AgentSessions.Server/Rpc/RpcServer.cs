@@ -228,7 +228,7 @@ public sealed class RpcServer
         }
         catch (AgentSessionsException e)
         {
-            return hasId ? ErrorResponse(id, RpcErrors.For(e.Code), e.Message, e.Code.ToString()) : null;
+            return hasId ? ErrorResponse(id, RpcErrors.For(e.Code), ErrorHints.ForRpc(e), e.Code.ToString()) : null;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -67,20 +67,23 @@ public sealed partial class SessionService
             archive = archive with { Session = archive.Session with { Id = newId } };
         }
 
+        return await ImportArchiveAsync(archive, replace, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stores an archive read by a format reader as a session, in one transaction.</summary>
+    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.Conflict"/> (with <see cref="ErrorHint.ImportAsOrReplace"/>) when the id is taken and <paramref name="replace"/> is false.</exception>
+    public async ValueTask<Session> ImportArchiveAsync(SessionArchive archive, bool replace = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(archive);
         try
         {
             return await Store.ImportAsync(archive, replace, cancellationToken).ConfigureAwait(false);
         }
-        catch (AgentSessionsException e) when (e.Code == ErrorCode.Conflict && !replace)
+        catch (AgentSessionsException e) when (e.Code == ErrorCode.Conflict && !replace && e.Hint == ErrorHint.None)
         {
-            throw new AgentSessionsException(ErrorCode.Conflict, $"session '{archive.Session.Id}' already exists; import it under another id with --as NEW_ID, or replace it with --replace", e);
+            throw new AgentSessionsException(ErrorCode.Conflict, $"session '{archive.Session.Id}' already exists", ErrorHint.ImportAsOrReplace, e);
         }
     }
-
-    /// <summary>Stores an archive read by a format reader as a session, in one transaction.</summary>
-    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.Conflict"/> when the id is taken and <paramref name="replace"/> is false.</exception>
-    public ValueTask<Session> ImportArchiveAsync(SessionArchive archive, bool replace = false, CancellationToken cancellationToken = default)
-        => Store.ImportAsync(archive, replace, cancellationToken);
 
     /// <summary>Imports a file or a folder of any supported format (see <see cref="SessionImportService"/>).</summary>
     public Task<ImportSummary> ImportAsync(string path, ImportRequest request, IProgress<ImportProgress>? progress = null, CancellationToken cancellationToken = default)

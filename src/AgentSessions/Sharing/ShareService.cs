@@ -70,12 +70,12 @@ public sealed class ShareService(ISessionStore store)
 
         if (request.Visibility == ShareVisibility.Private && string.IsNullOrEmpty(request.Password))
         {
-            throw new AgentSessionsException(ErrorCode.InvalidArgument, "a private share needs a password (--password)");
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, "a private share needs a password", ErrorHint.SharePassword);
         }
 
         if (request.Visibility != ShareVisibility.Private && request.Password is not null)
         {
-            throw new AgentSessionsException(ErrorCode.InvalidArgument, "only private shares take a password; add --visibility private");
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, "only private shares take a password", ErrorHint.SharePrivate);
         }
 
         if (request.ExpiresIn is { } expiry && expiry <= TimeSpan.Zero)
@@ -138,8 +138,7 @@ public sealed class ShareService(ISessionStore store)
     public static string NewToken() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     /// <summary>Whether a string can be a token at all (checked before it reaches a query).</summary>
-    public static bool IsWellFormedToken(string? token)
-        => token is { Length: >= 32 and <= 64 } && token.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+    public static bool IsWellFormedToken(string? token) => Storage.SessionRules.IsWellFormedShareToken(token);
 
     /// <summary>Hashes a password with PBKDF2-SHA256, a random salt and <see cref="Iterations"/> iterations.</summary>
     public static string HashPassword(string password)

@@ -235,4 +235,8 @@ public sealed record DoctorReport
 /// <param name="Ok">Whether it passed.</param>
 /// <param name="Detail">What was found.</param>
 /// <param name="Repaired">Whether a failure was repaired.</param>
-public sealed record DoctorCheck(string Name, bool Ok, string Detail, bool Repaired = false);
+public sealed record DoctorCheck(string Name, bool Ok, string Detail, bool Repaired = false)
+{
+    /// <summary>Whether a check with repair would fix what this one found.</summary>
+    public bool Repairable { get; init; }
+}

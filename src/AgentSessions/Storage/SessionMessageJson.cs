@@ -55,7 +55,7 @@ public sealed record SessionMessageJson
             Id = message.Id,
             Sequence = message.Sequence,
             Role = message.Role,
-            PartsJson = JsonSerializer.SerializeToUtf8Bytes(message.Parts, AgentSessionsJson.Context.IReadOnlyListContentPart),
+            PartsJson = StoredParts.ToUtf8(message.Parts),
             AuthorName = message.AuthorName,
             CreatedAt = message.CreatedAt,
             InputTokens = message.InputTokens,

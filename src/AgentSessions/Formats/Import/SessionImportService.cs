@@ -28,7 +28,11 @@ public sealed record ImportProgress(int Done, int Total, string Current);
 /// <param name="Format">The format it was read as, if any.</param>
 /// <param name="SessionId">The stored (or existing) session id, if any.</param>
 /// <param name="Reason">Why it was skipped or failed, or a note on how it was imported.</param>
-public sealed record ImportItem(string Source, string? Format, string? SessionId, string? Reason);
+public sealed record ImportItem(string Source, string? Format, string? SessionId, string? Reason)
+{
+    /// <summary>What the user can do about a skipped or failed item; each front end words it.</summary>
+    public ErrorHint Hint { get; init; }
+}
 
 /// <summary>What an import did: imported, skipped (with reasons), failed (with reasons).</summary>
 public sealed record ImportSummary(IReadOnlyList<ImportItem> Imported, IReadOnlyList<ImportItem> Skipped, IReadOnlyList<ImportItem> Failed);
@@ -97,7 +101,7 @@ public sealed class SessionImportService
         Collect(root, root.Path, forced, sources, skipped, depth: 0, isRoot: true, cancellationToken);
         if (request.AsId is not null && sources.Count != 1)
         {
-            throw new AgentSessionsException(ErrorCode.InvalidArgument, $"--as needs exactly one session file; '{path}' holds {sources.Count}");
+            throw new AgentSessionsException(ErrorCode.InvalidArgument, $"a new id fits exactly one session file; '{path}' holds {sources.Count}");
         }
 
         for (var i = 0; i < sources.Count; i++)
@@ -258,7 +262,7 @@ public sealed class SessionImportService
             {
                 if (!request.Replace)
                 {
-                    return (false, new ImportItem(source.Path, importer.Format, before.Id, $"already imported as '{before.Id}'; use --replace to import it again over that session"));
+                    return (false, new ImportItem(source.Path, importer.Format, before.Id, $"already imported as '{before.Id}'") { Hint = ErrorHint.ImportAsOrReplace });
                 }
 
                 session = session with { Id = before.Id };
@@ -280,7 +284,7 @@ public sealed class SessionImportService
             }
             else
             {
-                return (false, new ImportItem(source.Path, importer.Format, session.Id, $"session '{session.Id}' already exists; use --as NEW_ID to import a copy, or --replace to overwrite it"));
+                return (false, new ImportItem(source.Path, importer.Format, session.Id, $"session '{session.Id}' already exists") { Hint = ErrorHint.ImportAsOrReplace });
             }
         }
 
