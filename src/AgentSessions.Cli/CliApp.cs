@@ -3,6 +3,7 @@ using AgentSessions.Cli.Commands;
 using AgentSessions.Cli.Output;
 using AgentSessions.Sqlite;
 using AgentSessions.Storage;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentSessions.Cli;
 
@@ -175,15 +176,15 @@ internal static class CliApp
     /// <summary>Opens the store named by --store (or the located default) as a service for one command.</summary>
     public static SessionService OpenService(ParseResult parseResult)
     {
-        var options = new SqliteStoreOptions(StoreDirectory(parseResult))
+        var durability = Environment.GetEnvironmentVariable("AGENT_SESSIONS_DURABILITY")?.Trim().ToLowerInvariant() switch
         {
-            Durability = Environment.GetEnvironmentVariable("AGENT_SESSIONS_DURABILITY")?.Trim().ToLowerInvariant() switch
-            {
-                null or "" or "full" => SqliteDurability.Full,
-                "normal" => SqliteDurability.Normal,
-                var other => throw new AgentSessionsException(ErrorCode.InvalidArgument, $"AGENT_SESSIONS_DURABILITY is '{other}'; use full (the default) or normal"),
-            },
+            null or "" or "full" => SqliteDurability.Full,
+            "normal" => SqliteDurability.Normal,
+            var other => throw new AgentSessionsException(ErrorCode.InvalidArgument, $"AGENT_SESSIONS_DURABILITY is '{other}'; use full (the default) or normal"),
         };
-        return new SessionService(SqliteSessionStore.Open(options), ownsStore: true);
+
+        // The backends this build carries, chosen by the location's form; the CLI never names a store type.
+        IStoreProvider[] providers = [new SqliteStoreProvider(o => o with { Durability = durability })];
+        return new SessionService(StoreProviders.Open(Store(parseResult), providers), ownsStore: true);
     }
 }

@@ -25,68 +25,64 @@ public sealed partial class SqliteSessionStore
     /// <inheritdoc />
     public ValueTask<HistoryResult> RestoreAsync(string sessionId, string snapshotName, CancellationToken cancellationToken = default)
     {
-        SessionIds.Validate(sessionId);
         SessionIds.Validate(snapshotName, "snapshot");
-        return WriteAsync(connection =>
+        return MoveHeadAsync(sessionId, pushRedo: true, (connection, row, _) =>
         {
-            var (row, session, lastSeq) = ReadHead(connection, sessionId);
             var snapshot = ReadSnapshots(connection, row).FirstOrDefault(s => s.Name == snapshotName)
                 ?? throw SessionRules.NoSuchSnapshot(sessionId, snapshotName);
-            PushRedoState(connection, row, session);
-            return MoveHead(connection, row, session, lastSeq, new HeadState(snapshot.MessageCount, snapshot.Title, snapshot.Tags, snapshot.Metadata));
+            return new HeadState(snapshot.MessageCount, snapshot.Title, snapshot.Tags, snapshot.Metadata);
         }, cancellationToken);
     }
 
     /// <inheritdoc />
     public ValueTask<HistoryResult> UndoAsync(string sessionId, CancellationToken cancellationToken = default)
-    {
-        SessionIds.Validate(sessionId);
-        return WriteAsync(connection =>
+        => MoveHeadAsync(sessionId, pushRedo: true, (connection, row, session) =>
         {
-            var (row, session, lastSeq) = ReadHead(connection, sessionId);
             using var find = connection.CreateCommand();
             find.CommandText = "SELECT max(seq) FROM messages WHERE session_row = $row AND seq <= $head AND role = $user";
             find.Parameters.AddWithValue("$row", row);
             find.Parameters.AddWithValue("$head", session.MessageCount);
             find.Parameters.AddWithValue("$user", (int)MessageRole.User);
-            var head = SessionRules.UndoHead(sessionId, find.ExecuteScalar() as long?);
-            PushRedoState(connection, row, session);
-            return MoveHead(connection, row, session, lastSeq, SessionRules.StateOf(session) with { MessageCount = head });
+            return SessionRules.StateOf(session) with { MessageCount = SessionRules.UndoHead(sessionId, find.ExecuteScalar() as long?) };
         }, cancellationToken);
-    }
 
     /// <inheritdoc />
     public ValueTask<HistoryResult> RedoAsync(string sessionId, CancellationToken cancellationToken = default)
+        => MoveHeadAsync(sessionId, pushRedo: false, (connection, row, _) =>
+        {
+            // Pops the top of the redo stack; a failure after it (the state's messages are gone) rolls the pop back.
+            using var pop = connection.CreateCommand();
+            pop.CommandText = """
+                DELETE FROM redo_states WHERE session_row = $row AND position = (SELECT max(position) FROM redo_states WHERE session_row = $row)
+                RETURNING message_count, title, tags, metadata
+                """;
+            pop.Parameters.AddWithValue("$row", row);
+            using var reader = pop.ExecuteReader();
+            return reader.Read()
+                ? new HeadState(
+                    reader.GetInt64(0),
+                    reader.IsDBNull(1) ? null : reader.GetString(1),
+                    ParseTags(reader.GetString(2)),
+                    reader.IsDBNull(3) ? EmptyMetadataDictionary : ParseMetadata(reader.GetString(3)))
+                : throw SessionRules.NothingToRedo(sessionId);
+        }, cancellationToken);
+
+    /// <summary>
+    /// The one skeleton of undo, redo and restore: in one transaction, read the head, ask the operation for the state
+    /// to move to, keep the current state for redo when the operation steps away from it, and move.
+    /// </summary>
+    private ValueTask<HistoryResult> MoveHeadAsync(string sessionId, bool pushRedo, Func<SqliteConnection, long, Session, HeadState> target, CancellationToken cancellationToken)
     {
         SessionIds.Validate(sessionId);
         return WriteAsync(connection =>
         {
             var (row, session, lastSeq) = ReadHead(connection, sessionId);
-            using var top = connection.CreateCommand();
-            top.CommandText = "SELECT position, message_count, title, tags, metadata FROM redo_states WHERE session_row = $row ORDER BY position DESC LIMIT 1";
-            top.Parameters.AddWithValue("$row", row);
-            long position;
-            HeadState state;
-            using (var reader = top.ExecuteReader())
+            var state = target(connection, row, session);
+            if (pushRedo)
             {
-                if (!reader.Read())
-                {
-                    throw SessionRules.NothingToRedo(sessionId);
-                }
-
-                position = reader.GetInt64(0);
-                state = new HeadState(
-                    reader.GetInt64(1),
-                    reader.IsDBNull(2) ? null : reader.GetString(2),
-                    ParseTags(reader.GetString(3)),
-                    reader.IsDBNull(4) ? EmptyMetadataDictionary : ParseMetadata(reader.GetString(4)));
+                PushRedoState(connection, row, session);
             }
 
-            using var pop = connection.CreateCommand();
-            pop.CommandText = "DELETE FROM redo_states WHERE session_row = $row AND position = $position";
-            pop.Parameters.AddWithValue("$row", row);
-            pop.Parameters.AddWithValue("$position", position);
-            pop.ExecuteNonQuery();
             return MoveHead(connection, row, session, lastSeq, state);
         }, cancellationToken);
     }

@@ -43,7 +43,7 @@ public sealed class CliEndToEndTests : IDisposable
 
         // A server URL is refused clearly by this build, with no password shown.
         var url = await _cli.RunAsync(["list"], stdin: null, new Dictionary<string, string?> { ["AGENT_SESSIONS_STORE"] = "postgresql://me:hunter2@db/x" });
-        AssertCleanError(url, 2, "is not a store directory");
+        AssertCleanError(url, 2, "no backend of this build opens");
         Assert.DoesNotContain("hunter2", url.Stderr, StringComparison.Ordinal);
     }
 

@@ -58,11 +58,7 @@ public sealed class AgentSessionsBuilder
         return UseStore(provider =>
         {
             var at = StoreLocation.Resolve(provider.GetRequiredService<IOptions<AgentSessionsOptions>>().Value.Store);
-            var providers = provider.GetServices<IStoreProvider>().ToList();
-            return (providers.FirstOrDefault(p => p.CanOpen(at))
-                ?? throw new AgentSessionsException(ErrorCode.InvalidArgument, providers.Count == 0
-                    ? "no store backend is registered; add one (for example UseSqlite)"
-                    : $"no registered backend opens '{at}'; expected {string.Join(" or ", providers.Select(p => p.Describes))}")).Open(at, provider);
+            return StoreProviders.Open(at, [.. provider.GetServices<IStoreProvider>()], provider);
         });
     }
 
@@ -72,6 +68,30 @@ public sealed class AgentSessionsBuilder
         ArgumentNullException.ThrowIfNull(provider);
         Services.AddSingleton(provider);
         return this;
+    }
+}
+
+/// <summary>Chooses among backends by location: what <see cref="AgentSessionsBuilder.UseStoreAt"/> and the CLI both do.</summary>
+public static class StoreProviders
+{
+    /// <summary>Opens the store at <paramref name="location"/> with the first provider that takes it.</summary>
+    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.InvalidArgument"/> (with <see cref="ErrorHint.ChooseStore"/>) when none does.</exception>
+    public static ISessionStore Open(StoreLocation location, IReadOnlyList<IStoreProvider> providers, IServiceProvider? services = null)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        ArgumentNullException.ThrowIfNull(providers);
+        var chosen = providers.FirstOrDefault(p => p.CanOpen(location))
+            ?? throw new AgentSessionsException(ErrorCode.InvalidArgument, providers.Count == 0
+                ? "no store backend is registered; add one (for example UseSqlite)"
+                : $"no backend of this build opens '{location}'; a store is {string.Join(" or ", providers.Select(p => p.Describes))}", ErrorHint.ChooseStore);
+        return chosen.Open(location, services ?? EmptyServices.Instance);
+    }
+
+    private sealed class EmptyServices : IServiceProvider
+    {
+        public static readonly EmptyServices Instance = new();
+
+        public object? GetService(Type serviceType) => null;
     }
 }
 

@@ -97,7 +97,7 @@ public static class StoredParts
     }
 
     /// <summary>Decodes parts written by this version (or by the model serializer of earlier releases, which wrote the same shape).</summary>
-    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.Corrupt"/> when the JSON is damaged or not this encoding.</exception>
+    /// <exception cref="JsonException">The JSON is damaged or not this encoding; the backend reports it as <see cref="ErrorCode.Corrupt"/> naming the row.</exception>
     public static IReadOnlyList<ContentPart> Read(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
@@ -114,7 +114,7 @@ public static class StoredParts
     }
 
     /// <summary>Decodes parts from UTF-8 JSON.</summary>
-    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.Corrupt"/> when the JSON is damaged or not this encoding.</exception>
+    /// <exception cref="JsonException">The JSON is damaged or not this encoding; the backend reports it as <see cref="ErrorCode.Corrupt"/> naming the row.</exception>
     public static IReadOnlyList<ContentPart> Read(ReadOnlySpan<byte> utf8)
     {
         try
@@ -139,17 +139,13 @@ public static class StoredParts
 
             return parts.Count > 0 ? parts : throw Damaged("a message has no parts");
         }
-        catch (JsonException e)
-        {
-            throw new AgentSessionsException(ErrorCode.Corrupt, "a stored message's content is damaged (invalid JSON)", e);
-        }
         catch (FormatException e)
         {
-            throw new AgentSessionsException(ErrorCode.Corrupt, "a stored message's content is damaged (invalid base64)", e);
+            throw new JsonException("invalid base64 in a data part", e);
         }
         catch (InvalidOperationException e)
         {
-            throw new AgentSessionsException(ErrorCode.Corrupt, "a stored message's content is damaged (a field has the wrong type)", e);
+            throw new JsonException("a field has the wrong type", e);
         }
     }
 
@@ -225,9 +221,9 @@ public static class StoredParts
         }
     }
 
-    private static AgentSessionsException Missing(string type, string field) => Damaged($"a {type} part has no {field}");
+    private static JsonException Missing(string type, string field) => Damaged($"a {type} part has no {field}");
 
-    private static AgentSessionsException Damaged(string what) => new(ErrorCode.Corrupt, $"a stored message's content is damaged ({what})");
+    private static JsonException Damaged(string what) => new(what);
 
     private static string Printable(string text) => new([.. text.Take(40).Select(c => char.IsControl(c) ? '?' : c)]);
 }

@@ -51,7 +51,8 @@ public sealed class AddAgentSessionsTests
         await using var urlProvider = url.BuildServiceProvider();
         var e = Assert.Throws<AgentSessionsException>(() => urlProvider.GetRequiredService<SessionService>());
         Assert.Equal(ErrorCode.InvalidArgument, e.Code);
-        Assert.Contains("expected a directory", e.Message, StringComparison.Ordinal);
+        Assert.Contains("a store is a directory", e.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorHint.ChooseStore, e.Hint);
         Assert.DoesNotContain("secret", e.Message, StringComparison.Ordinal);
     }
 
