@@ -10,13 +10,13 @@ namespace AgentSessions.Cli.Tests;
 public sealed class CliEndToEndTests : IDisposable
 {
     private readonly TempDirectory _temp = TempDirectory.ForCaller();
-    private readonly Cli _cli;
+    private readonly CliRunner _cli;
 
-    public CliEndToEndTests() => _cli = new Cli(_temp.Combine("store"));
+    public CliEndToEndTests() => _cli = new CliRunner(_temp.Combine("store"));
 
     public void Dispose() => _temp.Dispose();
 
-    private static void AssertCleanError(Cli.Result result, int exitCode, string expected)
+    private static void AssertCleanError(CliRunner.Result result, int exitCode, string expected)
     {
         Assert.True(result.ExitCode == exitCode, result.ToString());
         Assert.Contains(expected, result.Stderr, StringComparison.Ordinal);

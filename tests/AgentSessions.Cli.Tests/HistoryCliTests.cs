@@ -11,9 +11,9 @@ namespace AgentSessions.Cli.Tests;
 public sealed class HistoryCliTests : IDisposable
 {
     private readonly TempDirectory _temp = TempDirectory.ForCaller();
-    private readonly Cli _cli;
+    private readonly CliRunner _cli;
 
-    public HistoryCliTests() => _cli = new Cli(_temp.Combine("store"));
+    public HistoryCliTests() => _cli = new CliRunner(_temp.Combine("store"));
 
     public void Dispose() => _temp.Dispose();
 

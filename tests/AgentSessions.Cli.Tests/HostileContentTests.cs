@@ -23,9 +23,9 @@ public sealed class HostileContentTests : IDisposable
     private const string HostileText = Hostile + "\tafter a tab\nsecond line\r\nthird line";
 
     private readonly TempDirectory _temp = TempDirectory.ForCaller();
-    private readonly Cli _cli;
+    private readonly CliRunner _cli;
 
-    public HostileContentTests() => _cli = new Cli(_temp.Combine("store"));
+    public HostileContentTests() => _cli = new CliRunner(_temp.Combine("store"));
 
     public void Dispose() => _temp.Dispose();
 
@@ -190,7 +190,7 @@ public sealed class HostileContentTests : IDisposable
     public async Task Info_shows_a_hostile_store_path_visibly()
     {
         var store = _temp.Combine("store\u001b]52;c;aGk=\u0007\u202e");
-        var info = await new Cli(store).RunAsync("info");
+        var info = await new CliRunner(store).RunAsync("info");
 
         Assert.True(info.ExitCode == 0, info.ToString());
         AssertNoTerminalControls(info.Stdout, "info");
@@ -225,7 +225,7 @@ public sealed class HostileContentTests : IDisposable
         var exported = await _cli.RunAsync("export", id, "--output", file);
         Assert.True(exported.ExitCode == 0, exported.ToString());
 
-        var import = await new Cli(_temp.Combine("other")).RunAsync("import", folder);
+        var import = await new CliRunner(_temp.Combine("other")).RunAsync("import", folder);
 
         Assert.True(import.ExitCode == 0, import.ToString());
         AssertNoTerminalControls(import.Stderr, "import");

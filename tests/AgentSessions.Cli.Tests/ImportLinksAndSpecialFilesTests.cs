@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using AgentSessions.Testing;
 using Xunit;
@@ -99,29 +98,8 @@ public sealed class ImportLinksAndSpecialFilesTests : IDisposable
     }
 
     /// <summary>Runs the tool, killing it if it has not ended within 30 seconds (a blocked open, say).</summary>
-    private async Task<Cli.Result> RunAsync(params string[] args)
-    {
-        var info = BuiltTool.StartInfo(args);
-        info.Environment["AGENT_SESSIONS_HOME"] = Store;
-        info.Environment["AGENT_SESSIONS_DURABILITY"] = "normal";
-        info.Environment.Remove("AGENT_SESSIONS_DEBUG");
-        using var process = Process.Start(info)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new Xunit.Sdk.XunitException($"agent-sessions {string.Join(' ', args)} was still running after 30 s");
-        }
-
-        return new Cli.Result(process.ExitCode, await stdout, await stderr);
-    }
+    private Task<CliRunner.Result> RunAsync(params string[] args)
+        => new CliRunner(Store) { Timeout = TimeSpan.FromSeconds(30), Environment = new Dictionary<string, string?> { ["AGENT_SESSIONS_DURABILITY"] = "normal" } }.RunAsync(args);
 
     [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
     private static extern int MakeFifo([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int mode);

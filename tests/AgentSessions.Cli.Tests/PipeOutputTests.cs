@@ -13,9 +13,9 @@ namespace AgentSessions.Cli.Tests;
 public sealed class PipeOutputTests : IDisposable
 {
     private readonly TempDirectory _temp = TempDirectory.ForCaller();
-    private readonly Cli _cli;
+    private readonly CliRunner _cli;
 
-    public PipeOutputTests() => _cli = new Cli(_temp.Combine("store"));
+    public PipeOutputTests() => _cli = new CliRunner(_temp.Combine("store"));
 
     public void Dispose() => _temp.Dispose();
 

@@ -17,7 +17,7 @@ public sealed partial class ReadmeTests
         Assert.True(block.Success, "README.md has a '## Quick start' section with a sh block");
 
         // ./agent-sessions builds into .build/; here the already built tool stands in for it.
-        var script = $"set -euo pipefail\nagent_sessions() {{ dotnet '{Cli.Dll}' \"$@\"; }}\n"
+        var script = $"set -euo pipefail\nagent_sessions() {{ dotnet '{CliRunner.Dll}' \"$@\"; }}\n"
             + block.Groups[1].Value.Replace("./agent-sessions", "agent_sessions", StringComparison.Ordinal);
         var info = new ProcessStartInfo("bash") { WorkingDirectory = temp.Path, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         info.Environment["AGENT_SESSIONS_HOME"] = temp.Combine("store");

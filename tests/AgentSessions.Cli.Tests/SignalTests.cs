@@ -94,7 +94,7 @@ public sealed class SignalTests(SignalTests.ManySessions fixture) : IClassFixtur
 
     private static async Task AssertHealthyAsync(string store)
     {
-        var doctor = await new Cli(store).RunAsync("doctor");
+        var doctor = await new CliRunner(store).RunAsync("doctor");
         Assert.True(doctor.ExitCode == 0, doctor.ToString());
     }
 
@@ -131,7 +131,7 @@ public sealed class SignalTests(SignalTests.ManySessions fixture) : IClassFixtur
                 await File.WriteAllTextAsync(Path.Combine(Folder, $"s{i:D5}.jsonl"), text.ToString());
             }
 
-            var import = await new Cli(Store).RunAsync(["import", Folder], stdin: null, new Dictionary<string, string?> { ["AGENT_SESSIONS_DURABILITY"] = "normal" });
+            var import = await new CliRunner(Store).RunAsync(["import", Folder], stdin: null, new Dictionary<string, string?> { ["AGENT_SESSIONS_DURABILITY"] = "normal" });
             Assert.True(import.ExitCode == 0, import.ToString());
         }
 
@@ -227,7 +227,7 @@ public sealed class SignalTests(SignalTests.ManySessions fixture) : IClassFixtur
         }
 
         /// <summary>Sends the signal, then waits (at most <see cref="ExitBound"/>) for the tool to end.</summary>
-        public async Task<Cli.Result> SignalAndWaitAsync(int signal)
+        public async Task<CliRunner.Result> SignalAndWaitAsync(int signal)
         {
             Assert.False(Process.HasExited, "the tool ended before the signal was sent");
             Assert.Equal(0, Kill(Process.Id, signal));
@@ -244,7 +244,7 @@ public sealed class SignalTests(SignalTests.ManySessions fixture) : IClassFixtur
                 throw new Xunit.Sdk.XunitException($"still running {ExitBound.TotalSeconds} s after signal {signal}");
             }
 
-            return new Cli.Result(Process.ExitCode, "", await stderr);
+            return new CliRunner.Result(Process.ExitCode, "", await stderr);
         }
 
         public async ValueTask DisposeAsync()

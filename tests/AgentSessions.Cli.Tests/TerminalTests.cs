@@ -8,7 +8,7 @@ namespace AgentSessions.Cli.Tests;
 public sealed class TerminalTests : IDisposable
 {
     private readonly TempDirectory _temp = TempDirectory.ForCaller();
-    private readonly Cli _cli;
+    private readonly CliRunner _cli;
     private readonly string _tmuxSession = "as-test-" + Guid.NewGuid().ToString("N")[..8];
 
     // A tmux server of this test's own (-L), so its options (set-clipboard) and paste buffers are nobody else's.
@@ -16,7 +16,7 @@ public sealed class TerminalTests : IDisposable
 
     public TerminalTests()
     {
-        _cli = new Cli(_temp.Combine("store"));
+        _cli = new CliRunner(_temp.Combine("store"));
         _tmuxConfig = _temp.Combine("tmux.conf");
         // set-clipboard on: an OSC 52 sequence that reaches the terminal becomes a tmux paste buffer, which a test can see.
         File.WriteAllText(_tmuxConfig, "set -s set-clipboard on\n");
@@ -34,7 +34,7 @@ public sealed class TerminalTests : IDisposable
     public async Task Delete_on_a_terminal_asks_first_and_does_what_the_answer_says(string answer, bool deleted)
     {
         var id = await _cli.OkAsync("new", "--title", "ask me");
-        var command = $"AGENT_SESSIONS_HOME='{_cli.StoreDirectory}' dotnet '{Cli.Dll}' delete {id}; echo EXIT=$?; sleep 30";
+        var command = $"AGENT_SESSIONS_HOME='{_cli.StoreDirectory}' dotnet '{CliRunner.Dll}' delete {id}; echo EXIT=$?; sleep 30";
         Assert.Equal(0, Tmux("new-session", "-d", "-s", _tmuxSession, "-x", "160", "-y", "20", command).ExitCode);
 
         await WaitForScreenAsync("Delete session");
@@ -54,7 +54,7 @@ public sealed class TerminalTests : IDisposable
         var id = await _cli.OkAsync("new", "--title", "t\u001b]2;PWNED-TITLE\u0007");
         var text = "\u001b[2J\u001b[H\u001b]2;PWNED-TITLE\u0007\u001b]52;c;aGk=\u0007\u001b[1A\u001b[2Kforged\u009b2J\r\u202eevil";
         await _cli.RunAsync(["add", id, "--role", "assistant"], System.Text.Encoding.UTF8.GetBytes(text));
-        var command = $"echo BEFORE-MARKER; AGENT_SESSIONS_HOME='{_cli.StoreDirectory}' dotnet '{Cli.Dll}' show {id}; echo EXIT=$?; sleep 30";
+        var command = $"echo BEFORE-MARKER; AGENT_SESSIONS_HOME='{_cli.StoreDirectory}' dotnet '{CliRunner.Dll}' show {id}; echo EXIT=$?; sleep 30";
         Assert.Equal(0, Tmux("new-session", "-d", "-s", _tmuxSession, "-x", "160", "-y", "40", command).ExitCode);
 
         var screen = await WaitForScreenAsync("EXIT=");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using AgentSessions.Testing;
 
 namespace AgentSessions.Server.Tests.Api;
 
@@ -129,23 +130,16 @@ internal sealed partial class ServeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs the tool to its end (killed after the start-up timeout), with the same environment as a started serve.</summary>
     public static async Task<(int Exit, string Stdout, string Stderr)> RunToEndAsync(params string[] args)
     {
-        using var process = Process.Start(Info(args))!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(StartTimeout);
-        try
+        var runner = new CliRunner(UnusedHome)
         {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
+            Timeout = StartTimeout,
+            Environment = new Dictionary<string, string?> { ["AGENT_SESSIONS_DURABILITY"] = "normal", ["ASPNETCORE_URLS"] = null, ["ASPNETCORE_ENVIRONMENT"] = null },
+        };
+        var result = await runner.RunAsync(args);
+        return (result.ExitCode, result.Stdout, result.Stderr);
     }
 
     public async ValueTask DisposeAsync()
@@ -163,12 +157,14 @@ internal sealed partial class ServeProcess : IAsyncDisposable
     [GeneratedRegex(@"http://\S+/login\?token=[A-Za-z0-9_-]+")]
     private static partial Regex LoginUrl();
 
+    private static string UnusedHome => Path.Combine(Path.GetTempPath(), "agent-sessions-tests", "unused-home");
+
     private static ProcessStartInfo Info(string[] args)
     {
         var info = AgentSessions.Testing.BuiltTool.StartInfo(args);
 
         // Never the developer's own store, whatever the environment says.
-        info.Environment["AGENT_SESSIONS_HOME"] = Path.Combine(Path.GetTempPath(), "agent-sessions-tests", "unused-home");
+        info.Environment["AGENT_SESSIONS_HOME"] = UnusedHome;
         info.Environment["AGENT_SESSIONS_DURABILITY"] = "normal";
         info.Environment.Remove("ASPNETCORE_URLS");
         info.Environment.Remove("ASPNETCORE_ENVIRONMENT");

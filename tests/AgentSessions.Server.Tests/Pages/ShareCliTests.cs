@@ -10,16 +10,19 @@ namespace AgentSessions.Server.Tests.Pages;
 public sealed class ShareCliTests : IAsyncLifetime
 {
     private PageServer _server = null!;
-    private CliProcess _owner = null!;
-    private CliProcess _reader = null!;
+    private CliRunner _owner = null!;
+    private CliRunner _reader = null!;
     private TempDirectory _readerStore = null!;
+
+    // Plain text, so the links and messages the tests look for are not split by colour codes.
+    private static readonly Dictionary<string, string?> Plain = new() { ["NO_COLOR"] = "1" };
 
     public async Task InitializeAsync()
     {
         _server = await PageServer.StartAsync(TempDirectory.ForCaller());
-        _owner = new CliProcess(_server.StoreDirectory);
+        _owner = new CliRunner(_server.StoreDirectory) { Environment = Plain };
         _readerStore = TempDirectory.ForCaller();
-        _reader = new CliProcess(_readerStore.Path);
+        _reader = new CliRunner(_readerStore.Path) { Environment = Plain };
     }
 
     public async Task DisposeAsync()
@@ -28,7 +31,7 @@ public sealed class ShareCliTests : IAsyncLifetime
         _readerStore.Dispose();
     }
 
-    private static void AssertCleanError(CliProcess.Result result, int exitCode, string expected)
+    private static void AssertCleanError(CliRunner.Result result, int exitCode, string expected)
     {
         Assert.True(result.ExitCode == exitCode, result.ToString());
         Assert.StartsWith("agent-sessions: error: ", result.Stderr, StringComparison.Ordinal);

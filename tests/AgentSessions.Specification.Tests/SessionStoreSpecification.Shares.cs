@@ -3,8 +3,8 @@ using Xunit;
 
 namespace AgentSessions.Specification.Tests;
 
-/// <summary>Share links: stored, listed, revoked, and opened with expiry and password rules.</summary>
-public abstract class ShareSpecification : SessionStoreSpecificationBase
+// Share links: stored, listed, revoked, opened with expiry and password rules, and dying with their session.
+public abstract partial class SessionStoreSpecification
 {
     [Fact]
     public async Task A_share_is_stored_listed_opened_and_revoked()

@@ -1,11 +1,10 @@
-using System.Text.Json;
 using AgentSessions.Storage;
 using Xunit;
 
 namespace AgentSessions.Specification.Tests;
 
-/// <summary>History and lineage: snapshots, undo/redo/restore, forks, bookmarks, tool runs, files, stats, dedup.</summary>
-public abstract class HistorySpecification : SessionStoreSpecificationBase
+// History and lineage: undo, redo, snapshots and restore, forks, bookmarks.
+public abstract partial class SessionStoreSpecification
 {
     private async Task<string> ConversationAsync(string id, int exchanges)
     {
@@ -197,126 +196,5 @@ public abstract class HistorySpecification : SessionStoreSpecificationBase
         Assert.Equal(ErrorCode.InvalidArgument, (await Assert.ThrowsAsync<AgentSessionsException>(async () => await Store.AddBookmarkAsync("b", "far", 9))).Code);
         Assert.Equal(ErrorCode.Conflict, (await Assert.ThrowsAsync<AgentSessionsException>(async () => await Store.AddBookmarkAsync("b", "here", 1))).Code);
         Assert.Equal(ErrorCode.InvalidId, (await Assert.ThrowsAsync<AgentSessionsException>(async () => await Store.AddBookmarkAsync("b", "../x", 1))).Code);
-    }
-
-    [Fact]
-    public async Task Tool_runs_and_file_changes_are_recorded_and_name_the_agents()
-    {
-        await Store.CreateAsync(new NewSession { Id = "tools" });
-        await Store.AppendAsync("tools", [
-            new NewMessage(MessageRole.Assistant, [new ToolCallPart("call-1", "grep", Json("""{"pattern":"TODO"}"""))]) { AuthorName = "planner" },
-            new NewMessage(MessageRole.Tool, [new ToolResultPart("call-1", Json("\"3 matches\""))]),
-        ]);
-        var at = DateTimeOffset.UtcNow;
-
-        await Store.RecordToolExecutionAsync("tools", new ToolExecution
-        {
-            Id = "exec-1", ToolName = "grep", CallId = "call-1", Arguments = Json("""{"pattern":"TODO"}"""), Result = Json("\"3 matches\""),
-            Success = true, DurationMs = 42, AgentName = "runner", Sequence = 1, CreatedAt = at,
-        });
-        await Store.RecordToolExecutionAsync("tools", new ToolExecution { Id = "exec-2", ToolName = "rm", Success = false, Result = Json("\"denied\""), CreatedAt = at });
-        await Store.RecordFileChangeAsync("tools", new FileChange("src/a.cs", FileChangeKind.Modified, at) { AgentName = "editor", Sequence = 2 });
-        await Store.RecordFileChangeAsync("tools", new FileChange("src/new.cs", FileChangeKind.Created, at));
-
-        var details = await Store.GetDetailsAsync("tools");
-        Assert.Equal(["exec-1", "exec-2"], details.ToolExecutions.Select(e => e.Id));
-        var first = details.ToolExecutions[0];
-        Assert.Equal(("grep", "call-1", 42L, "runner", 1L), (first.ToolName, first.CallId, first.DurationMs!.Value, first.AgentName, first.Sequence!.Value));
-        Assert.Equal("3 matches", first.Result!.Value.GetString());
-        Assert.Equal("TODO", first.Arguments!.Value.GetProperty("pattern").GetString());
-        Assert.False(details.ToolExecutions[1].Success);
-        Assert.Equal([("src/a.cs", FileChangeKind.Modified), ("src/new.cs", FileChangeKind.Created)], details.Files.Select(f => (f.Path, f.Kind)));
-        Assert.Equal(["editor", "planner", "runner"], details.AgentsUsed);
-        Assert.Equal(ErrorCode.Conflict, (await Assert.ThrowsAsync<AgentSessionsException>(async () => await Store.RecordToolExecutionAsync("tools", new ToolExecution { Id = "exec-1", ToolName = "x", CreatedAt = at }))).Code);
-    }
-
-    [Fact]
-    public async Task Stats_count_tokens_by_model_and_by_day()
-    {
-        await Store.CreateAsync(new NewSession { Id = "st1", Model = "big" });
-        await Store.CreateAsync(new NewSession { Id = "st2" });
-        var day1 = new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
-        var day2 = day1.AddDays(1);
-        await Store.AppendAsync("st1", [
-            new NewMessage(MessageRole.User, "q") { InputTokens = 5, CreatedAt = day1 },
-            new NewMessage(MessageRole.Assistant, "a") { OutputTokens = 7, Model = "small", CreatedAt = day2 },
-        ]);
-        await Store.AppendAsync("st2", [new NewMessage(MessageRole.User, "q") { InputTokens = 1, CreatedAt = day2 }]);
-
-        var stats = await Store.GetStatsAsync(new StatsQuery());
-
-        Assert.Equal(2, stats.Sessions);
-        Assert.Equal(3, stats.Messages);
-        Assert.Equal((6L, 7L), (stats.InputTokens, stats.OutputTokens));
-        Assert.Equal([new TokenUsage("(unknown)", 1, 1, 0), new TokenUsage("big", 1, 5, 0), new TokenUsage("small", 1, 0, 7)], stats.ByModel);
-        Assert.Equal([new TokenUsage("2026-11-01", 1, 5, 0), new TokenUsage("2026-11-02", 2, 1, 7)], stats.ByDay);
-        Assert.Equal(2, (await Store.GetStatsAsync(new StatsQuery { Since = day2 })).Messages);
-    }
-
-    [Fact]
-    public async Task Identical_large_contents_are_stored_once_and_read_back_exactly()
-    {
-        await Store.CreateAsync(new NewSession { Id = "dedup" });
-        var random = new Random(7);
-        var lines = Enumerable.Range(0, 20_000).Select(i => $"{i:D6} {random.Next():x8} src/file{random.Next(100)}.cs: warning CS{random.Next(9999):D4}");
-        var output = string.Join('\n', lines); // about 1 MB of tool output
-        var before = (await Store.GetInfoAsync()).UsedBytes;
-
-        for (var i = 0; i < 30; i++)
-        {
-            await Store.AppendAsync("dedup", [new NewMessage(MessageRole.Tool, [new ToolResultPart($"c{i}", JsonSerializer.SerializeToElement(output))])]);
-        }
-
-        var messages = await ReadAllAsync("dedup");
-        Assert.Equal(30, messages.Count);
-        Assert.All(messages, m => Assert.Equal(output, ((ToolResultPart)m.Parts[0]).Result!.Value.GetString()));
-        var after = (await Store.GetInfoAsync()).UsedBytes;
-        if (before is not null && after is not null)
-        {
-            // 30 MB of content; stored once and compressed it must stay well under 5 MB, search prefixes included.
-            Assert.True(after - before < 5 * 1024 * 1024, $"store grew by {after - before} bytes");
-        }
-
-        Assert.Single(await ToListAsync(Store.SearchAsync(new SearchQuery("000001") { Limit = 100 })).ContinueWith(t => t.Result.Select(h => h.SessionId).Distinct().ToList()));
-        await Store.DeleteAsync("dedup");
-        Assert.True((await Store.CheckAsync(repair: false)).Healthy);
-    }
-
-    [Fact]
-    public async Task A_healthy_store_passes_every_check()
-    {
-        await ConversationAsync("h", 2);
-        await Store.ForkAsync("h", 2, new NewSession());
-        var report = await Store.CheckAsync(repair: false);
-        Assert.True(report.Healthy, string.Join("\n", report.Checks.Select(c => $"{c.Name}: {c.Detail}")));
-        Assert.True(report.Checks.Count >= 4);
-    }
-
-    [Fact]
-    public async Task An_archive_with_history_imports_whole()
-    {
-        var now = new DateTimeOffset(2026, 11, 21, 8, 0, 0, TimeSpan.Zero);
-        SessionMessage M(long seq, MessageRole role, string text) => new() { Id = $"m{seq}", Sequence = seq, Role = role, Parts = [new TextPart(text)], CreatedAt = now.AddMinutes(seq) };
-        var archive = new SessionArchive
-        {
-            Session = new Session { Id = "arch", Title = "archived", CreatedAt = now, UpdatedAt = now.AddHours(1), Tags = ["x"] },
-            Messages = [M(1, MessageRole.User, "hello"), M(2, MessageRole.Assistant, "hi"), M(3, MessageRole.User, "bye")],
-            Snapshots = [new Snapshot { Name = "start", MessageCount = 2, Title = "archived", CreatedAt = now }],
-            Bookmarks = [new Bookmark("greeting", 2, now)],
-            ToolExecutions = [new ToolExecution { Id = "t1", ToolName = "ls", CreatedAt = now, Result = Json("\"a\"") }],
-            Files = [new FileChange("a.txt", FileChangeKind.Created, now)],
-        };
-
-        await Store.ImportAsync(archive);
-
-        var details = await Store.GetDetailsAsync("arch");
-        Assert.Equal("start", Assert.Single(details.Snapshots).Name);
-        Assert.Equal("greeting", Assert.Single(details.Bookmarks).Name);
-        Assert.Equal("t1", Assert.Single(details.ToolExecutions).Id);
-        Assert.Equal("a.txt", Assert.Single(details.Files).Path);
-        Assert.Equal(2, (await Store.RestoreAsync("arch", "start")).Session.MessageCount);
-        var bad = archive with { Session = archive.Session with { Id = "arch2" }, Snapshots = [new Snapshot { Name = "beyond", MessageCount = 9, CreatedAt = now }] };
-        Assert.Equal(ErrorCode.InvalidArgument, (await Assert.ThrowsAsync<AgentSessionsException>(async () => await Store.ImportAsync(bad))).Code);
-        Assert.Null(await Store.GetAsync("arch2"));
     }
 }
