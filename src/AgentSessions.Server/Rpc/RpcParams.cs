@@ -18,7 +18,7 @@ internal sealed class RpcParams
 
     private RpcParams(JsonElement @object) => _object = @object;
 
-    /// <summary>Wraps a request's <c>params</c>: an object, or absent (no parameters).</summary>
+    /// <summary>Wraps a request's <c>params</c>: an object, or absent or null (no parameters: jsonrpc.el sends null for nil).</summary>
     public static RpcParams From(JsonElement? parameters)
     {
         if (parameters is not { } value || value.ValueKind == JsonValueKind.Null)
@@ -158,14 +158,18 @@ internal sealed class RpcParams
     private JsonElement? Get(string name)
     {
         _known.Add(name);
-        return _object.ValueKind == JsonValueKind.Object && _object.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+        return Lookup(name);
     }
 
+    /// <summary>A deprecated name's value, treating JSON null as absent.</summary>
     private JsonElement? Alias(string name)
     {
         _aliases.Add(name);
-        return _object.ValueKind == JsonValueKind.Object && _object.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+        return Lookup(name);
     }
+
+    private JsonElement? Lookup(string name)
+        => _object.ValueKind == JsonValueKind.Object && _object.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 
     private static RpcException Mistyped(string name, string expected) => RpcException.InvalidParams($"parameter '{name}' must be {expected}");
 
