@@ -62,6 +62,11 @@ public static class QuickRunner
                 rows.AddRange(await CliBench.RunAsync(temp, output, plots));
             }
 
+            if (!options.SkipCli && options.Runs("rpc-append"))
+            {
+                rows.AddRange(await RpcAppendBench.RunAsync(temp, output));
+            }
+
             if (!options.SkipCli && options.Runs("long"))
             {
                 rows.AddRange(await LongSessionBench.RunAsync(temp, output));

@@ -175,7 +175,8 @@ internal sealed partial class RpcMethods
         return new NewMessage(role, parts is null ? [new TextPart(content!)] : parts)
         {
             Id = p.String("messageId"),
-            AuthorName = p.String("author"),
+            // "author" was this method's name before it took the name its result and the HTTP API use.
+            AuthorName = p.String("authorName", "author", prefix),
             Model = p.String("model"),
             InputTokens = input,
             OutputTokens = output,

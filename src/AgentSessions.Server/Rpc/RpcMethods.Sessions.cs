@@ -9,13 +9,14 @@ internal sealed partial class RpcMethods
 {
     private async ValueTask<JsonWrite> CreateAsync(RpcParams p, CancellationToken cancellationToken)
     {
-        var project = p.String("project");
+        // "project" was the name before the one the Session (and POST /api/sessions) carries.
+        var project = p.String("projectPath", "project");
         var request = new NewSession
         {
             Id = p.String("id"),
             Title = p.String("title"),
             Model = p.String("model"),
-            ProjectPath = project is null ? null : FullPath(project, "project"),
+            ProjectPath = project is null ? null : FullPath(project, "projectPath"),
             Tags = p.StringArray("tags") ?? [],
             Pinned = p.Bool("pinned") ?? false,
             Metadata = p.Model("metadata", AgentSessionsJson.Context.DictionaryStringJsonElement, "an object") ?? new Dictionary<string, JsonElement>(),
@@ -30,14 +31,14 @@ internal sealed partial class RpcMethods
 
     private async ValueTask<JsonWrite> ListAsync(RpcParams p, CancellationToken cancellationToken)
     {
-        var project = p.String("project");
+        var project = p.String("projectPath", "project");
         var query = new SessionQuery
         {
             Limit = p.Int("limit") ?? 50,
             Offset = p.Int("offset") ?? 0,
             Tag = p.String("tag"),
             Pinned = p.Bool("pinned"),
-            ProjectPath = project is null ? null : FullPath(project, "project"),
+            ProjectPath = project is null ? null : FullPath(project, "projectPath"),
             TitleContains = p.String("title"),
             ForksOf = p.String("forksOf"),
         };

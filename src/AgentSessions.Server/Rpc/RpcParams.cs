@@ -13,9 +13,12 @@ internal sealed class RpcParams
     private readonly JsonElement _object;
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
 
+    /// <summary>Deprecated names read: accepted, but not listed in the unknown-parameter error.</summary>
+    private readonly HashSet<string> _aliases = new(StringComparer.Ordinal);
+
     private RpcParams(JsonElement @object) => _object = @object;
 
-    /// <summary>Wraps a request's <c>params</c>: an object, or absent (no parameters).</summary>
+    /// <summary>Wraps a request's <c>params</c>: an object, or absent or null (no parameters: jsonrpc.el sends null for nil).</summary>
     public static RpcParams From(JsonElement? parameters)
     {
         if (parameters is not { } value || value.ValueKind == JsonValueKind.Null)
@@ -34,6 +37,32 @@ internal sealed class RpcParams
     public string? String(string name) => Get(name) is { } v
         ? v.ValueKind == JsonValueKind.String ? v.GetString() : throw Mistyped(name, "a string")
         : null;
+
+    /// <summary>
+    /// A string parameter that an older version of the protocol spelt <paramref name="deprecatedAlias"/>: either
+    /// name is accepted, both only when they agree.
+    /// </summary>
+    /// <remarks>
+    /// The canonical name is the one the result and the other front ends use for the same field, so a client can
+    /// send back what it read; the alias keeps clients written against the old spelling working. It is not listed
+    /// among the names a method takes, so the error for an unknown name advertises only the canonical one.
+    /// </remarks>
+    /// <param name="name">The canonical name.</param>
+    /// <param name="deprecatedAlias">The old name, still accepted.</param>
+    /// <param name="prefix">Where the parameters sit (<c>messages[2].</c>), for the error message.</param>
+    public string? String(string name, string deprecatedAlias, string prefix = "")
+    {
+        var value = String(name);
+        var old = Alias(deprecatedAlias) is { } v
+            ? v.ValueKind == JsonValueKind.String ? v.GetString() : throw Mistyped(deprecatedAlias, "a string")
+            : null;
+        if (value is not null && old is not null && !string.Equals(value, old, StringComparison.Ordinal))
+        {
+            throw RpcException.InvalidParams($"'{prefix}{name}' and its deprecated alias '{prefix}{deprecatedAlias}' give different values; send only '{prefix}{name}'");
+        }
+
+        return value ?? old;
+    }
 
     public string RequiredString(string name) => String(name) ?? throw Missing(name, "a string");
 
@@ -117,7 +146,7 @@ internal sealed class RpcParams
 
         foreach (var property in _object.EnumerateObject())
         {
-            if (!_known.Contains(property.Name))
+            if (!_known.Contains(property.Name) && !_aliases.Contains(property.Name))
             {
                 var accepted = _known.Count == 0 ? "none" : string.Join(", ", _known.Order(StringComparer.Ordinal));
                 throw RpcException.InvalidParams($"unknown parameter '{property.Name}'; this method takes: {accepted}");
@@ -129,8 +158,18 @@ internal sealed class RpcParams
     private JsonElement? Get(string name)
     {
         _known.Add(name);
-        return _object.ValueKind == JsonValueKind.Object && _object.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+        return Lookup(name);
     }
+
+    /// <summary>A deprecated name's value, treating JSON null as absent.</summary>
+    private JsonElement? Alias(string name)
+    {
+        _aliases.Add(name);
+        return Lookup(name);
+    }
+
+    private JsonElement? Lookup(string name)
+        => _object.ValueKind == JsonValueKind.Object && _object.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 
     private static RpcException Mistyped(string name, string expected) => RpcException.InvalidParams($"parameter '{name}' must be {expected}");
 

@@ -12,7 +12,7 @@ public sealed class RpcLoadTests
     private static readonly JsonArray Sent = JsonNode.Parse("""
         [
           {"role":"user","content":"plain \"quoted\" <b>&amp;</b> `tick` émojis 🎉\nline two\ttab \u0001"},
-          {"role":"assistant","author":"coder-agent","model":"claude-x","inputTokens":120,"outputTokens":45,"metadata":{"latencyMs":812,"tags":["a"]},
+          {"role":"assistant","authorName":"coder-agent","model":"claude-x","inputTokens":120,"outputTokens":45,"metadata":{"latencyMs":812,"tags":["a"]},
            "parts":[
              {"type":"text","text":"Let me look."},
              {"type":"reasoning","text":"thinking…","protectedData":"opaque-signature"},
@@ -64,7 +64,7 @@ public sealed class RpcLoadTests
             Assert.True(JsonNode.DeepEquals(parts, message["parts"]), $"message {i + 1}: {message["parts"]!.ToJsonString()}");
             Assert.Equal(sent["role"]!.GetValue<string>(), message["role"]!.GetValue<string>());
             Assert.Equal(i + 1, message["seq"]!.GetValue<long>());
-            Assert.True(JsonNode.DeepEquals(sent["author"], message["authorName"]));
+            Assert.True(JsonNode.DeepEquals(sent["authorName"], message["authorName"]));
             Assert.True(JsonNode.DeepEquals(sent["model"], message["model"]));
             Assert.True(JsonNode.DeepEquals(sent["inputTokens"], message["inputTokens"]));
             Assert.True(JsonNode.DeepEquals(sent["outputTokens"], message["outputTokens"]));

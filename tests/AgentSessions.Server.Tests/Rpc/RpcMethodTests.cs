@@ -345,6 +345,77 @@ public sealed class RpcMethodTests
     }
 
     [Fact]
+    public async Task AppendTakesAuthorNameAsItReturnsItAndStillTheDeprecatedAuthor()
+    {
+        using var store = TempDirectory.ForCaller();
+        await using var rpc = RpcProcess.Start(store.Path);
+        await rpc.ResultAsync("session.create", new { id = "names" });
+
+        // The input name is the output name (and the HTTP API's): what a client reads back it can send.
+        var canonical = await rpc.ResultAsync("session.append", new { role = "user", content = "one", authorName = "ada" });
+        Assert.Equal("ada", canonical.GetProperty("messages")[0].GetProperty("authorName").GetString());
+        var inBatch = await rpc.ResultAsync("session.append", new { messages = new object[] { new { role = "assistant", content = "two", authorName = "bot" } } });
+        Assert.Equal("bot", inBatch.GetProperty("messages")[0].GetProperty("authorName").GetString());
+
+        // The old spelling keeps working for clients written against it.
+        var deprecated = await rpc.ResultAsync("session.append", new { role = "user", content = "three", author = "grace" });
+        Assert.Equal("grace", deprecated.GetProperty("messages")[0].GetProperty("authorName").GetString());
+        var same = await rpc.ResultAsync("session.append", new { role = "user", content = "four", author = "alan", authorName = "alan" });
+        Assert.Equal("alan", same.GetProperty("messages")[0].GetProperty("authorName").GetString());
+
+        var conflict = await rpc.ErrorAsync(-32602, "session.append", new { role = "user", content = "five", author = "a", authorName = "b" });
+        Assert.Contains("'authorName'", conflict.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("'author'", conflict.GetProperty("message").GetString(), StringComparison.Ordinal);
+        var nested = await rpc.ErrorAsync(-32602, "session.append", new { messages = new object[] { new { role = "user", content = "six", author = "a", authorName = "b" } } });
+        Assert.Contains("messages[0].authorName", nested.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        // An unknown name lists the canonical names only, so the deprecated one is not advertised.
+        var unknown = await rpc.ErrorAsync(-32602, "session.append", new { role = "user", content = "x", writer = "w" });
+        Assert.Contains("authorName", unknown.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("author,", unknown.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(4, (await rpc.ResultAsync("session.current")).GetProperty("session").GetProperty("messageCount").GetInt64());
+    }
+
+    [Fact]
+    public async Task CreateAndListTakeProjectPathAsSessionsCarryItAndStillTheDeprecatedProject()
+    {
+        using var store = TempDirectory.ForCaller();
+        await using var rpc = RpcProcess.Start(store.Path);
+        var here = Path.Combine(store.Path, "proj");
+        var there = Path.Combine(store.Path, "other");
+
+        var created = await rpc.ResultAsync("session.create", new { id = "p1", projectPath = here });
+        Assert.Equal(here, created.GetProperty("projectPath").GetString());
+        var old = await rpc.ResultAsync("session.create", new { id = "p2", project = there });
+        Assert.Equal(there, old.GetProperty("projectPath").GetString());
+        await rpc.ErrorAsync(-32602, "session.create", new { id = "p3", project = here, projectPath = there });
+
+        var listed = await rpc.ResultAsync("session.list", new { projectPath = here });
+        Assert.Equal(["p1"], listed.GetProperty("sessions").EnumerateArray().Select(s => s.GetProperty("id").GetString()));
+        var listedOld = await rpc.ResultAsync("session.list", new { project = there });
+        Assert.Equal(["p2"], listedOld.GetProperty("sessions").EnumerateArray().Select(s => s.GetProperty("id").GetString()));
+        await rpc.ErrorAsync(-32602, "session.list", new { project = here, projectPath = there });
+    }
+
+    [Fact]
+    public async Task NullParamsMeanNoParametersAsJsonrpcElSendsThem()
+    {
+        using var store = TempDirectory.ForCaller();
+        await using var rpc = RpcProcess.Start(store.Path);
+
+        // Emacs's jsonrpc.el sends "params": null for a nil argument; it is the same as leaving params out.
+        await rpc.SendFrameAsync("{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"session.current\", \"params\": null}");
+        var current = await rpc.ReadAsync();
+        Assert.Equal(JsonValueKind.Null, current.GetProperty("result").GetProperty("id").ValueKind);
+        await rpc.SendFrameAsync("{\"jsonrpc\": \"2.0\", \"id\": 2, \"method\": \"session.list\", \"params\": null}");
+        Assert.Equal(0, (await rpc.ReadAsync()).GetProperty("result").GetProperty("sessions").GetArrayLength());
+
+        // Only null is let through: a number is still not a params value.
+        await rpc.SendFrameAsync("{\"jsonrpc\": \"2.0\", \"id\": 3, \"method\": \"session.list\", \"params\": 7}");
+        Assert.Equal(-32600, (await rpc.ReadAsync()).GetProperty("error").GetProperty("code").GetInt32());
+    }
+
+    [Fact]
     public async Task InvalidRequestsAreAnsweredWithMinus32600()
     {
         using var store = TempDirectory.ForCaller();
