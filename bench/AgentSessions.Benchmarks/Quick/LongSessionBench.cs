@@ -16,8 +16,8 @@ namespace AgentSessions.Benchmarks.Quick;
 /// One long session (4,000 messages, ~28 MB of text: prompts, answers with code, tool calls and large tool results)
 /// on the three front ends that used to be unbounded or slow with it: <c>show</c> (total, first byte, and ended by a
 /// closed pipe) against <c>export --format markdown</c> of the same session, both as whole processes; the web
-/// session page's first page and the message API's default answer, over a real loopback socket, each against a
-/// raw SQLite read of the same rows.
+/// session page's first page, a share link's first page (<c>/s/{token}</c>) and the message API's default answer,
+/// over a real loopback socket, each against a raw SQLite read of the same rows.
 /// </summary>
 public static class LongSessionBench
 {
@@ -116,7 +116,8 @@ public static class LongSessionBench
     private static async Task<IReadOnlyList<ResultRow>> MeasureHttpAsync(string directory, TextWriter output)
     {
         await using var store = SqliteSessionStore.Open(new SqliteStoreOptions(directory) { Durability = SqliteDurability.Normal });
-        var app = ServerHost.Build(new ServerOptions { StoreDirectory = directory, Urls = ["http://127.0.0.1:0"] }, new SessionService(store));
+        var service = new SessionService(store);
+        var app = ServerHost.Build(new ServerOptions { StoreDirectory = directory, Urls = ["http://127.0.0.1:0"] }, service);
         await app.StartAsync();
         try
         {
@@ -125,9 +126,13 @@ public static class LongSessionBench
             // The pages accept the API token as well as the owner's login cookie.
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", app.Services.GetRequiredService<ServerOptions>().ApiToken);
             var pagePath = $"/sessions/{SessionId}";
+            // Unlisted: the share page as most links are read (a private one adds only the cookie check).
+            var share = await service.CreateShareAsync(SessionId, new Sharing.ShareRequest { Visibility = ShareVisibility.Unlisted });
+            var sharePath = $"/s/{share.Token}";
             var apiPath = $"/api/sessions/{SessionId}/messages";
             var wholePath = $"/api/sessions/{SessionId}";
             var pageBytes = (await GetBytesAsync(client, pagePath)).Length;
+            var shareBytes = (await GetBytesAsync(client, sharePath)).Length;
             var apiBytes = (await GetBytesAsync(client, apiPath)).Length;
             var wholeBytes = (await GetBytesAsync(client, wholePath)).Length;
 
@@ -141,21 +146,24 @@ public static class LongSessionBench
                 5,
                 () => { RawRead(raw, pageFrom); return ValueTask.CompletedTask; },
                 async () => await GetBytesAsync(client, pagePath),
+                async () => await GetBytesAsync(client, sharePath),
                 () => { RawRead(raw, apiFrom); return ValueTask.CompletedTask; },
                 async () => await GetBytesAsync(client, apiPath),
                 () => { RawRead(raw, 1); return ValueTask.CompletedTask; },
                 async () => await GetBytesAsync(client, wholePath));
             Report.PrintStats(output, $"raw SQLite, last {PageMessages} rows", stats[0]);
             Report.PrintStats(output, $"session page ({Mb(pageBytes)})", stats[1]);
-            Report.PrintStats(output, $"raw SQLite, last {ApiMessages} rows", stats[2]);
-            Report.PrintStats(output, $"messages API default ({Mb(apiBytes)})", stats[3]);
-            Report.PrintStats(output, "raw SQLite, all rows", stats[4]);
-            Report.PrintStats(output, $"GET /api/sessions/ID, all ({Mb(wholeBytes)})", stats[5]);
+            Report.PrintStats(output, $"share page ({Mb(shareBytes)})", stats[2]);
+            Report.PrintStats(output, $"raw SQLite, last {ApiMessages} rows", stats[3]);
+            Report.PrintStats(output, $"messages API default ({Mb(apiBytes)})", stats[4]);
+            Report.PrintStats(output, "raw SQLite, all rows", stats[5]);
+            Report.PrintStats(output, $"GET /api/sessions/ID, all ({Mb(wholeBytes)})", stats[6]);
             return
             [
                 ResultRow.TimeTarget($"long session: web page, default ({PageMessages} of {Messages:N0} msgs, {Mb(pageBytes)})", stats[1], "raw SQLite read of the same rows", stats[0], 300),
-                ResultRow.TimeTarget($"long session: GET .../messages, default ({ApiMessages} msgs, {Mb(apiBytes)})", stats[3], "raw SQLite read of the same rows", stats[2], 300),
-                ResultRow.Info($"long session: GET /api/sessions/ID, every message ({Mb(wholeBytes)}; the old /messages default)", stats[5], "raw SQLite read of every row", stats[4]),
+                ResultRow.TimeTarget($"long session: share page /s/TOKEN, default ({PageMessages} of {Messages:N0} msgs, {Mb(shareBytes)})", stats[2], "raw SQLite read of the same rows", stats[0], 300),
+                ResultRow.TimeTarget($"long session: GET .../messages, default ({ApiMessages} msgs, {Mb(apiBytes)})", stats[4], "raw SQLite read of the same rows", stats[3], 300),
+                ResultRow.Info($"long session: GET /api/sessions/ID, every message ({Mb(wholeBytes)}; the old /messages default)", stats[6], "raw SQLite read of every row", stats[5]),
             ];
         }
         finally

@@ -12,7 +12,10 @@ public static class ApiTokenFile
     /// <see cref="ErrorCode.Corrupt"/> when the file does not hold a token, or when others can read it (it may have leaked,
     /// so it is not used; the message says how to replace it).
     /// </exception>
-    public static (string Token, bool Created) LoadOrCreate(string path)
+    public static (string Token, bool Created) LoadOrCreate(string path) => LoadOrCreate(path, "API token");
+
+    /// <summary>As <see cref="LoadOrCreate(string)"/>, for any such secret; <paramref name="what"/> names it in errors.</summary>
+    internal static (string Token, bool Created) LoadOrCreate(string path, string what)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path))
@@ -28,13 +31,13 @@ public static class ApiTokenFile
 
         if (PrivateFile.IsReadableByOthers(path))
         {
-            throw new AgentSessionsException(ErrorCode.Corrupt, $"the API token file '{path}' can be read by other users; delete it (a new token is made on the next start) or run 'chmod 600 {path}' if it never left this machine");
+            throw new AgentSessionsException(ErrorCode.Corrupt, $"the {what} file '{path}' can be read by other users; delete it (a new one is made on the next start) or run 'chmod 600 {path}' if it never left this machine");
         }
 
         var text = File.ReadAllText(path).Trim();
         if (!IsWellFormed(text))
         {
-            throw new AgentSessionsException(ErrorCode.Corrupt, $"the API token file '{path}' does not hold a token; delete it and a new one is made on the next start");
+            throw new AgentSessionsException(ErrorCode.Corrupt, $"the {what} file '{path}' does not hold a valid {what}; delete it and a new one is made on the next start");
         }
 
         return (text, false);

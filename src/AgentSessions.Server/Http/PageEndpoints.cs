@@ -23,7 +23,7 @@ internal static class PageEndpoints
     /// <summary>Sessions or search hits per page of the list.</summary>
     public const int PageSize = 25;
 
-    /// <summary>Messages per page of a session (<c>/sessions/{id}</c>): the newest by default, links to the others.</summary>
+    /// <summary>Messages per page of a session (<c>/sessions/{id}</c>) and of a share (<c>/s/{token}</c>): the newest by default, links to the others.</summary>
     public const int SessionPageMessages = 100;
 
     public static void Map(WebApplication app)
@@ -32,7 +32,8 @@ internal static class PageEndpoints
         var service = app.Services.GetRequiredService<SessionService>();
         var time = app.Services.GetService<TimeProvider>() ?? TimeProvider.System;
         var login = app.Services.GetRequiredService<OwnerLogin>();
-        var apiToken = app.Services.GetRequiredService<ServerOptions>().ApiToken
+        var options = app.Services.GetRequiredService<ServerOptions>();
+        var apiToken = options.ApiToken
             ?? throw new InvalidOperationException("the API token must be resolved before the pages are mapped");
 
         app.MapGet(StylesheetPath, (HttpContext context) =>
@@ -44,7 +45,8 @@ internal static class PageEndpoints
         app.MapGet("/", OwnerOnly(login, apiToken, context => ListPageAsync(context, service)));
         app.MapGet("/sessions/{id}", OwnerOnly(login, apiToken, context => SessionPageAsync(context, service, (string)context.Request.RouteValues["id"]!, time)));
         app.MapGet("/public", context => PublicPageAsync(context, service, time));
-        ShareEndpoints.Map(app, service, new PasswordAttemptLimiter(time), time);
+        var unlock = new ShareUnlock(ApiTokenFile.LoadOrCreate(options.ShareKeyPath, "share key").Token, time);
+        ShareEndpoints.Map(app, service, new PasswordAttemptLimiter(time), unlock, time);
     }
 
     /// <summary>Whether the request comes from this machine, addressed to this machine.</summary>
@@ -348,8 +350,8 @@ internal static class PageEndpoints
             head.Append("<p class=\"meta\">").Append(string.Join(" · ", jumps)).Append("</p>\n");
         }
 
-        var (start, end) = MessageWindow(context, session.MessageCount);
-        var pager = MessagePager(session, start, end);
+        var (start, end) = RequestedWindow(context).Resolve(session.MessageCount);
+        var pager = MessagePager("/sessions/" + U(session.Id), start, end, session.MessageCount);
         head.Append(pager);
         Begin(context, StatusCodes.Status200OK);
         await context.Response.WriteAsync(head.ToString(), context.RequestAborted);
@@ -392,38 +394,33 @@ internal static class PageEndpoints
     }
 
     /// <summary>
-    /// The messages a session page shows, as first and last sequence number: the newest <see cref="SessionPageMessages"/>,
-    /// or that many before <c>?before=SEQ</c>, or from <c>?from=SEQ</c> on. A value that is not a number is ignored.
+    /// The page of messages a session or share page asks for: the newest <see cref="SessionPageMessages"/>, or that
+    /// many before <c>?before=SEQ</c>, or from <c>?from=SEQ</c> on. A value that is not a number (or below 1) is ignored.
     /// </summary>
-    private static (long Start, long End) MessageWindow(HttpContext context, long count)
+    internal static MessageWindow RequestedWindow(HttpContext context)
     {
         static long? Number(HttpContext context, string name)
             => long.TryParse(context.Request.Query[name], NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= 1 ? value : null;
 
-        if (Number(context, "from") is { } from)
-        {
-            var start = Math.Min(from, Math.Max(1, count));
-            return (start, Math.Min(count, start + SessionPageMessages - 1));
-        }
-
-        var end = Math.Min(count, (Number(context, "before") ?? count + 1) - 1);
-        return (Math.Max(1, end - SessionPageMessages + 1), end);
+        return MessageWindow.Newest(SessionPageMessages) with { From = Number(context, "from"), Before = Number(context, "before") };
     }
 
-    /// <summary>Which messages the page shows and links to the earlier and later ones; empty when the session fits one page.</summary>
-    private static string MessagePager(Session session, long start, long end)
+    /// <summary>
+    /// Which messages the page shows and links to the earlier and later ones (<paramref name="path"/> with
+    /// <c>?before=</c> / <c>?from=</c>); empty when all <paramref name="count"/> fit on the page.
+    /// </summary>
+    internal static string MessagePager(string path, long start, long end, long count)
     {
-        if (start <= 1 && end >= session.MessageCount)
+        if (start <= 1 && end >= count)
         {
             return "";
         }
 
-        var url = "/sessions/" + U(session.Id);
-        var shown = end >= start ? $"messages {N(start)}–{N(end)} of {N(session.MessageCount)}" : $"{N(session.MessageCount)} messages";
+        var shown = end >= start ? $"messages {N(start)}–{N(end)} of {N(count)}" : $"{N(count)} messages";
         return new StringBuilder("<nav class=\"pager\">")
-            .Append(start > 1 ? $"<a rel=\"prev\" href=\"{url}?before={start.ToString(CultureInfo.InvariantCulture)}\">← Earlier messages</a>" : "<span></span>")
+            .Append(start > 1 ? $"<a rel=\"prev\" href=\"{path}?before={start.ToString(CultureInfo.InvariantCulture)}\">← Earlier messages</a>" : "<span></span>")
             .Append("<span class=\"meta\">").Append(shown).Append("</span>")
-            .Append(end < session.MessageCount ? $"<a rel=\"next\" href=\"{url}?from={(end + 1).ToString(CultureInfo.InvariantCulture)}\">Later messages →</a>" : "<span></span>")
+            .Append(end < count ? $"<a rel=\"next\" href=\"{path}?from={(end + 1).ToString(CultureInfo.InvariantCulture)}\">Later messages →</a>" : "<span></span>")
             .Append("</nav>\n")
             .ToString();
     }

@@ -17,7 +17,7 @@ public sealed record ServerOptions
 
     /// <summary>
     /// The API's bearer token; <see langword="null"/> (the default) loads the one at <see cref="TokenPath"/>,
-    /// generating it on first start (see <see cref="ApiTokenFile.LoadOrCreate"/>).
+    /// generating it on first start (see <see cref="ApiTokenFile.LoadOrCreate(string)"/>).
     /// </summary>
     public string? ApiToken { get; init; }
 
@@ -26,6 +26,9 @@ public sealed record ServerOptions
 
     /// <summary>The file holding the API's bearer token (generated 0600 on first start).</summary>
     public string TokenPath => Path.Combine(StoreDirectory, "api-token");
+
+    /// <summary>The file holding the key that signs the cookies of unlocked private share links (generated 0600 on first start).</summary>
+    public string ShareKeyPath => Path.Combine(StoreDirectory, "share-key");
 
     /// <summary>The file where a running server records its URL, for <c>agent-sessions share</c> to print links.</summary>
     public string ServerInfoPath => Path.Combine(StoreDirectory, "server.json");

@@ -17,16 +17,18 @@ namespace AgentSessions.Server.Http;
 /// <remarks>
 /// Passwords travel only in POST bodies, never in URLs (they would end up in histories and logs). Wrong
 /// passwords are rate limited per (token, client address) by <see cref="PasswordAttemptLimiter"/>, checked
-/// before the slow hash is computed.
+/// before the slow hash is computed. The page shows one page of messages at a time, as the owner's session page
+/// does (<see cref="PageEndpoints.SessionPageMessages"/>, <c>?before=SEQ</c> / <c>?from=SEQ</c>); after the right
+/// password, a <see cref="ShareUnlock"/> cookie lets the reader page on without typing it again.
 /// </remarks>
 internal static class ShareEndpoints
 {
     /// <summary>The most bytes read from a request body (a password, in a form or JSON).</summary>
     private const int MaxBodyBytes = 16 * 1024;
 
-    public static void Map(WebApplication app, SessionService service, PasswordAttemptLimiter limiter, TimeProvider time)
+    public static void Map(WebApplication app, SessionService service, PasswordAttemptLimiter limiter, ShareUnlock unlock, TimeProvider time)
     {
-        var handler = new Handler(service, limiter, time);
+        var handler = new Handler(service, limiter, unlock, time);
         app.MapGet("/s/{token}", context => handler.ViewAsync(context, Token(context), password: null, posted: false));
         app.MapPost("/s/{token}", async context =>
         {
@@ -85,7 +87,7 @@ internal static class ShareEndpoints
         return (null, false);
     }
 
-    private sealed class Handler(SessionService service, PasswordAttemptLimiter limiter, TimeProvider time)
+    private sealed class Handler(SessionService service, PasswordAttemptLimiter limiter, ShareUnlock unlock, TimeProvider time)
     {
         private enum Outcome
         {
@@ -96,20 +98,20 @@ internal static class ShareEndpoints
         /// <summary>GET shows the link (or the password form); POST carries the password.</summary>
         public async Task ViewAsync(HttpContext context, string token, string? password, bool posted)
         {
-            var (outcome, share) = await OpenAsync(context, token, password, posted, html: true);
+            var (outcome, share) = await OpenAsync(context, token, password, posted, html: true, viewing: true);
             if (outcome == Outcome.Handled)
             {
                 return;
             }
 
-            await RenderShareAsync(context, share!);
+            await RenderShareAsync(context, share!, PageEndpoints.RequestedWindow(context));
         }
 
         /// <summary>Returns the session as our JSON export, when the link allows forking.</summary>
         public async Task ExportAsync(HttpContext context, string token)
         {
             var (password, isForm) = await ReadPasswordAsync(context);
-            var (outcome, share) = await OpenAsync(context, token, password, posted: true, html: isForm);
+            var (outcome, share) = await OpenAsync(context, token, password, posted: true, html: isForm, viewing: false);
             if (outcome == Outcome.Handled)
             {
                 return;
@@ -122,7 +124,7 @@ internal static class ShareEndpoints
             }
 
             // Exactly what the page shows (SharedView), never the stored session with its metadata and history.
-            if (await ReadSharedAsync(context, share, html: isForm) is not { } shared)
+            if (await ReadSharedAsync(context, share, window: null, html: isForm) is not { } shared)
             {
                 return;
             }
@@ -141,7 +143,16 @@ internal static class ShareEndpoints
         }
 
         /// <summary>Applies the access rules; writes the refusal itself and says so, or hands back the granted link.</summary>
-        private async Task<(Outcome Outcome, Share? Share)> OpenAsync(HttpContext context, string token, string? password, bool posted, bool html)
+        /// <param name="context">The request.</param>
+        /// <param name="token">The link's token, from the path.</param>
+        /// <param name="password">The password sent in the body, if any.</param>
+        /// <param name="posted">Whether this is a POST (only those count against the attempt limit).</param>
+        /// <param name="html">Whether refusals are pages (else JSON).</param>
+        /// <param name="viewing">
+        /// Whether this shows the page: then the unlock cookie stands in for the password, and the right password
+        /// sets it. The export keeps asking for the password, as fork-share sends it.
+        /// </param>
+        private async Task<(Outcome Outcome, Share? Share)> OpenAsync(HttpContext context, string token, string? password, bool posted, bool html, bool viewing)
         {
             if (!ShareService.IsWellFormedToken(token))
             {
@@ -166,8 +177,15 @@ internal static class ShareEndpoints
                     if (password is not null)
                     {
                         limiter.Reset(token, client);
+                        if (viewing && share!.Visibility == ShareVisibility.Private)
+                        {
+                            SetUnlockCookie(context, share);
+                        }
                     }
 
+                    return (Outcome.Granted, share);
+                case ShareAccess.PasswordRequired when viewing && unlock.Verify(share!, context.Request.Cookies[ShareUnlock.CookieName]):
+                    // Checked only after the link was found live and unexpired: the cookie stands in for the password, nothing more.
                     return (Outcome.Granted, share);
                 case ShareAccess.Expired:
                     await FailAsync(context, html, StatusCodes.Status410Gone, "Link expired", "This share link has expired. Ask its owner for a new one.");
@@ -204,12 +222,17 @@ internal static class ShareEndpoints
             }
         }
 
-        /// <summary>The shared view, or <see langword="null"/> after answering 404 when the session went since the link was opened.</summary>
-        private async Task<SharedSession?> ReadSharedAsync(HttpContext context, Share share, bool html)
+        /// <summary>
+        /// The shared view (one page of it, or all for <paramref name="window"/> <see langword="null"/>), or
+        /// <see langword="null"/> after answering 404 when the session went since the link was opened.
+        /// </summary>
+        private async Task<SharedSession?> ReadSharedAsync(HttpContext context, Share share, MessageWindow? window, bool html)
         {
             try
             {
-                return await service.ReadSharedAsync(share, context.RequestAborted);
+                return window is { } page
+                    ? await service.ReadSharedAsync(share, page, context.RequestAborted)
+                    : await service.ReadSharedAsync(share, context.RequestAborted);
             }
             catch (AgentSessionsException e) when (e.Code == ErrorCode.NotFound)
             {
@@ -217,6 +240,20 @@ internal static class ShareEndpoints
                 return null;
             }
         }
+
+        /// <summary>Remembers in this browser, for this link only, that the password was right (see <see cref="ShareUnlock"/>).</summary>
+        private void SetUnlockCookie(HttpContext context, Share share)
+            // HttpOnly: no script reads it. Strict: no other site's page sends it. The link's own path: no other
+            // link, and no owner page, ever receives it. No expiry on the browser side (it ends with the browser
+            // session); the value itself stops working after ShareUnlock.Lifetime.
+            => context.Response.Cookies.Append(ShareUnlock.CookieName, unlock.Issue(share), new CookieOptions
+            {
+                HttpOnly = true,
+                SameSite = SameSiteMode.Strict,
+                Path = "/s/" + share.Token,
+                Secure = context.Request.IsHttps,
+                IsEssential = true,
+            });
 
         private static string Wait(int seconds)
             => seconds < 90 ? $"{seconds} seconds" : $"{(seconds + 59) / 60} minutes";
@@ -258,17 +295,25 @@ internal static class ShareEndpoints
                 b.Append("<p class=\"error-text\" role=\"alert\">").Append(E(error)).Append("</p>\n");
             }
 
-            b.Append("<form class=\"password\" method=\"post\" action=\"/s/").Append(U(token)).Append("\">")
+            // The form posts back to the page that was asked for, so a link to a later page lands there after the password.
+            b.Append("<form class=\"password\" method=\"post\" action=\"/s/").Append(U(token)).Append(WindowQuery(PageEndpoints.RequestedWindow(context))).Append("\">")
                 .Append("<input type=\"password\" name=\"password\" autocomplete=\"current-password\" required autofocus aria-label=\"Password\" placeholder=\"Password\">")
                 .Append("<button type=\"submit\">Open</button></form></section>\n");
             b.Append(Foot);
             await context.Response.WriteAsync(b.ToString(), context.RequestAborted);
         }
 
-        private async Task RenderShareAsync(HttpContext context, Share share)
+        /// <summary><c>?from=N</c> or <c>?before=N</c> as <paramref name="window"/> asks, or nothing for the newest page.</summary>
+        private static string WindowQuery(MessageWindow window)
+            => window.From is { } from ? "?from=" + from.ToString(CultureInfo.InvariantCulture)
+                : window.Before is { } before ? "?before=" + before.ToString(CultureInfo.InvariantCulture)
+                : "";
+
+        private async Task RenderShareAsync(HttpContext context, Share share, MessageWindow window)
         {
-            // The page renders the shared view, the same one the export writes: what it shows is what the link hands out.
-            if (await ReadSharedAsync(context, share, html: true) is not { } shared)
+            // The page renders the shared view, the same one the export writes: what it shows is what the link hands
+            // out. One page of it: the window is resolved against the shared messages in the core, never the stored ones.
+            if (await ReadSharedAsync(context, share, window, html: true) is not { } shared)
             {
                 return;
             }
@@ -287,6 +332,8 @@ internal static class ShareEndpoints
             }
 
             b.Append("</p>\n");
+            var path = "/s/" + U(share.Token);
+            var pager = PageEndpoints.MessagePager(path, shared.First, shared.Last, session.MessageCount);
             if (share.AllowFork)
             {
                 var password = share.Visibility == ShareVisibility.Private;
@@ -302,6 +349,7 @@ internal static class ShareEndpoints
                 b.Append("<button type=\"submit\" class=\"secondary\">Download JSON export</button></form></section>\n");
             }
 
+            b.Append(pager);
             Begin(context, StatusCodes.Status200OK);
             await context.Response.WriteAsync(b.ToString(), context.RequestAborted);
             var any = false;
@@ -316,7 +364,7 @@ internal static class ShareEndpoints
                 await context.Response.WriteAsync(shared.FinalAnswerOnly ? "<p class=\"empty\">There is no answer to show.</p>\n" : "<p class=\"empty\">No messages.</p>\n", context.RequestAborted);
             }
 
-            await context.Response.WriteAsync(Foot, context.RequestAborted);
+            await context.Response.WriteAsync(pager + Foot, context.RequestAborted);
         }
     }
 }

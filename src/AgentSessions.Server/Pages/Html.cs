@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 
@@ -13,7 +12,7 @@ internal static class Html
     public const string StylesheetPath = "/static/app.css";
 
     /// <summary>HTML-escapes text for element content and quoted attributes.</summary>
-    public static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
+    public static string E(string? text) => Formats.HtmlText.E(text);
 
     /// <summary>Escapes a value for a URL path segment or query value.</summary>
     public static string U(string text) => Uri.EscapeDataString(text);

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using AgentSessions.Formats;
 using AgentSessions.Storage;
 using static AgentSessions.Server.Pages.Html;
@@ -9,84 +8,19 @@ namespace AgentSessions.Server.Pages;
 /// <summary>Renders messages, search snippets and a session's history for the pages.</summary>
 internal static class MessageView
 {
-    /// <summary>One message: header (role, author, number, time, tokens, model) and each part.</summary>
+    /// <summary>How the pages write a message: the site's markup, Markdown rendered by <see cref="SafeMarkdown"/>, time elements, grouped digits.</summary>
+    private static readonly HtmlMessageStyle Style = new()
+    {
+        SiteMarkup = true,
+        Render = SafeMarkdown.ToHtml,
+        Time = Html.Time,
+        Count = N,
+    };
+
+    /// <summary>One message: header (role, author, number, time, tokens, model) and each part, by <see cref="HtmlMessageView"/>, the view the HTML export uses too.</summary>
     /// <remarks>A share page passes the message as <see cref="Sharing.SharedView"/> reduced it, and shows all of it.</remarks>
     /// <param name="message">The message.</param>
-    public static string Message(SessionMessage message)
-    {
-        var b = new StringBuilder();
-        var role = message.Role.ToWireName();
-        b.Append($"<article class=\"msg {role}\" id=\"m{message.Sequence}\"><header><span class=\"role\">{role}</span>");
-        if (message.AuthorName is not null)
-        {
-            b.Append(" (").Append(E(message.AuthorName)).Append(')');
-        }
-
-        b.Append($" · <a href=\"#m{message.Sequence}\">#{message.Sequence}</a> · ").Append(Time(message.CreatedAt));
-        if (message.InputTokens > 0 || message.OutputTokens > 0)
-        {
-            b.Append(" · tokens in ").Append(N(message.InputTokens)).Append(", out ").Append(N(message.OutputTokens));
-        }
-
-        if (message.Model is not null)
-        {
-            b.Append(" · ").Append(E(message.Model));
-        }
-
-        b.Append("</header>\n");
-        foreach (var part in message.Parts)
-        {
-            Part(b, part);
-        }
-
-        b.Append("</article>\n");
-        return b.ToString();
-    }
-
-    private static void Part(StringBuilder b, ContentPart part)
-    {
-        switch (part)
-        {
-            case TextPart t:
-                b.Append("<div class=\"md\">").Append(SafeMarkdown.ToHtml(t.Text)).Append("</div>\n");
-                break;
-            case ReasoningPart r:
-                b.Append("<details class=\"reasoning\"><summary>Reasoning</summary><div class=\"md\">").Append(SafeMarkdown.ToHtml(r.Text)).Append("</div></details>\n");
-                break;
-            case ToolCallPart c:
-                b.Append("<details class=\"tool-call\"><summary>Tool call <code>").Append(E(c.Name)).Append("</code> <span class=\"meta\">").Append(E(c.CallId))
-                    .Append("</span></summary><pre><code>").Append(E(c.Arguments is { } a ? Pretty(a) : "{}")).Append("</code></pre></details>\n");
-                break;
-            case ToolResultPart r:
-                var result = r.Result is { ValueKind: JsonValueKind.String } s ? s.GetString()! : r.Result is { } v ? Pretty(v) : "null";
-                b.Append(r.IsError ? "<details class=\"tool-result error\"><summary>Tool error " : "<details class=\"tool-result\"><summary>Tool result ")
-                    .Append("<span class=\"meta\">").Append(E(r.CallId)).Append("</span></summary><pre><code>").Append(E(result)).Append("</code></pre></details>\n");
-                break;
-            case DataPart d when Sharing.SharedView.IsInlineImage(d):
-                // Only raster types as data: URLs (the CSP allows them); an SVG could carry script. The same test
-                // decides which attachments a share hands out.
-                b.Append("<img class=\"inline\" alt=\"").Append(E(d.Name ?? "image")).Append("\" src=\"data:").Append(d.MediaType).Append(";base64,")
-                    .Append(Convert.ToBase64String(d.Data)).Append("\">\n");
-                break;
-            case DataPart d:
-                b.Append("<p class=\"meta\">Attachment ").Append(E(d.Name ?? "(unnamed)")).Append(", ").Append(E(d.MediaType)).Append(", ")
-                    .Append(StoreRules.FormatBytes(d.Data.LongLength)).Append("</p>\n");
-                break;
-            case UriPart u:
-                b.Append("<p class=\"meta\">Linked ").Append(E(u.MediaType)).Append(": ");
-                if (SafeMarkdown.IsSafeUrl(u.Uri))
-                {
-                    b.Append("<a rel=\"nofollow noopener noreferrer\" href=\"").Append(E(u.Uri)).Append("\">").Append(E(u.Uri)).Append("</a>");
-                }
-                else
-                {
-                    b.Append(E(u.Uri));
-                }
-
-                b.Append("</p>\n");
-                break;
-        }
-    }
+    public static string Message(SessionMessage message) => HtmlMessageView.Message(message, Style);
 
     /// <summary>A search snippet with its matched ranges in mark elements; each piece escaped on its own.</summary>
     public static string Snippet(string snippet, IReadOnlyList<TextRange> highlights)
@@ -139,6 +73,4 @@ internal static class MessageView
         HtmlHistory.AppendFiles(b, details.Files);
         return b.ToString();
     }
-
-    private static string Pretty(JsonElement element) => JsonSerializer.Serialize(element, AgentSessionsJson.IndentedOptions);
 }

@@ -83,16 +83,8 @@ internal static class SafeMarkdown
         return writer.ToString();
     }
 
-    /// <summary>Whether a URL may become a link: absolute http, https or mailto, nothing else.</summary>
-    /// <remarks>
-    /// Checked on the raw string's prefix rather than on a parsed <see cref="Uri"/>, because what matters is how
-    /// a browser reads the attribute: a string that starts with one of these schemes can only be that scheme.
-    /// </remarks>
-    public static bool IsSafeUrl(string? url)
-        => !string.IsNullOrEmpty(url)
-            && (url.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
-                || url.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
-                || url.StartsWith("mailto:", StringComparison.OrdinalIgnoreCase));
+    /// <summary>Whether a URL may become a link: absolute http, https or mailto, nothing else (see <see cref="Formats.HtmlText.IsSafeUrl"/>).</summary>
+    public static bool IsSafeUrl(string? url) => Formats.HtmlText.IsSafeUrl(url);
 
     private static void Sanitize(MarkdownDocument document)
     {

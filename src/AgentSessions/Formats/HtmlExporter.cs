@@ -1,7 +1,4 @@
-using System.Globalization;
-using System.Net;
 using System.Text;
-using System.Text.Json;
 using AgentSessions.Storage;
 
 namespace AgentSessions.Formats;
@@ -10,6 +7,7 @@ namespace AgentSessions.Formats;
 /// Writes a session as one self-contained HTML file: inline styles, no scripts, every piece of content escaped,
 /// and a Content-Security-Policy that forbids scripts should anything slip through.
 /// </summary>
+/// <remarks>Messages are written by <see cref="HtmlMessageView"/>, the same view the web pages use, in its export style.</remarks>
 public static class HtmlExporter
 {
     private const string Style = """
@@ -42,7 +40,7 @@ public static class HtmlExporter
                 """).ConfigureAwait(false);
             await foreach (var message in messages.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
-                await writer.WriteAsync(FormatMessage(message)).ConfigureAwait(false);
+                await writer.WriteAsync(HtmlMessageView.Message(message, HtmlMessageStyle.Export)).ConfigureAwait(false);
             }
 
             if (details is not null)
@@ -52,66 +50,6 @@ public static class HtmlExporter
 
             await writer.WriteAsync("</body></html>\n").ConfigureAwait(false);
         }
-    }
-
-    private static string FormatMessage(SessionMessage m)
-    {
-        var b = new StringBuilder();
-        var role = m.Role.ToWireName();
-        b.Append($"<article class=\"{role}\" id=\"m{m.Sequence}\"><header><span class=\"role\">{role}</span>");
-        if (m.AuthorName is not null)
-        {
-            b.Append(" (").Append(E(m.AuthorName)).Append(')');
-        }
-
-        b.Append($" · #{m.Sequence} · {Time(m.CreatedAt)}");
-        if (m.InputTokens > 0 || m.OutputTokens > 0)
-        {
-            b.Append($" · tokens in {m.InputTokens}, out {m.OutputTokens}");
-        }
-
-        if (m.Model is not null)
-        {
-            b.Append(" · ").Append(E(m.Model));
-        }
-
-        b.Append("</header>\n");
-        foreach (var part in m.Parts)
-        {
-            switch (part)
-            {
-                case TextPart t:
-                    b.Append("<div class=\"text\">").Append(E(t.Text)).Append("</div>\n");
-                    break;
-                case ReasoningPart r:
-                    b.Append("<details><summary>Reasoning</summary><div class=\"reasoning\">").Append(E(r.Text)).Append("</div></details>\n");
-                    break;
-                case ToolCallPart c:
-                    b.Append("<details><summary>Tool call <code>").Append(E(c.Name)).Append("</code> (").Append(E(c.CallId)).Append(")</summary><pre>")
-                        .Append(E(c.Arguments is { } a ? Pretty(a) : "{}")).Append("</pre></details>\n");
-                    break;
-                case ToolResultPart r:
-                    var result = r.Result is { ValueKind: JsonValueKind.String } s ? s.GetString()! : r.Result is { } v ? Pretty(v) : "null";
-                    b.Append(r.IsError ? "<details class=\"error\"><summary>Tool error (" : "<details><summary>Tool result (").Append(E(r.CallId)).Append(")</summary><pre>")
-                        .Append(E(result)).Append("</pre></details>\n");
-                    break;
-                case DataPart d when d.MediaType is "image/png" or "image/jpeg" or "image/gif" or "image/webp":
-                    // Only raster types: an SVG could carry script.
-                    b.Append("<img alt=\"").Append(E(d.Name ?? "image")).Append("\" src=\"data:").Append(d.MediaType).Append(";base64,")
-                        .Append(Convert.ToBase64String(d.Data)).Append("\">\n");
-                    break;
-                case DataPart d:
-                    b.Append("<p class=\"meta\">Attachment ").Append(E(d.Name ?? "(unnamed)")).Append(", ").Append(E(d.MediaType)).Append(", ")
-                        .Append(StoreRules.FormatBytes(d.Data.LongLength)).Append("</p>\n");
-                    break;
-                case UriPart u:
-                    b.Append("<p class=\"meta\">Link (").Append(E(u.MediaType)).Append("): ").Append(E(u.Uri)).Append("</p>\n");
-                    break;
-            }
-        }
-
-        b.Append("</article>\n");
-        return b.ToString();
     }
 
     private static string FormatDetails(SessionDetails d)
@@ -134,9 +72,7 @@ public static class HtmlExporter
         return b.ToString();
     }
 
-    private static string E(string text) => WebUtility.HtmlEncode(text);
+    private static string E(string text) => HtmlText.E(text);
 
-    private static string Pretty(JsonElement element) => JsonSerializer.Serialize(element, AgentSessionsJson.IndentedOptions);
-
-    private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+    private static string Time(DateTimeOffset time) => HtmlText.ExportTime(time);
 }

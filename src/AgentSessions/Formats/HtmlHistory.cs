@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 
 namespace AgentSessions.Formats;
@@ -66,5 +65,5 @@ internal static class HtmlHistory
 
     private static string Anchor(long sequence) => "#m" + sequence.ToString(CultureInfo.InvariantCulture);
 
-    private static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
+    private static string E(string? text) => HtmlText.E(text);
 }

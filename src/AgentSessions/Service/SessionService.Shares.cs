@@ -31,7 +31,19 @@ public sealed partial class SessionService
     public async ValueTask<bool> RevokeShareAsync(string token, CancellationToken cancellationToken = default)
         => ShareService.IsWellFormedToken(token) && await Store.RevokeShareAsync(token, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>What an opened link hands out: the shared view of the session (see <see cref="SharedView.ReadAsync"/>).</summary>
+    /// <summary>What an opened link hands out: the whole shared view of the session, as its export holds it.</summary>
+    /// <remarks>See <see cref="SharedView.ReadAsync(ISessionStore, Share, MessageWindow?, CancellationToken)"/>.</remarks>
     public Task<SharedSession> ReadSharedAsync(Share share, CancellationToken cancellationToken = default)
-        => SharedView.ReadAsync(Store, share, cancellationToken);
+        => SharedView.ReadAsync(Store, share, window: null, cancellationToken);
+
+    /// <summary>One page of what an opened link hands out, as its page shows it.</summary>
+    /// <remarks>
+    /// The window is resolved against the shared messages (one at most for a link without history), so no
+    /// <c>before</c> or <c>from</c> reaches a message the link does not share; <see cref="SharedSession.First"/> and
+    /// <see cref="SharedSession.Last"/> say which page came back. See
+    /// <see cref="SharedView.ReadAsync(ISessionStore, Share, MessageWindow?, CancellationToken)"/>.
+    /// </remarks>
+    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.NotFound"/> when the session or the link is gone.</exception>
+    public Task<SharedSession> ReadSharedAsync(Share share, MessageWindow window, CancellationToken cancellationToken = default)
+        => SharedView.ReadAsync(Store, share, window, cancellationToken);
 }

@@ -11,7 +11,17 @@ namespace AgentSessions.Sharing;
 /// </param>
 /// <param name="Messages">The shared messages, numbered from 1, each already reduced by <see cref="SharedView"/>.</param>
 /// <param name="FinalAnswerOnly">Whether the link hides the history, so <paramref name="Messages"/> is at most the final answer.</param>
-public sealed record SharedSession(Session Session, IAsyncEnumerable<SessionMessage> Messages, bool FinalAnswerOnly);
+public sealed record SharedSession(Session Session, IAsyncEnumerable<SessionMessage> Messages, bool FinalAnswerOnly)
+{
+    /// <summary>The number of the first message in <see cref="Messages"/> (1 for a whole read).</summary>
+    public long First { get; init; } = 1;
+
+    /// <summary>
+    /// The number of the last message in <see cref="Messages"/>; below <see cref="First"/> when there is none. Of
+    /// <see cref="Session.MessageCount"/> shared messages, a windowed read hands out <see cref="First"/> to this one.
+    /// </summary>
+    public long Last { get; init; }
+}
 
 /// <summary>
 /// The one definition of what a share link hands out. The share page, the share export and fork-share all go
@@ -80,14 +90,30 @@ public static class SharedView
         return Header(message, 1, [.. message.Parts.OfType<TextPart>()]);
     }
 
-    /// <summary>Reads what <paramref name="share"/> hands out from the store; the messages stream as they are enumerated.</summary>
+    /// <summary>Reads everything <paramref name="share"/> hands out from the store; the messages stream as they are enumerated.</summary>
+    /// <remarks>What the export and fork-share take: see <see cref="ReadAsync(ISessionStore, Share, MessageWindow?, CancellationToken)"/>.</remarks>
+    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.NotFound"/> when the session or the link is gone.</exception>
+    public static Task<SharedSession> ReadAsync(ISessionStore store, Share share, CancellationToken cancellationToken = default)
+        => ReadAsync(store, share, window: null, cancellationToken);
+
+    /// <summary>
+    /// Reads one page of what <paramref name="share"/> hands out (every message when <paramref name="window"/> is
+    /// <see langword="null"/>); the messages stream as they are enumerated.
+    /// </summary>
     /// <remarks>
+    /// <para>
+    /// The window is resolved against the shared messages, never the stored ones: a link with history shares
+    /// messages 1..messageCount (undone messages kept for redo sit past the count and are never read), a link
+    /// without history shares one message at most, so no <c>before</c> or <c>from</c> reaches further.
+    /// </para>
+    /// <para>
     /// A link without history reads the session once here to find its final answer and holds only that message.
     /// The session is read by id, so the link is looked up again afterwards: had the session been deleted (and
     /// the id taken by a new one) since the link was opened, the link is gone and nothing is handed out.
+    /// </para>
     /// </remarks>
     /// <exception cref="AgentSessionsException"><see cref="ErrorCode.NotFound"/> when the session or the link is gone.</exception>
-    public static async Task<SharedSession> ReadAsync(ISessionStore store, Share share, CancellationToken cancellationToken = default)
+    public static async Task<SharedSession> ReadAsync(ISessionStore store, Share share, MessageWindow? window, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(share);
@@ -96,7 +122,12 @@ public static class SharedView
         if (share.ShowHistory)
         {
             await EnsureLiveAsync(store, share, cancellationToken).ConfigureAwait(false);
-            return new SharedSession(Of(session, session.MessageCount), History(store, share.SessionId, cancellationToken), FinalAnswerOnly: false);
+            var (first, last) = window?.Resolve(session.MessageCount) ?? (1, session.MessageCount);
+            return new SharedSession(Of(session, session.MessageCount), History(store, share.SessionId, first, last, cancellationToken), FinalAnswerOnly: false)
+            {
+                First = first,
+                Last = last,
+            };
         }
 
         SessionMessage? final = null;
@@ -109,8 +140,10 @@ public static class SharedView
         }
 
         await EnsureLiveAsync(store, share, cancellationToken).ConfigureAwait(false);
-        SessionMessage[] messages = final is null ? [] : [FinalAnswer(final)];
-        return new SharedSession(Of(session, messages.Length), messages.ToAsyncEnumerable(), FinalAnswerOnly: true);
+        var count = final is null ? 0 : 1;
+        var (one, end) = window?.Resolve(count) ?? (1, count);
+        SessionMessage[] messages = final is null || end < one ? [] : [FinalAnswer(final)];
+        return new SharedSession(Of(session, count), messages.ToAsyncEnumerable(), FinalAnswerOnly: true) { First = one, Last = end };
     }
 
     private static async Task EnsureLiveAsync(ISessionStore store, Share share, CancellationToken cancellationToken)
@@ -132,10 +165,18 @@ public static class SharedView
         return new SessionArchive { Session = Of(archive.Session, messages.Count), Messages = messages };
     }
 
-    private static async IAsyncEnumerable<SessionMessage> History(ISessionStore store, string sessionId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Messages <paramref name="first"/> to <paramref name="last"/>: never more than that many, whatever the store holds by now.</summary>
+    private static async IAsyncEnumerable<SessionMessage> History(ISessionStore store, string sessionId, long first, long last, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var sequence = 0L;
-        await foreach (var message in store.ReadAsync(sessionId, MessageRange.All, cancellationToken).ConfigureAwait(false))
+        if (last < first)
+        {
+            yield break;
+        }
+
+        // The count was read with the session; the limit keeps messages appended since out of this page.
+        var sequence = first - 1;
+        var range = new MessageRange(first, (int)Math.Min(int.MaxValue, last - first + 1));
+        await foreach (var message in store.ReadAsync(sessionId, range, cancellationToken).ConfigureAwait(false))
         {
             yield return Of(message, ++sequence);
         }

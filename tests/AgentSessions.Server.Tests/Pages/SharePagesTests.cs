@@ -150,7 +150,20 @@ public sealed class SharePagesTests(BrowserFixture browser, ITestOutputHelper ou
         await Assertions.Expect(_page.Locator("section.fork pre")).ToContainTextAsync("--password");
         await BrowserFixture.ScreenshotAsync(_page, "share-private-open", output);
 
+        // The browser stays unlocked for this link (the cookie, HttpOnly, for its path only), and only for it.
+        await GotoAsync($"/s/{share.Token}?from=2", 200);
+        await Assertions.Expect(_page.Locator("h1")).ToHaveTextAsync("Fix the flaky build");
+        await Assertions.Expect(_page.Locator("article.msg").First).ToHaveAttributeAsync("id", "m2");
+        var cookie = Assert.Single(await _page.Context.CookiesAsync([_server.Url + $"/s/{share.Token}"]));
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+        Assert.Equal($"/s/{share.Token}", cookie.Path);
+        var other = await _server.Shares.CreateAsync(session.Id, new ShareRequest { Visibility = ShareVisibility.Private, Password = Password });
+        await GotoAsync($"/s/{other.Token}", 200);
+        await Assertions.Expect(_page.Locator("h1")).ToHaveTextAsync("Password required");
+
         // A password in the query string is ignored.
+        await _page.Context.ClearCookiesAsync();
         await GotoAsync($"/s/{share.Token}?password={Uri.EscapeDataString(Password)}", 200);
         await Assertions.Expect(_page.Locator("h1")).ToHaveTextAsync("Password required");
     }
