@@ -13,7 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace AgentSessions.Server.Http;
 
 /// <summary>The JSON API under <c>/api</c>: the CLI's operations over HTTP, behind a bearer token (see docs/http-api.md).</summary>
-internal static class ApiEndpoints
+internal static partial class ApiEndpoints
 {
     private const string JsonContentType = "application/json; charset=utf-8";
 
@@ -148,22 +148,9 @@ internal static class ApiEndpoints
     }
 
     /// <summary>The endpoint handlers; each reads its input, calls the service and writes JSON.</summary>
-    private sealed class Handlers(SessionService service)
+    private sealed partial class Handlers(SessionService service)
     {
         private static readonly IReadOnlyDictionary<string, JsonElement> NoMetadata = new Dictionary<string, JsonElement>();
-
-        public async Task Info(HttpContext context)
-            => await WriteAsync(context, await service.GetInfoAsync(context.RequestAborted));
-
-        public async Task Stats(HttpContext context)
-        {
-            var since = Query(context, "since");
-            var query = new StatsQuery { Since = since is null ? null : Durations.ParseSince(since, DateTimeOffset.UtcNow, "since") };
-            await WriteAsync(context, await service.GetStatsAsync(query, context.RequestAborted));
-        }
-
-        public async Task Doctor(HttpContext context, bool repair)
-            => await WriteAsync(context, await service.CheckAsync(repair, context.RequestAborted));
 
         public async Task List(HttpContext context)
         {
