@@ -1,8 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using AgentSessions.Formats;
-using AgentSessions.Formats.Import;
-using AgentSessions.Sharing;
 using AgentSessions.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -141,236 +138,19 @@ internal static partial class ApiEndpoints
         return context.Response.WriteAsJsonAsync(new ErrorResponse(new ErrorBody(code, message)), ApiJson.Info<ErrorResponse>(), JsonContentType);
     }
 
-    /// <summary>The endpoint handlers; each reads its input, calls the service and writes JSON.</summary>
+    /// <summary>
+    /// The endpoint handlers; each reads its input, calls the service and writes JSON. One partial file per resource
+    /// (ApiEndpoints.Sessions.cs, .Messages.cs, ...); this part holds what they share: reading bodies and query parameters, writing JSON.
+    /// </summary>
     private sealed partial class Handlers(SessionService service)
     {
         private static readonly IReadOnlyDictionary<string, JsonElement> NoMetadata = new Dictionary<string, JsonElement>();
-
-        /// <summary>Exports into a temporary file first, so a failure half-way is an error status, not a truncated 200.</summary>
-        public async Task Export(HttpContext context)
-        {
-            var id = Route(context, "id");
-            var format = ExportFormats.Parse(Query(context, "format") ?? "json");
-            await service.GetAsync(id, context.RequestAborted);
-            var temp = Path.Combine(Path.GetTempPath(), $"agent-sessions-export-{Guid.NewGuid():N}.tmp");
-            var fileOptions = new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.ReadWrite,
-                Options = FileOptions.DeleteOnClose | FileOptions.Asynchronous,
-                BufferSize = 1 << 16,
-            };
-            if (!OperatingSystem.IsWindows())
-            {
-                fileOptions.UnixCreateMode = PrivateFile.Mode;
-            }
-
-            await using var buffer = new FileStream(temp, fileOptions);
-            await service.ExportAsync(id, format, buffer, context.RequestAborted);
-            await buffer.FlushAsync(context.RequestAborted);
-            buffer.Position = 0;
-            context.Response.ContentType = format switch
-            {
-                ExportFormat.Json => JsonContentType,
-                ExportFormat.Jsonl => "application/x-ndjson; charset=utf-8",
-                ExportFormat.Markdown => "text/markdown; charset=utf-8",
-                ExportFormat.Html => "text/html; charset=utf-8",
-                _ => "text/plain; charset=us-ascii",
-            };
-            // Ids are letters, digits, '.', '_' and '-' only, so the name needs no quoting rules beyond the quotes.
-            context.Response.Headers.ContentDisposition = $"attachment; filename=\"{id}{format.Extension()}\"";
-            context.Response.ContentLength = buffer.Length;
-            await buffer.CopyToAsync(context.Response.Body, context.RequestAborted);
-        }
-
-        /// <summary>The body is a session file of any format the importers detect; it is saved to a private temporary folder and imported from there.</summary>
-        public async Task Import(HttpContext context)
-        {
-            var timezone = Query(context, "timezone");
-            var request = new ImportRequest
-            {
-                AsId = Query(context, "as"),
-                Replace = Bool(context, "replace") ?? false,
-                Format = Query(context, "format"),
-                Options = new ImportOptions { TimeZone = timezone is null ? TimeZoneInfo.Local : FindZone(timezone) },
-            };
-            var name = Query(context, "name") is { } given ? SafeFileName(given) : "upload";
-            var folder = Directory.CreateTempSubdirectory("agent-sessions-import-");
-            try
-            {
-                var path = Path.Combine(folder.FullName, name);
-                var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.Asynchronous };
-                if (!OperatingSystem.IsWindows())
-                {
-                    fileOptions.UnixCreateMode = PrivateFile.Mode;
-                }
-
-                await using (var file = new FileStream(path, fileOptions))
-                {
-                    await context.Request.Body.CopyToAsync(file, context.RequestAborted);
-                }
-
-                if (new FileInfo(path).Length == 0)
-                {
-                    throw new AgentSessionsException(ErrorCode.InvalidArgument, "the body is empty; send a session file (our JSON, JSONL or base64, or a supported foreign format)");
-                }
-
-                var summary = await service.ImportAsync(path, request, progress: null, context.RequestAborted);
-                summary = new ImportSummary(Rename(summary.Imported), Rename(summary.Skipped), Rename(summary.Failed));
-                // One body that could not be imported is an error with its reason, as for the CLI's single file.
-                if (summary.Imported.Count == 0 && summary.Failed.Count + summary.Skipped.Count == 1)
-                {
-                    // Skipped with a session id: that session is there already. Otherwise the body itself is the problem.
-                    var only = summary.Failed.Concat(summary.Skipped).Single();
-                    throw summary.Skipped.Count == 1 && only.SessionId is not null
-                        ? new AgentSessionsException(ErrorCode.Conflict, only.Reason ?? "the session exists", only.Hint)
-                        : new AgentSessionsException(ErrorCode.InvalidArgument, only.Reason ?? "the body could not be imported");
-                }
-
-                await WriteAsync(context, summary, summary.Imported.Count > 0 ? StatusCodes.Status201Created : StatusCodes.Status200OK);
-
-                List<ImportItem> Rename(IReadOnlyList<ImportItem> items)
-                    => [.. items.Select(i => i with { Source = name, Reason = i.Reason?.Replace(path, name, StringComparison.Ordinal) })];
-            }
-            finally
-            {
-                folder.Delete(recursive: true);
-            }
-        }
-
-        public async Task Fork(HttpContext context)
-        {
-            var body = await ReadAsync<ForkBody>(context, required: false) ?? new ForkBody();
-            var fork = await service.ForkAsync(Route(context, "id"), body.At, new NewSession { Id = body.Id, Title = body.Title }, context.RequestAborted);
-            context.Response.Headers.Location = $"/api/sessions/{fork.Id}";
-            await WriteAsync(context, fork, StatusCodes.Status201Created);
-        }
-
-        public async Task Snapshots(HttpContext context)
-            => await WriteAsync(context, (await service.GetDetailsAsync(Route(context, "id"), context.RequestAborted)).Snapshots.ToList());
-
-        public async Task Snapshot(HttpContext context)
-        {
-            var body = await ReadAsync<SnapshotBody>(context, required: true) ?? throw NoBody();
-            var snapshot = await service.CreateSnapshotAsync(Route(context, "id"), Required(body.Name, "name"), body.Description, context.RequestAborted);
-            await WriteAsync(context, snapshot, StatusCodes.Status201Created);
-        }
-
-        public async Task Restore(HttpContext context)
-            => await WriteAsync(context, await service.RestoreAsync(Route(context, "id"), Route(context, "name"), context.RequestAborted));
-
-        public async Task Step(HttpContext context, bool undo)
-        {
-            var id = Route(context, "id");
-            var result = undo ? await service.UndoAsync(id, context.RequestAborted) : await service.RedoAsync(id, context.RequestAborted);
-            await WriteAsync(context, result);
-        }
-
-        public async Task Bookmarks(HttpContext context)
-            => await WriteAsync(context, (await service.GetDetailsAsync(Route(context, "id"), context.RequestAborted)).Bookmarks.ToList());
-
-        public async Task Bookmark(HttpContext context)
-        {
-            var body = await ReadAsync<BookmarkBody>(context, required: true) ?? throw NoBody();
-            var bookmark = await service.AddBookmarkAsync(Route(context, "id"), Required(body.Name, "name"), body.At, body.Note, context.RequestAborted);
-            await WriteAsync(context, bookmark, StatusCodes.Status201Created);
-        }
-
-        public async Task Tool(HttpContext context)
-        {
-            var body = await ReadAsync<ToolBody>(context, required: true) ?? throw NoBody();
-            var execution = await service.RecordToolExecutionAsync(
-                Route(context, "id"),
-                new ToolExecution
-                {
-                    Id = body.Id ?? SessionIds.NewId("exec"),
-                    ToolName = Required(body.ToolName, "toolName"),
-                    CallId = body.CallId,
-                    Arguments = body.Arguments,
-                    Result = body.Result,
-                    Success = body.Success ?? true,
-                    DurationMs = body.DurationMs,
-                    AgentName = body.AgentName,
-                    Sequence = body.Sequence,
-                    CreatedAt = DateTimeOffset.UtcNow,
-                },
-                context.RequestAborted);
-            await WriteAsync(context, execution, StatusCodes.Status201Created);
-        }
-
-        public async Task File(HttpContext context)
-        {
-            var body = await ReadAsync<FileBody>(context, required: true) ?? throw NoBody();
-            var kind = body.Kind switch
-            {
-                null or "modified" => FileChangeKind.Modified,
-                "created" => FileChangeKind.Created,
-                var other => throw new AgentSessionsException(ErrorCode.InvalidArgument, $"unknown kind '{other}'; use modified or created"),
-            };
-            var change = await service.RecordFileChangeAsync(
-                Route(context, "id"),
-                new FileChange(Required(body.Path, "path"), kind, DateTimeOffset.UtcNow) { AgentName = body.AgentName, Sequence = body.Sequence },
-                context.RequestAborted);
-            await WriteAsync(context, change, StatusCodes.Status201Created);
-        }
-
-        /// <summary>GET /api/shares (all, or ?session=ID) and GET /api/sessions/{id}/shares.</summary>
-        public async Task Shares(HttpContext context)
-        {
-            var sessionId = context.Request.RouteValues.ContainsKey("id") ? Route(context, "id") : Query(context, "session");
-            if (sessionId is not null)
-            {
-                await service.GetAsync(sessionId, context.RequestAborted);
-            }
-
-            var list = await service.ListSharesAsync(sessionId, Bool(context, "includeRevoked") ?? false, context.RequestAborted);
-            var baseUrl = BaseUrl(context);
-            await WriteAsync(context, new SharesResponse([.. list.Select(s => ShareView.From(s, baseUrl))]));
-        }
-
-        public async Task CreateShare(HttpContext context)
-        {
-            var body = await ReadAsync<ShareBody>(context, required: false) ?? new ShareBody();
-            var request = new ShareRequest
-            {
-                Visibility = body.Visibility switch
-                {
-                    null or "unlisted" => ShareVisibility.Unlisted,
-                    "public" => ShareVisibility.Public,
-                    "private" => ShareVisibility.Private,
-                    var other => throw new AgentSessionsException(ErrorCode.InvalidArgument, $"unknown visibility '{other}'; use public, unlisted or private"),
-                },
-                Password = body.Password,
-                ExpiresIn = body.ExpiresIn is null ? null : Durations.Parse(body.ExpiresIn, "expiresIn"),
-                AllowFork = body.AllowFork ?? true,
-                ShowHistory = body.ShowHistory ?? true,
-            };
-            var share = await service.CreateShareAsync(Route(context, "id"), request, context.RequestAborted);
-            await WriteAsync(context, ShareView.From(share, BaseUrl(context)), StatusCodes.Status201Created);
-        }
-
-        public async Task RevokeShare(HttpContext context)
-        {
-            var token = Route(context, "token");
-            // A malformed token cannot exist; checking first keeps odd strings away from the query.
-            if (!await service.RevokeShareAsync(token, context.RequestAborted))
-            {
-                throw new AgentSessionsException(ErrorCode.NotFound, "no active share link with that token; GET /api/shares lists them");
-            }
-
-            context.Response.StatusCode = StatusCodes.Status204NoContent;
-        }
-
-        // ---- helpers ----
 
         private static Task WriteAsync<T>(HttpContext context, T value, int status = StatusCodes.Status200OK)
         {
             context.Response.StatusCode = status;
             return context.Response.WriteAsJsonAsync(value, ApiJson.Info<T>(), JsonContentType, context.RequestAborted);
         }
-
-        /// <summary>The origin the client used to reach us, for share URLs that work from where it stands.</summary>
-        private static string BaseUrl(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
 
         private static async Task<T?> ReadAsync<T>(HttpContext context, bool required)
             where T : class
@@ -471,24 +251,5 @@ internal static partial class ApiEndpoints
             "false" or "0" => false,
             var text => throw new AgentSessionsException(ErrorCode.InvalidArgument, $"query parameter '{name}' must be true or false, not '{text}'"),
         };
-
-        private static TimeZoneInfo FindZone(string name)
-        {
-            try
-            {
-                return TimeZoneInfo.FindSystemTimeZoneById(name);
-            }
-            catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
-            {
-                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"unknown time zone '{name}'; use an IANA name such as Europe/Berlin, or UTC", e);
-            }
-        }
-
-        /// <summary>The client's file name, reduced to a plain name: it only helps format detection and reports.</summary>
-        private static string SafeFileName(string name)
-        {
-            var plain = new string([.. Path.GetFileName(name.Replace('\\', '/')).Where(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')]).TrimStart('.');
-            return plain.Length is > 0 and <= 100 ? plain : "upload";
-        }
     }
 }
