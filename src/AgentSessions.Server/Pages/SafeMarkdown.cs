@@ -49,6 +49,8 @@ internal static class SafeMarkdown
     public static string ToHtml(string markdown)
     {
         ArgumentNullException.ThrowIfNull(markdown);
+        // Markdig passes control characters through; they are made visible before it sees them (HtmlText.Visible).
+        markdown = Formats.HtmlText.Visible(markdown);
         try
         {
             return Render(markdown);
@@ -63,7 +65,7 @@ internal static class SafeMarkdown
 
     /// <summary>The text as it was written, escaped, after a note saying why it is not formatted.</summary>
     private static string Unformatted(string markdown, string why)
-        => $"<p class=\"meta\">Shown as plain text: {why}.</p><p class=\"plain\">{WebUtility.HtmlEncode(markdown)}</p>";
+        => $"<p class=\"meta\">Shown as plain text: {why}.</p><p class=\"plain\">{Formats.HtmlText.E(markdown)}</p>";
 
     private static string Render(string markdown)
     {

@@ -153,7 +153,39 @@ internal static class HtmlMessageView
 internal static class HtmlText
 {
     /// <summary>HTML-escapes text for element content and quoted attributes; <see langword="null"/> is empty.</summary>
-    public static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
+    /// <remarks>
+    /// Control characters are shown, not passed on: a C0 control becomes its Unicode control picture (ESC as ␛),
+    /// DEL ␡, and C1 controls and bidirectional overrides U+FFFD. Stored text is written by others, and an
+    /// override would reorder what the reader sees around it (the "Trojan Source" trick); tabs and line breaks stay.
+    /// </remarks>
+    public static string E(string? text) => WebUtility.HtmlEncode(Visible(text ?? ""));
+
+    /// <summary>The text with its control characters replaced as <see cref="E"/> does, unescaped (for a Markdown renderer).</summary>
+    public static string Visible(string text)
+    {
+        if (!text.AsSpan().ContainsAnyInRange('\u0000', '\u001f') && !text.AsSpan().ContainsAnyInRange('\u007f', '\u009f')
+            && !text.AsSpan().ContainsAnyInRange('\u202a', '\u202e') && !text.AsSpan().ContainsAnyInRange('\u2066', '\u2069'))
+        {
+            return text;
+        }
+
+        return string.Create(text.Length, text, static (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                var c = source[i];
+                span[i] = c switch
+                {
+                    '\t' or '\n' or '\r' => c,
+                    < '\u0020' => (char)(0x2400 + c),
+                    '\u007f' => '\u2421',
+                    <= '\u009f' and >= '\u0080' => '\ufffd',
+                    >= '\u202a' and <= '\u202e' or >= '\u2066' and <= '\u2069' => '\ufffd',
+                    _ => c,
+                };
+            }
+        });
+    }
 
     /// <summary>The HTML export's times: <c>yyyy-MM-dd HH:mm:ss UTC</c>.</summary>
     public static string ExportTime(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
