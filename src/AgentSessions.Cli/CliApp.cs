@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AgentSessions.Cli.Commands;
 using AgentSessions.Cli.Output;
+using AgentSessions.Formats.Import;
 using AgentSessions.Sqlite;
 using AgentSessions.Storage;
 
@@ -184,6 +185,7 @@ internal static class CliApp
                 var other => throw new AgentSessionsException(ErrorCode.InvalidArgument, $"AGENT_SESSIONS_DURABILITY is '{other}'; use full (the default) or normal"),
             },
         };
-        return new SessionService(SqliteSessionStore.Open(options), ownsStore: true);
+        // Every format, so import (and the servers' import) reads the files of the systems we replace too.
+        return new SessionService(SqliteSessionStore.Open(options), SessionImportService.BuiltIn, ownsStore: true);
     }
 }

@@ -48,12 +48,18 @@ public sealed class SessionImportService
     private readonly ISessionStore _store;
     private readonly IReadOnlyList<ISessionImporter> _importers;
 
-    /// <summary>Creates the service with the built-in importers, or the given ones.</summary>
+    /// <summary>Creates the service with the given importers (tried in order), or with <see cref="Default"/>.</summary>
     public SessionImportService(ISessionStore store, IReadOnlyList<ISessionImporter>? importers = null)
     {
         _store = store ?? throw new ArgumentNullException(nameof(store));
-        _importers = importers ?? BuiltIn;
+        _importers = importers ?? Default;
     }
+
+    /// <summary>
+    /// What the core reads on its own: our exports (JSON, JSONL, base64). The readers of other systems' formats
+    /// live apart (the AgentSessions.Import package), so the core carries no parser it does not need.
+    /// </summary>
+    public static IReadOnlyList<ISessionImporter> Default { get; } = [new AgentSessionsImporter()];
 
     /// <summary>Every format this library reads, in detection order.</summary>
     public static IReadOnlyList<ISessionImporter> BuiltIn { get; } =
