@@ -1,7 +1,7 @@
 using System.CommandLine;
 using AgentSessions.Cli.Commands;
 using AgentSessions.Cli.Output;
-using AgentSessions.Formats.Import;
+using AgentSessions.Import;
 using AgentSessions.Sqlite;
 using AgentSessions.Storage;
 
@@ -186,6 +186,6 @@ internal static class CliApp
             },
         };
         // Every format, so import (and the servers' import) reads the files of the systems we replace too.
-        return new SessionService(SqliteSessionStore.Open(options), SessionImportService.BuiltIn, ownsStore: true);
+        return new SessionService(SqliteSessionStore.Open(options), Importers.All, ownsStore: true);
     }
 }

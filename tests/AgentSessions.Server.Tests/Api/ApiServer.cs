@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using AgentSessions.Formats.Import;
+using AgentSessions.Import;
 using AgentSessions.Server.Http;
 using AgentSessions.Sqlite;
 using Microsoft.AspNetCore.Builder;
@@ -52,7 +52,7 @@ internal sealed class ApiServer : IAsyncDisposable
         try
         {
             // Every format, as the CLI's serve wires it: the import tests read other systems' files too.
-            app = ServerHost.Build(options, new SessionService(store, SessionImportService.BuiltIn));
+            app = ServerHost.Build(options, new SessionService(store, Importers.All));
         }
         catch
         {

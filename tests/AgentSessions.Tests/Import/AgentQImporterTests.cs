@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using AgentSessions.Formats.Import;
-using AgentSessions.Formats.Import.AgentQ;
+using AgentSessions.Import.AgentQ;
 using AgentSessions.Testing;
 using Xunit;
 
