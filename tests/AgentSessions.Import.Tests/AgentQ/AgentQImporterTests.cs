@@ -5,7 +5,7 @@ using AgentSessions.Import.AgentQ;
 using AgentSessions.Testing;
 using Xunit;
 
-namespace AgentSessions.Tests.Import;
+namespace AgentSessions.Import.Tests.AgentQ;
 
 public sealed class AgentQImporterTests
 {

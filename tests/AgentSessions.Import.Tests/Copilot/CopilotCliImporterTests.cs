@@ -6,9 +6,9 @@ using AgentSessions.Import.OpenAgent;
 using AgentSessions.Import.SuperQode;
 using AgentSessions.Testing;
 using Xunit;
-using static AgentSessions.Tests.Import.ImportAssert;
+using static AgentSessions.Import.Tests.ImportAssert;
 
-namespace AgentSessions.Tests.Import;
+namespace AgentSessions.Import.Tests.Copilot;
 
 public sealed class CopilotCliImporterTests
 {

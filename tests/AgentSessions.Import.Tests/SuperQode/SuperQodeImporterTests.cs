@@ -8,9 +8,9 @@ using AgentSessions.Import.OpenAgent;
 using AgentSessions.Import.SuperQode;
 using AgentSessions.Testing;
 using Xunit;
-using static AgentSessions.Tests.Import.ImportAssert;
+using static AgentSessions.Import.Tests.ImportAssert;
 
-namespace AgentSessions.Tests.Import;
+namespace AgentSessions.Import.Tests.SuperQode;
 
 public sealed class SuperQodeImporterTests
 {
