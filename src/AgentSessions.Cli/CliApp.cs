@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AgentSessions.Cli.Commands;
 using AgentSessions.Cli.Output;
+using AgentSessions.Import;
 using AgentSessions.Sqlite;
 using AgentSessions.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -183,8 +184,9 @@ internal static class CliApp
             var other => throw new AgentSessionsException(ErrorCode.InvalidArgument, $"AGENT_SESSIONS_DURABILITY is '{other}'; use full (the default) or normal"),
         };
 
-        // The backends this build carries, chosen by the location's form; the CLI never names a store type.
+        // The backends this build carries, chosen by the location's form; the CLI never names a store type. Every
+        // import format, so import (and the servers' import) reads the files of the systems we replace too.
         IStoreProvider[] providers = [new SqliteStoreProvider(o => o with { Durability = durability })];
-        return new SessionService(StoreProviders.Open(Store(parseResult), providers), ownsStore: true);
+        return new SessionService(StoreProviders.Open(Store(parseResult), providers), Importers.All, ownsStore: true);
     }
 }

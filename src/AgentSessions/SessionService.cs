@@ -1,3 +1,4 @@
+using AgentSessions.Formats.Import;
 using AgentSessions.Storage;
 
 namespace AgentSessions;
@@ -22,13 +23,35 @@ namespace AgentSessions;
 public sealed partial class SessionService : IAsyncDisposable
 {
     private readonly bool _ownsStore;
+    private readonly ISessionImporter[] _importers;
 
-    /// <summary>Creates a service over a store.</summary>
+    /// <summary>Creates a service over a store that imports our own format only (<see cref="SessionImportService.Default"/>).</summary>
     /// <param name="store">The backend.</param>
     /// <param name="ownsStore">Whether disposing the service disposes the store.</param>
     public SessionService(ISessionStore store, bool ownsStore = false)
+        : this(store, SessionImportService.Default, ownsStore)
+    {
+    }
+
+    /// <summary>Creates a service over a store that imports the formats <paramref name="importers"/> read.</summary>
+    /// <param name="store">The backend.</param>
+    /// <param name="importers">
+    /// The readers <see cref="ImportAsync"/> detects formats with, tried in this order (the first that can read a
+    /// file reads it). The readers of other systems' formats are in the AgentSessions.Import package
+    /// (<c>AgentSessions.Import.Importers.All</c>).
+    /// </param>
+    /// <param name="ownsStore">Whether disposing the service disposes the store.</param>
+    public SessionService(ISessionStore store, IReadOnlyList<ISessionImporter> importers, bool ownsStore = false)
     {
         Store = store ?? throw new ArgumentNullException(nameof(store));
+        ArgumentNullException.ThrowIfNull(importers);
+        // A copy: the caller's list may change later, and detection order must not change under a running import.
+        _importers = [.. importers];
+        if (_importers.Any(i => i is null))
+        {
+            throw new ArgumentException("the list of importers holds a null", nameof(importers));
+        }
+
         _ownsStore = ownsStore;
     }
 

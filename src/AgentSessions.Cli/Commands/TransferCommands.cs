@@ -2,6 +2,7 @@ using System.CommandLine;
 using AgentSessions.Cli.Output;
 using AgentSessions.Formats;
 using AgentSessions.Formats.Import;
+using AgentSessions.Import;
 using AgentSessions.Storage;
 using Spectre.Console;
 
@@ -90,7 +91,7 @@ internal static class TransferCommands
         var path = new Argument<string>("PATH") { Description = "A session file or a folder of them, in any supported format" };
         var asId = new Option<string?>("--as") { Description = "Store the (single) session under this id", HelpName = "ID" };
         var replace = new Option<bool>("--replace") { Description = "Replace what an earlier import of the same file (or the same id) stored" };
-        var format = new Option<string?>("--format") { Description = "Force a format instead of detecting it: " + string.Join(", ", SessionImportService.BuiltIn.Select(i => i.Format)) };
+        var format = new Option<string?>("--format") { Description = "Force a format instead of detecting it: " + string.Join(", ", Importers.All.Select(i => i.Format)) };
         var timezone = new Option<string?>("--timezone") { Description = "The zone of times written without an offset (default: this machine's); e.g. Europe/Berlin, UTC, +02:00", HelpName = "ZONE" };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON" };
         var command = new Command("import", "Import sessions: ours (JSON, JSONL, base64) and those of the systems we replace") { path, asId, replace, format, timezone, json };

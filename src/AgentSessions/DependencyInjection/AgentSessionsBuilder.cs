@@ -1,4 +1,5 @@
 using AgentSessions;
+using AgentSessions.Formats.Import;
 using AgentSessions.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -69,6 +70,20 @@ public sealed class AgentSessionsBuilder
         Services.AddSingleton(provider);
         return this;
     }
+
+    /// <summary>
+    /// Adds a reader of a session format to what <see cref="SessionService.ImportAsync"/> detects. Importers are
+    /// tried in the order they were added; with none added the service reads our own format only
+    /// (<see cref="SessionImportService.Default"/>). Adding an importer of a type already added does nothing.
+    /// The readers of other systems' formats come from the AgentSessions.Import package (<c>AddImporters()</c>).
+    /// </summary>
+    public AgentSessionsBuilder AddImporter(ISessionImporter importer)
+    {
+        ArgumentNullException.ThrowIfNull(importer);
+        // By type, so AddImporters() twice (say, by two libraries of one host) does not detect a format twice.
+        Services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(ISessionImporter), importer));
+        return this;
+    }
 }
 
 /// <summary>Chooses among backends by location: what <see cref="AgentSessionsBuilder.UseStoreAt"/> and the CLI both do.</summary>
@@ -122,8 +137,13 @@ public static class AgentSessionsServiceCollectionExtensions
         }
 
         // The container disposes the store (a singleton it created); the service only borrows it.
-        services.TryAddSingleton(provider => new SessionService(
-            provider.GetService<ISessionStore>() ?? throw new InvalidOperationException("AddAgentSessions() needs a store: call UseSqlite(...) or another backend's Use... method")));
+        services.TryAddSingleton(provider =>
+        {
+            var store = provider.GetService<ISessionStore>()
+                ?? throw new InvalidOperationException("AddAgentSessions() needs a store: call UseSqlite(...) or another backend's Use... method");
+            var importers = provider.GetServices<ISessionImporter>().ToList();
+            return importers.Count == 0 ? new SessionService(store) : new SessionService(store, importers);
+        });
         return new AgentSessionsBuilder(services);
     }
 }

@@ -85,7 +85,10 @@ public sealed partial class SessionService
         }
     }
 
-    /// <summary>Imports a file or a folder of any supported format (see <see cref="SessionImportService"/>).</summary>
+    /// <summary>
+    /// Imports a file or a folder of any format this service's importers read (see <see cref="SessionImportService"/>;
+    /// the importers are given to the constructor).
+    /// </summary>
     public Task<ImportSummary> ImportAsync(string path, ImportRequest request, IProgress<ImportProgress>? progress = null, CancellationToken cancellationToken = default)
-        => new SessionImportService(Store).ImportAsync(path, request, progress, cancellationToken);
+        => new SessionImportService(Store, _importers).ImportAsync(path, request, progress, cancellationToken);
 }

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using AgentSessions.Import;
 using AgentSessions.Server.Http;
 using AgentSessions.Sqlite;
 using Microsoft.AspNetCore.Builder;
@@ -50,7 +51,8 @@ internal sealed class ApiServer : IAsyncDisposable
         WebApplication app;
         try
         {
-            app = ServerHost.Build(options, new SessionService(store));
+            // Every format, as the CLI's serve wires it: the import tests read other systems' files too.
+            app = ServerHost.Build(options, new SessionService(store, Importers.All));
         }
         catch
         {

@@ -11,7 +11,7 @@ public sealed class AgentSessionsImporter : ISessionImporter
 
     /// <inheritdoc />
     public bool CanRead(ImportSource source)
-        => !source.IsDirectory && (IsOurJson(source.Head) || (JsonHead.Base64Prefix(source.Head) is { } decoded && IsOurJson(decoded)));
+        => !source.IsDirectory && (IsOurJson(source.Head) || (ImportSource.Base64Prefix(source.Head) is { } decoded && IsOurJson(decoded)));
 
     /// <inheritdoc />
     public async IAsyncEnumerable<SessionArchive> ReadAsync(ImportSource source, ImportOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default)

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace AgentSessions.Formats.Import;
 
 /// <summary>What a directory entry is, told without opening it.</summary>
-internal enum FileKind
+public enum FileKind
 {
     /// <summary>Nothing is there.</summary>
     Missing,
@@ -39,8 +39,10 @@ internal enum FileKind
 /// <see cref="FileAttributes.Normal"/>, like a regular file. On Linux this asks the kernel with <c>statx</c>, whose
 /// result layout is the same on every architecture (unlike <c>struct stat</c>). Elsewhere only links and
 /// directories can be told apart (from the attributes); other kinds are taken for regular files.
+/// Public for importers that open files inside a folder they were given (the Copilot CLI reader in
+/// AgentSessions.Import): they refuse links and special files with the same words as the folder walk.
 /// </remarks>
-internal static class FileKinds
+public static class FileKinds
 {
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
@@ -93,6 +95,45 @@ internal static class FileKinds
         FileKind.Missing => "missing",
         _ => "a regular file",
     };
+
+    /// <summary>Why the link <paramref name="link"/> in <paramref name="folder"/> was not followed, naming where it leads.</summary>
+    /// <remarks>
+    /// Links in a folder being imported are never followed: one leading out of the folder could pull any file the
+    /// user can read (a key, a token) into the store, from where it may later be shared; one leading inside
+    /// adds nothing, since its target is imported under its own name, and could make a loop.
+    /// </remarks>
+    public static string LinkNote(string link, string folder)
+    {
+        string? written = null;
+        string? target = null;
+        try
+        {
+            var info = new FileInfo(link);
+            written = info.LinkTarget;
+            target = info.ResolveLinkTarget(returnFinalTarget: true)?.FullName;
+        }
+        catch (IOException)
+        {
+            // A loop of links, or one that leads nowhere: it is refused all the same.
+        }
+
+        // The folder may have been named through a link: inside is inside either spelling of it.
+        string? realFolder = null;
+        try
+        {
+            realFolder = new DirectoryInfo(folder).ResolveLinkTarget(returnFinalTarget: true)?.FullName;
+        }
+        catch (IOException)
+        {
+            // Not a link, or one that cannot be resolved: the folder as named is all there is.
+        }
+
+        var inside = target is not null && new[] { folder, realFolder }.Any(f =>
+            f is not null && target.StartsWith(Path.TrimEndingDirectorySeparator(f) + Path.DirectorySeparatorChar, StringComparison.Ordinal));
+        return inside
+            ? $"a symbolic link to '{written}' inside the folder; links are not followed (the file it leads to is imported under its own name)"
+            : $"refused: a symbolic link to '{written}', outside the folder being imported; links are not followed, so no file from elsewhere is read";
+    }
 
     private static FileKind FromMode(ushort mode) => (mode & 0xF000) switch
     {

@@ -77,6 +77,45 @@ public sealed class ImportSource
     /// <summary>Whether the file starts with the gzip magic bytes.</summary>
     public bool IsGzip => Head is [0x1f, 0x8b, ..];
 
+    /// <summary>
+    /// Decodes the longest whole part of a base64 (or base64url) prefix such as <see cref="Head"/>, for sniffing
+    /// formats that are also shared as base64 text; <see langword="null"/> when it is not base64. Whitespace is skipped.
+    /// </summary>
+    public static byte[]? Base64Prefix(ReadOnlySpan<byte> text)
+    {
+        // Only the head is here: decode the longest whole number of 4-character groups.
+        var chars = new List<char>(text.Length);
+        foreach (var b in text)
+        {
+            if (b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+            {
+                continue;
+            }
+
+            if (!(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'+' or (byte)'/' or (byte)'=' or (byte)'-' or (byte)'_'))
+            {
+                return null;
+            }
+
+            chars.Add(b switch { (byte)'-' => '+', (byte)'_' => '/', _ => (char)b });
+        }
+
+        var length = chars.Count / 4 * 4;
+        if (length == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Convert.FromBase64CharArray([.. chars], 0, length);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Opens the file for reading.</summary>
     public Stream OpenRead() => new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using AgentSessions.Formats.Import.AgentQ;
 using AgentSessions.Storage;
 
 namespace AgentSessions.Formats.Import;
@@ -48,22 +47,18 @@ public sealed class SessionImportService
     private readonly ISessionStore _store;
     private readonly IReadOnlyList<ISessionImporter> _importers;
 
-    /// <summary>Creates the service with the built-in importers, or the given ones.</summary>
+    /// <summary>Creates the service with the given importers (tried in order), or with <see cref="Default"/>.</summary>
     public SessionImportService(ISessionStore store, IReadOnlyList<ISessionImporter>? importers = null)
     {
         _store = store ?? throw new ArgumentNullException(nameof(store));
-        _importers = importers ?? BuiltIn;
+        _importers = importers ?? Default;
     }
 
-    /// <summary>Every format this library reads, in detection order.</summary>
-    public static IReadOnlyList<ISessionImporter> BuiltIn { get; } =
-    [
-        new AgentSessionsImporter(),
-        new SuperQode.SuperQodeImporter(),
-        new OpenAgent.OpenAgentImporter(),
-        new Copilot.CopilotCliImporter(),
-        new AgentQImporter(),
-    ];
+    /// <summary>
+    /// What the core reads on its own: our exports (JSON, JSONL, base64). The readers of other systems' formats
+    /// live apart (the AgentSessions.Import package), so the core carries no parser it does not need.
+    /// </summary>
+    public static IReadOnlyList<ISessionImporter> Default { get; } = [new AgentSessionsImporter()];
 
     /// <summary>The names accepted by <see cref="ImportRequest.Format"/>.</summary>
     public IEnumerable<string> Formats => _importers.Select(i => i.Format);
@@ -191,7 +186,7 @@ public sealed class SessionImportService
                     Collect(new ImportSource(entry), root, forced, sources, skipped, depth + 1, isRoot: false, cancellationToken);
                     break;
                 case FileKind.SymbolicLink:
-                    skipped.Add(new ImportItem(entry, null, null, LinkNote(entry, root)));
+                    skipped.Add(new ImportItem(entry, null, null, FileKinds.LinkNote(entry, root)));
                     break;
                 case FileKind.Missing:
                     break; // removed since the folder was listed
@@ -200,45 +195,6 @@ public sealed class SessionImportService
                     break;
             }
         }
-    }
-
-    /// <summary>Why a link in a folder was not followed, naming where it leads.</summary>
-    /// <remarks>
-    /// Links in a folder being imported are never followed: one leading out of the folder could pull any file the
-    /// user can read (a key, a token) into the store, from where it may later be shared; one leading inside
-    /// adds nothing, since its target is imported under its own name, and could make a loop.
-    /// </remarks>
-    internal static string LinkNote(string link, string folder)
-    {
-        string? written = null;
-        string? target = null;
-        try
-        {
-            var info = new FileInfo(link);
-            written = info.LinkTarget;
-            target = info.ResolveLinkTarget(returnFinalTarget: true)?.FullName;
-        }
-        catch (IOException)
-        {
-            // A loop of links, or one that leads nowhere: it is refused all the same.
-        }
-
-        // The folder may have been named through a link: inside is inside either spelling of it.
-        string? realFolder = null;
-        try
-        {
-            realFolder = new DirectoryInfo(folder).ResolveLinkTarget(returnFinalTarget: true)?.FullName;
-        }
-        catch (IOException)
-        {
-            // Not a link, or one that cannot be resolved: the folder as named is all there is.
-        }
-
-        var inside = target is not null && new[] { folder, realFolder }.Any(f =>
-            f is not null && target.StartsWith(Path.TrimEndingDirectorySeparator(f) + Path.DirectorySeparatorChar, StringComparison.Ordinal));
-        return inside
-            ? $"a symbolic link to '{written}' inside the folder; links are not followed (the file it leads to is imported under its own name)"
-            : $"refused: a symbolic link to '{written}', outside the folder being imported; links are not followed, so no file from elsewhere is read";
     }
 
     private async Task<(bool Stored, ImportItem Item)> StoreAsync(ImportSource source, ISessionImporter importer, SessionArchive archive, ImportRequest request, CancellationToken cancellationToken)

@@ -3,8 +3,10 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using AgentSessions.Formats;
+using AgentSessions.Formats.Import;
 
-namespace AgentSessions.Formats.Import.AgentQ;
+namespace AgentSessions.Import.AgentQ;
 
 /// <summary>Reads Agent-Q session files (<c>session-*.lisp</c>, versions 1 and 2).</summary>
 /// <remarks>

@@ -1,11 +1,11 @@
 using System.Text;
 using System.Text.Json;
 using AgentSessions.Formats.Import;
-using AgentSessions.Formats.Import.AgentQ;
+using AgentSessions.Import.AgentQ;
 using AgentSessions.Testing;
 using Xunit;
 
-namespace AgentSessions.Tests.Import;
+namespace AgentSessions.Import.Tests.AgentQ;
 
 public sealed class AgentQImporterTests
 {

@@ -1,14 +1,14 @@
 using System.Text;
 using System.Text.Json;
 using AgentSessions.Formats.Import;
-using AgentSessions.Formats.Import.Copilot;
-using AgentSessions.Formats.Import.OpenAgent;
-using AgentSessions.Formats.Import.SuperQode;
+using AgentSessions.Import.Copilot;
+using AgentSessions.Import.OpenAgent;
+using AgentSessions.Import.SuperQode;
 using AgentSessions.Testing;
 using Xunit;
-using static AgentSessions.Tests.Import.ImportAssert;
+using static AgentSessions.Import.Tests.ImportAssert;
 
-namespace AgentSessions.Tests.Import;
+namespace AgentSessions.Import.Tests.OpenAgent;
 
 public sealed class OpenAgentImporterTests
 {

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
-namespace AgentSessions.Formats.Import.SuperQode;
+namespace AgentSessions.Import.SuperQode;
 
 /// <summary>
 /// Reproduces <c>json.dumps(json.loads(text), sort_keys=True)</c> of CPython byte for byte, to verify SuperQode's

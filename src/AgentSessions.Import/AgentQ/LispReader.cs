@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace AgentSessions.Formats.Import.AgentQ;
+namespace AgentSessions.Import.AgentQ;
 
 /// <summary>A value read by <see cref="LispReader"/>, with the position where it starts (1-based).</summary>
 internal abstract record LispValue(int Line, int Column)

@@ -1,8 +1,10 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using AgentSessions.Formats;
+using AgentSessions.Formats.Import;
 
-namespace AgentSessions.Formats.Import.Copilot;
+namespace AgentSessions.Import.Copilot;
 
 /// <summary>
 /// Reads GitHub Copilot CLI sessions: a <c>session-state/&lt;sessionId&gt;/</c> directory holding
@@ -66,9 +68,9 @@ public sealed class CopilotCliImporter : ISessionImporter
         var eventsPath = Path.Combine(source.Path, EventsFile);
         if (FileKinds.Of(eventsPath) is not FileKind.Regular and var eventsKind)
         {
-            // Links are not followed and special files not opened (see SessionImportService.LinkNote for why).
+            // Links are not followed and special files not opened (see FileKinds.LinkNote for why).
             throw new AgentSessionsException(ErrorCode.Corrupt, $"{eventsPath}: " + (eventsKind == FileKind.SymbolicLink
-                ? SessionImportService.LinkNote(eventsPath, source.Path)
+                ? FileKinds.LinkNote(eventsPath, source.Path)
                 : $"{FileKinds.Describe(eventsKind)}, not a regular file; not opened"));
         }
 
@@ -82,7 +84,7 @@ public sealed class CopilotCliImporter : ISessionImporter
         {
             // The events are the session; the session is imported without the name and folder workspace.yaml holds.
             notes.Add($"{WorkspaceFile} not read: " + (workspaceKind == FileKind.SymbolicLink
-                ? SessionImportService.LinkNote(workspacePath, source.Path)
+                ? FileKinds.LinkNote(workspacePath, source.Path)
                 : $"{FileKinds.Describe(workspaceKind)}, not a regular file; not opened"));
         }
         else if (workspaceKind == FileKind.Regular)

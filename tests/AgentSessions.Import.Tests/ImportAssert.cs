@@ -2,7 +2,7 @@ using System.Text.Json;
 using AgentSessions.Formats.Import;
 using Xunit;
 
-namespace AgentSessions.Tests.Import;
+namespace AgentSessions.Import.Tests;
 
 /// <summary>Helpers shared by the importer tests.</summary>
 internal static class ImportAssert

@@ -1,7 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using AgentSessions.Formats.Import;
 
-namespace AgentSessions.Formats.Import.OpenAgent;
+namespace AgentSessions.Import.OpenAgent;
 
 /// <summary>
 /// Reads OpenAgent Terminal sessions: <c>sessions/&lt;id&gt;.json</c> files written by its Python backend.

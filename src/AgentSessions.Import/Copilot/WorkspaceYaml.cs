@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace AgentSessions.Formats.Import.Copilot;
+namespace AgentSessions.Import.Copilot;
 
 /// <summary>
 /// Reads the small YAML subset Copilot CLI writes to <c>workspace.yaml</c>: top-level <c>key: value</c> lines whose

@@ -1,8 +1,9 @@
 using System.IO.Compression;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using AgentSessions.Formats.Import;
 
-namespace AgentSessions.Formats.Import.SuperQode;
+namespace AgentSessions.Import.SuperQode;
 
 /// <summary>
 /// Reads SuperQode sessions: store files (<c>&lt;id&gt;.json.gz</c> or <c>&lt;id&gt;.json</c>), its
@@ -76,7 +77,7 @@ public sealed class SuperQodeImporter : ISessionImporter
             }
 
             // The base64 form: of the JSON, or of its gzip (SuperQode's share export: URL-safe, starting "H4sI").
-            return JsonHead.Base64Prefix(text) is { } decoded
+            return ImportSource.Base64Prefix(text) is { } decoded
                 && LooksLikeSuperQode(decoded is [0x1f, 0x8b, ..] ? GunzipPrefix(decoded) : decoded);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

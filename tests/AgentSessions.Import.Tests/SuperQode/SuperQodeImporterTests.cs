@@ -2,14 +2,15 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using AgentSessions.Formats.Import;
-using AgentSessions.Formats.Import.Copilot;
-using AgentSessions.Formats.Import.OpenAgent;
-using AgentSessions.Formats.Import.SuperQode;
+using AgentSessions.Import;
+using AgentSessions.Import.Copilot;
+using AgentSessions.Import.OpenAgent;
+using AgentSessions.Import.SuperQode;
 using AgentSessions.Testing;
 using Xunit;
-using static AgentSessions.Tests.Import.ImportAssert;
+using static AgentSessions.Import.Tests.ImportAssert;
 
-namespace AgentSessions.Tests.Import;
+namespace AgentSessions.Import.Tests.SuperQode;
 
 public sealed class SuperQodeImporterTests
 {
@@ -322,7 +323,7 @@ public sealed class SuperQodeImporterTests
         File.WriteAllText(path, text);
 
         Assert.True(Importer.CanRead(new ImportSource(path)));
-        Assert.Equal(SuperQodeImporter.FormatName, SessionImportService.BuiltIn.First(i => i.CanRead(new ImportSource(path))).Format);
+        Assert.Equal(SuperQodeImporter.FormatName, Importers.All.First(i => i.CanRead(new ImportSource(path))).Format);
         Assert.Equal(expected, Comparable(await ReadOneAsync(Importer, path)));
     }
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 
-namespace AgentSessions.Formats.Import.AgentQ;
+namespace AgentSessions.Import.AgentQ;
 
 /// <summary>Turns data read by <see cref="LispReader"/> into JSON, to keep a file's free-form parts as metadata.</summary>
 /// <remarks>
