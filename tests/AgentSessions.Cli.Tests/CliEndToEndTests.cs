@@ -30,7 +30,7 @@ public sealed class CliEndToEndTests : IDisposable
     {
         var named = _temp.Combine("named");
         var env = new Dictionary<string, string?> { ["AGENT_SESSIONS_STORE"] = named };
-        var created = await _cli.RunAsync(["new", "--id", "env-store", "--json"], stdin: null, env);
+        var created = await _cli.RunAsync(["new", "--id", "env-store"], stdin: null, env);
         Assert.True(created.ExitCode == 0, created.ToString());
         Assert.True(File.Exists(Path.Combine(named, "sessions.db")));
         Assert.False(Directory.Exists(_cli.StoreDirectory) && File.Exists(Path.Combine(_cli.StoreDirectory, "sessions.db")));
