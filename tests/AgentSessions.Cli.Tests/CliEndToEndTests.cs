@@ -375,6 +375,22 @@ public sealed class CliEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task Info_shows_the_sqlite_version_the_tool_runs_on_in_text_and_json()
+    {
+        await _cli.OkAsync("new", "--id", "v");
+
+        // Asked of the engine the tool loaded (sqlite_version()), not of the test process: the bundle shipped with
+        // SQLitePCLRaw 3 is SQLite 3.5x, and an older native library found first on the machine would show here.
+        var json = (await _cli.RunAsync("info", "--json")).Json.GetProperty("details").GetProperty("sqliteVersion").GetString();
+        Assert.StartsWith("3.5", json, StringComparison.Ordinal);
+
+        var text = await _cli.RunAsync("info");
+        Assert.True(text.ExitCode == 0, text.ToString());
+        var line = text.Stdout.Split('\n').Single(l => l.StartsWith("sqliteVersion", StringComparison.Ordinal));
+        Assert.Equal(json, line["sqliteVersion".Length..].Trim());
+    }
+
+    [Fact]
     public async Task Several_cli_processes_adding_to_one_session_at_once_stay_gap_free()
     {
         var id = await _cli.OkAsync("new");
