@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 
 namespace AgentSessions.Storage;
 
@@ -49,13 +50,21 @@ public static class StoreRules
             {
                 null => throw new AgentSessionsException(ErrorCode.InvalidArgument, "a content part is missing (null)"),
                 TextPart t => Encoding.UTF8.GetByteCount(t.Text ?? throw Missing("text")),
-                ToolCallPart c => RequireText(c.CallId, "tool call id") + RequireText(c.Name, "tool name") + (c.Arguments?.GetRawText().Length ?? 0),
-                ToolResultPart r => RequireText(r.CallId, "tool call id") + (r.Result?.GetRawText().Length ?? 0),
+                ToolCallPart c => RequireText(c.CallId, "tool call id") + RequireText(c.Name, "tool name") + WritableJson(c.Arguments, "tool call's arguments"),
+                ToolResultPart r => RequireText(r.CallId, "tool call id") + WritableJson(r.Result, "tool result"),
                 DataPart d => (d.Data ?? throw Missing("data")).LongLength + RequireText(d.MediaType, "media type"),
                 UriPart u => RequireText(u.Uri, "uri") + RequireText(u.MediaType, "media type"),
                 ReasoningPart r => Encoding.UTF8.GetByteCount(r.Text ?? throw Missing("reasoning text")),
                 _ => throw new AgentSessionsException(ErrorCode.InvalidArgument, $"unsupported content part {part.GetType().Name}"),
             };
+        }
+
+        if (message.Metadata is { Count: > 0 } metadata)
+        {
+            foreach (var value in metadata.Values)
+            {
+                WritableJson(value, "message's metadata");
+            }
         }
 
         if (size > maxMessageBytes)
@@ -71,6 +80,36 @@ public static class StoreRules
 
         static int RequireText(string? value, string what)
             => string.IsNullOrEmpty(value) ? throw Missing(what) : value.Length;
+    }
+
+    /// <summary>
+    /// The length of a JSON value's text, after checking that it can be written out again. A JSON document may hold
+    /// an escape of half a surrogate pair (<c>"\udfff"</c>), which parses but can never be written (found by fuzzing
+    /// the share export, in a tool call's property name): such a value would fail every later export and read.
+    /// </summary>
+    private static int WritableJson(JsonElement? value, string what)
+    {
+        if (value is not { } element)
+        {
+            return 0;
+        }
+
+        var raw = element.GetRawText();
+        // Only escaped text can hold a lone surrogate (raw UTF-8 cannot), so the costly check runs only for those.
+        if (raw.Contains("\\u", StringComparison.Ordinal))
+        {
+            try
+            {
+                using var writer = new Utf8JsonWriter(Stream.Null);
+                element.WriteTo(writer);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or JsonException)
+            {
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"the {what} hold text that is not valid Unicode (an escaped lone surrogate such as \\ud800)", e);
+            }
+        }
+
+        return raw.Length;
     }
 
     /// <summary>Throws an <see cref="ErrorCode.InvalidArgument"/> error unless 0 &lt;= <paramref name="count"/> &lt;= <see cref="MaxTokensPerMessage"/>.</summary>

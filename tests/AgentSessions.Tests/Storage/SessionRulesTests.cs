@@ -100,4 +100,20 @@ public sealed class SessionRulesTests
         var moved = SessionRules.MoveHead(session, 6, state with { MessageCount = 2 }, 10, 20, T0.AddSeconds(1));
         Assert.Equal((2L, 10L, 20L, 4L), (moved.Session.MessageCount, moved.Session.InputTokens, moved.Session.OutputTokens, moved.HiddenMessages));
     }
+
+    [Theory]
+    [InlineData("{\"\\udfffcmd\": 1}")]
+    [InlineData("[\"a\\ud800\"]")]
+    public void A_json_value_that_could_never_be_written_again_is_refused_at_the_door(string json)
+    {
+        // It parses, but every later export or read of the message would fail (found by fuzzing the share export).
+        var arguments = JsonDocument.Parse(json).RootElement;
+        var call = new NewMessage(MessageRole.Assistant, [new ToolCallPart("c1", "shell", arguments)]);
+        Assert.Equal(ErrorCode.InvalidArgument, Assert.Throws<AgentSessionsException>(() => StoreRules.ValidateMessage(call)).Code);
+        var withMetadata = new NewMessage(MessageRole.User, "hi") { Metadata = new Dictionary<string, JsonElement> { ["k"] = arguments } };
+        Assert.Equal(ErrorCode.InvalidArgument, Assert.Throws<AgentSessionsException>(() => StoreRules.ValidateMessage(withMetadata)).Code);
+        // A well-formed escape is fine.
+        var valid = new NewMessage(MessageRole.Assistant, [new ToolCallPart("c1", "shell", JsonDocument.Parse("{\"caf\\u00e9\": 1}").RootElement)]);
+        Assert.Equal("shell", StoreRules.ValidateMessage(valid));
+    }
 }
