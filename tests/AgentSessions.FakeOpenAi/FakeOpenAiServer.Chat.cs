@@ -1,6 +1,8 @@
+using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 
 namespace AgentSessions.FakeOpenAi;
@@ -111,7 +113,22 @@ public sealed partial class FakeOpenAiServer
             return;
         }
 
-        // Kestrel resets the connection: the client's read of the chunked body fails.
+        // Not context.Abort() alone: it resets the connection at once, and chunks Kestrel has not yet handed to the
+        // socket are lost with it (the client then fails before the headers, and its retry policy sends the request
+        // again). So: let the flushed chunks reach the socket, end the sending side (the client reads them, then an
+        // end of stream inside the chunked body), wait for the client to give up, and only then reset.
+        var socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
+        await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+        try
+        {
+            socket?.Shutdown(SocketShutdown.Send);
+            await Task.Delay(TimeSpan.FromSeconds(5), context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already closed by the client.
+        }
+
         context.Abort();
     }
 

@@ -8,13 +8,17 @@ namespace AgentSessions.FakeOpenAi;
 [JsonConverter(typeof(JsonStringEnumConverter<StreamFailure>))]
 public enum StreamFailure
 {
-    /// <summary>The connection is reset: the client's read fails as it would when a server dies or a proxy cuts it.</summary>
+    /// <summary>
+    /// The connection closes inside the chunked body, as when a server dies or a proxy cuts it: the client reads the
+    /// chunks sent, then fails (the .NET client with <see cref="System.Net.Http.HttpIOException"/>, ResponseEnded).
+    /// </summary>
     Abort,
 
     /// <summary>
-    /// An SSE event <c>data: {"error": {...}}</c>, then the response ends without <c>data: [DONE]</c>, as OpenAI-compatible
-    /// servers report an error found after the status line was sent.
+    /// An SSE event <c>data: {"error": {...}}</c>, then the response ends without a finish reason or <c>data: [DONE]</c>,
+    /// as OpenAI-compatible servers report an error found after the status line was sent.
     /// </summary>
+    /// <remarks>The OpenAI .NET client (2.15) ignores the event and ends the stream without an exception.</remarks>
     ErrorEvent,
 }
 
@@ -56,7 +60,10 @@ public sealed record ScriptedReply
     public int? ChunkDelayMs { get; init; }
 
     /// <summary>Break a streamed answer off after this many content chunks (0: right after the first, empty, chunk); null: never.</summary>
-    /// <remarks>A non-streamed request with this set gets its connection reset before any answer.</remarks>
+    /// <remarks>
+    /// A non-streamed request with this set gets its connection reset before any answer, which the OpenAI client retries
+    /// (taking the next reply): for a non-streamed failure the caller sees, use <see cref="StatusCode"/> with a 4xx.
+    /// </remarks>
     public int? FailAfterChunks { get; init; }
 
     /// <summary>How the answer breaks off at <see cref="FailAfterChunks"/>; <see cref="StreamFailure.Abort"/> unless set.</summary>
