@@ -103,13 +103,17 @@ public sealed class FakeOpenAiServerTests
     {
         const int delayMs = 150;
         await using var server = await FakeOpenAiServer.StartAsync();
-        server.Enqueue(ScriptedReply.Words(500) with { Chunks = 5, ChunkDelayMs = delayMs });
+        var client = FakeModel.Client(server.BaseUrl);
         using var cancel = new CancellationTokenSource(FakeModel.Timeout);
+
+        // A first answer warms the connection and the JIT up, which would otherwise hold the first chunks back together.
+        await client.GetStreamingResponseAsync("warm up", cancellationToken: cancel.Token).ToListAsync(cancel.Token);
+        server.Enqueue(ScriptedReply.Words(500) with { Chunks = 5, ChunkDelayMs = delayMs });
         var arrivals = new List<TimeSpan>();
         var text = "";
         var clock = Stopwatch.StartNew();
 
-        await foreach (var update in FakeModel.Client(server.BaseUrl).GetStreamingResponseAsync("talk", cancellationToken: cancel.Token))
+        await foreach (var update in client.GetStreamingResponseAsync("talk", cancellationToken: cancel.Token))
         {
             if (update.Text.Length > 0)
             {
@@ -121,8 +125,36 @@ public sealed class FakeOpenAiServerTests
         Assert.Equal(ScriptedReply.Words(500).Text, text);
         Assert.Equal(5, arrivals.Count);
 
-        // Each chunk waits its delay before it is sent; a lower bound only, the machine may be slow.
-        Assert.True(arrivals[^1] - arrivals[0] >= TimeSpan.FromMilliseconds(4 * delayMs * 0.9), string.Join(", ", arrivals));
+        // Each chunk waits its delay before it is sent, so the last cannot come sooner than five delays after the
+        // request; and they come spread out, not in one burst (with slack for a client held up on a busy machine).
+        Assert.True(arrivals[^1] >= TimeSpan.FromMilliseconds(5 * delayMs), string.Join(", ", arrivals));
+        Assert.True(arrivals[^1] - arrivals[0] >= TimeSpan.FromMilliseconds(2 * delayMs), string.Join(", ", arrivals));
+    }
+
+    [Fact]
+    public async Task A_client_that_cancels_a_slow_stream_leaves_the_server_answering()
+    {
+        await using var server = await FakeOpenAiServer.StartAsync();
+        server.Enqueue(ScriptedReply.Words(100) with { ChunkDelayMs = 50 });
+        using var cancel = new CancellationTokenSource(FakeModel.Timeout);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token);
+        var text = "";
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var update in FakeModel.Client(server.BaseUrl).GetStreamingResponseAsync("go", cancellationToken: stop.Token))
+            {
+                text += update.Text;
+                if (text.Contains("w3", StringComparison.Ordinal))
+                {
+                    await stop.CancelAsync();
+                }
+            }
+        });
+
+        Assert.StartsWith("w1 w2 w3", text, StringComparison.Ordinal);
+        Assert.Equal("You said: again (messages: 1)", (await FakeModel.Client(server.BaseUrl).GetResponseAsync("again", cancellationToken: cancel.Token)).Text);
+        Assert.Equal(2, server.ChatRequests.Count);
     }
 
     [Fact]
