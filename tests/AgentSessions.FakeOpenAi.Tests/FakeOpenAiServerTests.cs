@@ -213,6 +213,20 @@ public sealed class FakeOpenAiServerTests
     }
 
     [Fact]
+    public async Task The_client_retries_a_503_and_a_reset_plain_request_each_retry_taking_the_next_reply()
+    {
+        await using var server = await FakeOpenAiServer.StartAsync();
+        server.Enqueue(ScriptedReply.Error(503, "overloaded"), ScriptedReply.Answer("never sent") with { FailAfterChunks = 0 }, ScriptedReply.Answer("third time"));
+        using var cancel = new CancellationTokenSource(FakeModel.Timeout);
+
+        var response = await FakeModel.Client(server.BaseUrl).GetResponseAsync("x", cancellationToken: cancel.Token);
+
+        Assert.Equal("third time", response.Text);
+        Assert.Equal(3, server.ChatRequests.Count);
+        Assert.Single(server.ChatRequests.Select(r => r.Body!.Value.GetRawText()).Distinct());
+    }
+
+    [Fact]
     public async Task Recorded_requests_hold_the_whole_context_in_order_and_the_key_only_as_a_hash()
     {
         using var temp = TempDirectory.ForCaller();
