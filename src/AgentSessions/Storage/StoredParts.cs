@@ -27,12 +27,17 @@ public static class StoredParts
     /// <summary>The version this class writes.</summary>
     public const int Version = 1;
 
+    // Relaxed escaping: text is kept as UTF-8 and only what JSON requires is escaped. The default encoder would turn
+    // every quote, '<', '>', '&', '+' and non-ASCII letter of code and prose into a six-byte \uXXXX escape, which
+    // costs disk, every resume's bytes on the wire and the reader's time to decode them. Readers accept either.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Encodes parts as UTF-8 JSON.</summary>
     public static byte[] ToUtf8(IReadOnlyList<ContentPart> parts)
     {
         ArgumentNullException.ThrowIfNull(parts);
         var buffer = new ArrayBufferWriter<byte>(64 + (parts is [TextPart t] ? t.Text.Length : 256));
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             Write(writer, parts);
         }

