@@ -38,8 +38,17 @@ internal static class TurnMessages
             }
         }
 
-        var comparable = tail.Where(m => !IsAdapterWritten(m)).Select(m => m.ToChatMessage()).ToList();
-        var overlap = 0;
+        var overlap = Overlap(request, tail);
+        return ([.. request.Skip(overlap)], tail);
+    }
+
+    /// <summary>
+    /// How many messages at the start of <paramref name="request"/> repeat the end of <paramref name="stored"/>
+    /// (adapter-written messages left out of the comparison); see <see cref="NotStoredYetAsync"/>.
+    /// </summary>
+    public static int Overlap(IReadOnlyList<ChatMessage> request, IEnumerable<SessionMessage> stored)
+    {
+        var comparable = stored.Where(m => !IsAdapterWritten(m)).Select(m => m.ToChatMessage()).ToList();
         for (var k = Math.Min(request.Count, comparable.Count); k > 0; k--)
         {
             var start = comparable.Count - k;
@@ -51,12 +60,11 @@ internal static class TurnMessages
 
             if (all)
             {
-                overlap = k;
-                break;
+                return k;
             }
         }
 
-        return ([.. request.Skip(overlap)], tail);
+        return 0;
     }
 
     /// <summary>
