@@ -172,4 +172,31 @@ public sealed class AgentFrameworkTests : IAsyncLifetime
         Assert.Equal(["base question", "base answer", "branch question", "branch answer"], (await _store.ReadAsync("side-line")).Select(m => m.Text));
         Assert.Equal("main-line", (await _store.Service.GetAsync("side-line")).ParentId);
     }
+
+    [Fact]
+    public async Task A_cancelled_streaming_run_keeps_the_user_message()
+    {
+        using var cts = new CancellationTokenSource();
+        var model = new ScriptedChatClient(ScriptedTurn.Text("never", " finished"));
+        model.BeforeUpdate = i =>
+        {
+            if (i == 1)
+            {
+                cts.Cancel();
+            }
+
+            return Task.CompletedTask;
+        };
+        var (agent, sessions) = Build(model);
+        var session = await sessions.GetOrCreateSessionAsync(agent, new AgentSessionStoreKey("cancelled-run"));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in agent.RunStreamingAsync("typed before the cancel", session, cancellationToken: cts.Token))
+            {
+            }
+        });
+
+        Assert.Equal(["typed before the cancel"], (await _store.ReadAsync("cancelled-run")).Select(m => m.Text));
+    }
 }
