@@ -49,13 +49,22 @@ internal static class TurnMessages
     public static int Overlap(IReadOnlyList<ChatMessage> request, IEnumerable<SessionMessage> stored)
     {
         var comparable = stored.Where(m => !IsAdapterWritten(m)).Select(m => m.ToChatMessage()).ToList();
+        if (request.Count == 0 || comparable.Count == 0)
+        {
+            return 0;
+        }
+
+        // Fingerprints are computed once each (a start that fails does so at its first message), so a long
+        // history resent every turn costs about one pass over it rather than one fingerprint per comparison.
+        var asked = request.Select(Fingerprint).ToArray();
+        var have = comparable.Select(Fingerprint).ToArray();
         for (var k = Math.Min(request.Count, comparable.Count); k > 0; k--)
         {
             var start = comparable.Count - k;
             var all = true;
             for (var i = 0; i < k && all; i++)
             {
-                all = Same(request[i], comparable[start + i]);
+                all = (request[i].MessageId is { Length: > 0 } id && id == comparable[start + i].MessageId) || asked[i] == have[start + i];
             }
 
             if (all)
@@ -194,9 +203,6 @@ internal static class TurnMessages
 
     private static bool IsStorable(AIContent content)
         => content is TextContent or TextReasoningContent or FunctionCallContent or FunctionResultContent or DataContent or UriContent;
-
-    private static bool Same(ChatMessage a, ChatMessage b)
-        => (a.MessageId is { Length: > 0 } id && id == b.MessageId) || Fingerprint(a) == Fingerprint(b);
 
     private static string Fingerprint(ChatMessage message)
     {
