@@ -94,17 +94,7 @@ public sealed class AgentSessionsChatHistoryProvider : ChatHistoryProvider
 
         // History the caller sends again itself is not given twice: cut the stored transcript before the part the
         // request repeats.
-        var request = context.RequestMessages.ToList();
-        var overlap = TurnMessages.Overlap(request, stored);
-        var cut = stored.Count;
-        for (var seen = 0; seen < overlap; cut--)
-        {
-            if (!TurnMessages.IsAdapterWritten(stored[cut - 1]))
-            {
-                seen++;
-            }
-        }
-
+        var (_, cut) = TurnMessages.Overlap(context.RequestMessages.ToList(), stored);
         return stored.Take(cut).Select(m => m.ToChatMessage()).ToList();
     }
 

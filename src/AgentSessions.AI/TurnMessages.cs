@@ -19,7 +19,7 @@ internal static class TurnMessages
     /// <summary>
     /// The request messages that are not stored yet. A caller that resends the whole history sends what is stored
     /// followed by what is new: the longest run at the start of the request that equals the end of the stored
-    /// transcript (partial answers and not-run results left out) is taken as stored. Two messages are equal when
+    /// transcript (with or without the partial answers and not-run results the adapters wrote) is taken as stored. Two messages are equal when
     /// they carry the same message id, or have the same role and the same content (text, reasoning, tool call ids
     /// and names, tool result ids). Only the end of the transcript counts, so a user who types the same words after
     /// an answer gets them stored again, while a retry of a failed call (the message is the last thing stored) does
@@ -38,33 +38,44 @@ internal static class TurnMessages
             }
         }
 
-        var overlap = Overlap(request, tail);
+        var (overlap, _) = Overlap(request, tail);
         return ([.. request.Skip(overlap)], tail);
     }
 
     /// <summary>
-    /// How many messages at the start of <paramref name="request"/> repeat the end of <paramref name="stored"/>
-    /// (adapter-written messages left out of the comparison); see <see cref="NotStoredYetAsync"/>.
+    /// How many messages at the start of <paramref name="request"/> repeat the end of <paramref name="stored"/>, and
+    /// the index in <paramref name="stored"/> where the repeated part begins; see <see cref="NotStoredYetAsync"/>.
     /// </summary>
-    public static int Overlap(IReadOnlyList<ChatMessage> request, IEnumerable<SessionMessage> stored)
+    /// <remarks>
+    /// Tried twice: against the whole tail (a caller that kept the partial answer it was streamed sends it back),
+    /// and with adapter-written messages left out (a caller that never saw them); the longer match wins.
+    /// </remarks>
+    public static (int Count, int StoredFrom) Overlap(IReadOnlyList<ChatMessage> request, IReadOnlyList<SessionMessage> stored)
     {
-        var comparable = stored.Where(m => !IsAdapterWritten(m)).Select(m => m.ToChatMessage()).ToList();
-        if (request.Count == 0 || comparable.Count == 0)
+        if (request.Count == 0 || stored.Count == 0)
         {
-            return 0;
+            return (0, stored.Count);
         }
 
         // Fingerprints are computed once each (a start that fails does so at its first message), so a long
         // history resent every turn costs about one pass over it rather than one fingerprint per comparison.
-        var asked = request.Select(Fingerprint).ToArray();
-        var have = comparable.Select(Fingerprint).ToArray();
-        for (var k = Math.Min(request.Count, comparable.Count); k > 0; k--)
+        var asked = request.Select(m => (m.MessageId, Fingerprint(m))).ToArray();
+        var have = stored.Select(m => ((string?)m.Id, Fingerprint(m.ToChatMessage()))).ToArray();
+        var own = Enumerable.Range(0, stored.Count).Where(i => !IsAdapterWritten(stored[i])).ToArray();
+        var full = Match(asked, have);
+        var ownMatch = Match(asked, [.. own.Select(i => have[i])]);
+        return full >= ownMatch ? (full, stored.Count - full) : (ownMatch, own[^ownMatch]);
+    }
+
+    private static int Match((string? Id, string Print)[] request, (string? Id, string Print)[] stored)
+    {
+        for (var k = Math.Min(request.Length, stored.Length); k > 0; k--)
         {
-            var start = comparable.Count - k;
+            var start = stored.Length - k;
             var all = true;
             for (var i = 0; i < k && all; i++)
             {
-                all = (request[i].MessageId is { Length: > 0 } id && id == comparable[start + i].MessageId) || asked[i] == have[start + i];
+                all = (request[i].Id is { Length: > 0 } id && id == stored[start + i].Id) || request[i].Print == stored[start + i].Print;
             }
 
             if (all)

@@ -315,4 +315,32 @@ public sealed class PersistingChatClientTests : IAsyncLifetime
         Assert.Equal("It is sunny in Oslo.", messages[3].Text);
         Assert.All(messages, m => Assert.Null(Meta(m, AgentSessionsMetadata.Partial)));
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task After_an_abandoned_stream_a_resent_history_stores_nothing_twice_whether_or_not_it_kept_the_partial(bool keptPartial)
+    {
+        var client = Client(new ScriptedChatClient(ScriptedTurn.Text("part", "ial", " rest"), ScriptedTurn.Text("next answer")));
+        var history = new List<ChatMessage> { new(ChatRole.User, "first") };
+        var received = new List<ChatResponseUpdate>();
+        await foreach (var update in client.GetStreamingResponseAsync(history))
+        {
+            received.Add(update);
+            if (update.Text == "ial")
+            {
+                break;
+            }
+        }
+
+        if (keptPartial)
+        {
+            history.AddMessages(received);
+        }
+
+        history.Add(new ChatMessage(ChatRole.User, "second"));
+        await client.GetResponseAsync(history);
+
+        Assert.Equal(["first", "partial", "second", "next answer"], (await _store.ReadAsync("chat")).Select(m => m.Text));
+    }
 }
