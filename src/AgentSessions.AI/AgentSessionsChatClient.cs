@@ -122,16 +122,9 @@ public sealed class AgentSessionsChatClient : DelegatingChatClient
     {
         var sessionId = options.GetAgentSession() ?? _options.DefaultSessionId
             ?? throw new InvalidOperationException($"no AgentSessions session for this call: set ChatOptions.WithAgentSession(id) or {nameof(AgentSessionsChatClientOptions)}.{nameof(AgentSessionsChatClientOptions.DefaultSessionId)}");
-        var session = await _service.FindAsync(sessionId, cancellationToken).ConfigureAwait(false);
-        if (session is null)
-        {
-            if (!_options.CreateMissingSessions)
-            {
-                throw AgentSessionsException.SessionNotFound(sessionId);
-            }
-
-            session = await CreateAsync(sessionId, cancellationToken).ConfigureAwait(false);
-        }
+        var session = _options.CreateMissingSessions
+            ? await TurnMessages.GetOrCreateAsync(_service, sessionId, _options.NewSession, cancellationToken).ConfigureAwait(false)
+            : await _service.GetAsync(sessionId, cancellationToken).ConfigureAwait(false);
 
         var (fresh, tail) = await TurnMessages.NotStoredYetAsync(_service, session, request, cancellationToken).ConfigureAwait(false);
         var storable = new List<(ChatMessage Source, NewMessage Message)>();
@@ -161,18 +154,5 @@ public sealed class AgentSessionsChatClient : DelegatingChatClient
         }
 
         return sessionId;
-    }
-
-    private async Task<Session> CreateAsync(string sessionId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _service.CreateAsync(_options.NewSession with { Id = sessionId }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (AgentSessionsException e) when (e.Code == ErrorCode.Conflict)
-        {
-            // Another call created it first: the same session is what both wanted.
-            return await _service.GetAsync(sessionId, cancellationToken).ConfigureAwait(false);
-        }
     }
 }

@@ -128,8 +128,7 @@ public sealed class AgentSessionsChatHistoryProvider : ChatHistoryProvider
         }
 
         var sessionId = GetSessionId(agentSession);
-        var session = await _service.FindAsync(sessionId, cancellationToken).ConfigureAwait(false)
-            ?? await CreateAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        var session = await TurnMessages.GetOrCreateAsync(_service, sessionId, _newSession, cancellationToken).ConfigureAwait(false);
         var (fresh, tail) = await TurnMessages.NotStoredYetAsync(_service, session, request, cancellationToken).ConfigureAwait(false);
         var batch = fresh.Concat(response).Select(TurnMessages.ToStorable).OfType<NewMessage>().ToList();
         if (batch.Count == 0)
@@ -143,18 +142,6 @@ public sealed class AgentSessionsChatHistoryProvider : ChatHistoryProvider
         }
 
         await _service.AppendAsync(sessionId, batch, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<Session> CreateAsync(string sessionId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _service.CreateAsync(_newSession with { Id = sessionId }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (AgentSessionsException e) when (e.Code == ErrorCode.Conflict)
-        {
-            return await _service.GetAsync(sessionId, cancellationToken).ConfigureAwait(false);
-        }
     }
 
     /// <summary>What the provider keeps per agent session: the AgentSessions session it writes to.</summary>

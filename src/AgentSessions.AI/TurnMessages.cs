@@ -16,6 +16,25 @@ internal static class TurnMessages
 
     private static readonly JsonElement True = JsonSerializer.SerializeToElement(true);
 
+    /// <summary>Reads a session, creating it from <paramref name="template"/> (with this id) when it does not exist yet.</summary>
+    public static async Task<Session> GetOrCreateAsync(SessionService service, string sessionId, NewSession template, CancellationToken cancellationToken)
+    {
+        if (await service.FindAsync(sessionId, cancellationToken).ConfigureAwait(false) is { } found)
+        {
+            return found;
+        }
+
+        try
+        {
+            return await service.CreateAsync(template with { Id = sessionId }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AgentSessionsException e) when (e.Code == ErrorCode.Conflict)
+        {
+            // Another call created it first: the same session is what both wanted.
+            return await service.GetAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>
     /// The request messages that are not stored yet. A caller that resends the whole history sends what is stored
     /// followed by what is new: the longest run at the start of the request that equals the end of the stored

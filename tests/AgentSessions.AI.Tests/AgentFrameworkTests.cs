@@ -4,24 +4,14 @@ using Xunit;
 
 namespace AgentSessions.AI.Tests;
 
-public sealed class AgentFrameworkTests : IAsyncLifetime
+public sealed class AgentFrameworkTests : StoreTests
 {
-    private StoreFixture _store = null!;
-
-    public Task InitializeAsync()
-    {
-        _store = StoreFixture.Create(GetType().Name);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _store.DisposeAsync();
-
     /// <summary>What a process builds at start-up: a provider, a store and an agent over the service.</summary>
     private (ChatClientAgent Agent, AgentSessionsAgentSessionStore Sessions) Build(IChatClient model, ChatOptions? chatOptions = null)
     {
-        var provider = new AgentSessionsChatHistoryProvider(_store.Service);
+        var provider = new AgentSessionsChatHistoryProvider(Store.Service);
         var agent = new ChatClientAgent(model, new ChatClientAgentOptions { ChatHistoryProvider = provider, ChatOptions = chatOptions });
-        return (agent, new AgentSessionsAgentSessionStore(_store.Service));
+        return (agent, new AgentSessionsAgentSessionStore(Store.Service));
     }
 
     private static List<string> Texts(IEnumerable<ChatMessage> messages) => [.. messages.Select(m => $"{m.Role}: {m.Text}")];
@@ -37,7 +27,7 @@ public sealed class AgentFrameworkTests : IAsyncLifetime
         await agent.RunAsync("And its journal mode?", session);
         await sessions.SaveSessionAsync(agent, key, session);
 
-        await _store.RestartAsync();
+        await Store.RestartAsync();
         var later = new ScriptedChatClient(ScriptedTurn.Text("The store: SQLite in WAL mode."));
         (agent, sessions) = Build(later);
         var resumed = await sessions.GetSessionAsync(agent, key);
@@ -47,7 +37,7 @@ public sealed class AgentFrameworkTests : IAsyncLifetime
         Assert.Equal(
             ["user: Which store do we use?", "assistant: SQLite, then.", "user: And its journal mode?", "assistant: WAL mode.", "user: What were we discussing?"],
             Texts(Assert.Single(later.Requests)));
-        Assert.Equal(6, (await _store.ReadAsync("project-discussion-2024")).Count);
+        Assert.Equal(6, (await Store.ReadAsync("project-discussion-2024")).Count);
         Assert.Equal(["user: Which store do we use?", "assistant: SQLite, then."], Texts(model.Requests[1].Take(2)));
     }
 
@@ -68,7 +58,7 @@ public sealed class AgentFrameworkTests : IAsyncLifetime
         Assert.Equal(["user: first question", "assistant: first answer", "user: second question"], Texts(model.Requests[1]));
         Assert.Equal(
             ["first question", "first answer", "second question", "second answer"],
-            (await _store.ReadAsync("resend")).Select(m => m.Text));
+            (await Store.ReadAsync("resend")).Select(m => m.Text));
     }
 
     [Fact]
@@ -79,7 +69,7 @@ public sealed class AgentFrameworkTests : IAsyncLifetime
 
         await Assert.ThrowsAsync<HttpRequestException>(() => agent.RunAsync("please keep this", session));
 
-        Assert.Equal(["please keep this"], (await _store.ReadAsync("fails")).Select(m => m.Text));
+        Assert.Equal(["please keep this"], (await Store.ReadAsync("fails")).Select(m => m.Text));
     }
 
     [Fact]
@@ -92,7 +82,7 @@ public sealed class AgentFrameworkTests : IAsyncLifetime
 
         await agent.RunAsync("what time is it?", session);
 
-        var messages = await _store.ReadAsync("tools");
+        var messages = await Store.ReadAsync("tools");
         Assert.Equal([MessageRole.User, MessageRole.Assistant, MessageRole.Tool, MessageRole.Assistant], messages.Select(m => m.Role));
         Assert.Equal("call-7", Assert.IsType<ToolCallPart>(messages[1].Parts[0]).CallId);
         var result = Assert.IsType<ToolResultPart>(messages[2].Parts[0]);
@@ -115,8 +105,8 @@ public sealed class AgentFrameworkTests : IAsyncLifetime
         var provider = (AgentSessionsChatHistoryProvider)agent.ChatHistoryProvider!;
         Assert.NotEqual(provider.GetSessionId(a), provider.GetSessionId(b));
         Assert.Equal(provider.GetSessionId(a), provider.GetSessionId(restored));
-        Assert.Equal(["for a", "to a", "a, later", "a again"], (await _store.ReadAsync(provider.GetSessionId(a))).Select(m => m.Text));
-        Assert.Equal(["for b", "to b"], (await _store.ReadAsync(provider.GetSessionId(b))).Select(m => m.Text));
+        Assert.Equal(["for a", "to a", "a, later", "a again"], (await Store.ReadAsync(provider.GetSessionId(a))).Select(m => m.Text));
+        Assert.Equal(["for b", "to b"], (await Store.ReadAsync(provider.GetSessionId(b))).Select(m => m.Text));
     }
 
     [Fact]
@@ -168,9 +158,9 @@ public sealed class AgentFrameworkTests : IAsyncLifetime
         var branch = await sessions.ForkAsync(agent, original, new AgentSessionStoreKey("side-line"));
         await agent.RunAsync("branch question", branch);
 
-        Assert.Equal(["base question", "base answer"], (await _store.ReadAsync("main-line")).Select(m => m.Text));
-        Assert.Equal(["base question", "base answer", "branch question", "branch answer"], (await _store.ReadAsync("side-line")).Select(m => m.Text));
-        Assert.Equal("main-line", (await _store.Service.GetAsync("side-line")).ParentId);
+        Assert.Equal(["base question", "base answer"], (await Store.ReadAsync("main-line")).Select(m => m.Text));
+        Assert.Equal(["base question", "base answer", "branch question", "branch answer"], (await Store.ReadAsync("side-line")).Select(m => m.Text));
+        Assert.Equal("main-line", (await Store.Service.GetAsync("side-line")).ParentId);
     }
 
     [Fact]
@@ -197,6 +187,6 @@ public sealed class AgentFrameworkTests : IAsyncLifetime
             }
         });
 
-        Assert.Equal(["typed before the cancel"], (await _store.ReadAsync("cancelled-run")).Select(m => m.Text));
+        Assert.Equal(["typed before the cancel"], (await Store.ReadAsync("cancelled-run")).Select(m => m.Text));
     }
 }

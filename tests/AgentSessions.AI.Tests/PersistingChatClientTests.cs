@@ -4,20 +4,10 @@ using Xunit;
 
 namespace AgentSessions.AI.Tests;
 
-public sealed class PersistingChatClientTests : IAsyncLifetime
+public sealed class PersistingChatClientTests : StoreTests
 {
-    private StoreFixture _store = null!;
-
-    public Task InitializeAsync()
-    {
-        _store = StoreFixture.Create(GetType().Name);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _store.DisposeAsync();
-
     private IChatClient Client(ScriptedChatClient model, Action<AgentSessionsChatClientOptions>? configure = null)
-        => model.AsBuilder().UseAgentSessions(_store.Service, o =>
+        => model.AsBuilder().UseAgentSessions(Store.Service, o =>
         {
             o.DefaultSessionId = "chat";
             configure?.Invoke(o);
@@ -34,7 +24,7 @@ public sealed class PersistingChatClientTests : IAsyncLifetime
 
         await Assert.ThrowsAsync<HttpRequestException>(() => client.GetResponseAsync([new ChatMessage(ChatRole.User, "what I typed")]));
 
-        var stored = Assert.Single(await _store.ReadAsync("chat"));
+        var stored = Assert.Single(await Store.ReadAsync("chat"));
         Assert.Equal((MessageRole.User, "what I typed"), (stored.Role, stored.Text));
     }
 
@@ -46,7 +36,7 @@ public sealed class PersistingChatClientTests : IAsyncLifetime
 
         var response = await client.GetResponseAsync([user]);
 
-        var messages = await _store.ReadAsync("chat");
+        var messages = await Store.ReadAsync("chat");
         Assert.Equal(["hi", "Hello there"], messages.Select(m => m.Text));
         var answer = messages[1];
         Assert.Equal((11L, 2L, "scripted-1"), (answer.InputTokens, answer.OutputTokens, answer.Model));
@@ -66,8 +56,8 @@ public sealed class PersistingChatClientTests : IAsyncLifetime
         await client.GetResponseAsync([new ChatMessage(ChatRole.User, "b")], new ChatOptions { AdditionalProperties = new() { ["agent_sessions.session_id"] = "second" } });
         await Assert.ThrowsAsync<InvalidOperationException>(() => client.GetResponseAsync([new ChatMessage(ChatRole.User, "c")]));
 
-        Assert.Equal(["a", "one"], (await _store.ReadAsync("first")).Select(m => m.Text));
-        Assert.Equal(["b", "two"], (await _store.ReadAsync("second")).Select(m => m.Text));
+        Assert.Equal(["a", "one"], (await Store.ReadAsync("first")).Select(m => m.Text));
+        Assert.Equal(["b", "two"], (await Store.ReadAsync("second")).Select(m => m.Text));
     }
 
     [Fact]
@@ -98,7 +88,7 @@ public sealed class PersistingChatClientTests : IAsyncLifetime
 
         Assert.Equal(
             ["be brief", "one", "first answer", "two", "second answer", "two", "third answer"],
-            (await _store.ReadAsync("chat")).Select(m => m.Text));
+            (await Store.ReadAsync("chat")).Select(m => m.Text));
         Assert.Equal(6, model.Requests[2].Count);
     }
 
@@ -111,7 +101,7 @@ public sealed class PersistingChatClientTests : IAsyncLifetime
         await Assert.ThrowsAsync<TimeoutException>(() => client.GetResponseAsync([new ChatMessage(ChatRole.User, "hello?")]));
         await client.GetResponseAsync([new ChatMessage(ChatRole.User, "hello?")]);
 
-        Assert.Equal(["hello?", "finally"], (await _store.ReadAsync("chat")).Select(m => m.Text));
+        Assert.Equal(["hello?", "finally"], (await Store.ReadAsync("chat")).Select(m => m.Text));
     }
 
     [Fact]
@@ -122,7 +112,7 @@ public sealed class PersistingChatClientTests : IAsyncLifetime
         var seen = new List<string[]>();
         model.BeforeUpdate = async i =>
         {
-            seen.Add([.. (await _store.ReadAsync("chat")).Select(m => $"{m.Text}|{Meta(m, AgentSessionsMetadata.Partial)}")]);
+            seen.Add([.. (await Store.ReadAsync("chat")).Select(m => $"{m.Text}|{Meta(m, AgentSessionsMetadata.Partial)}")]);
             if (i == 1)
             {
                 clock.Advance(TimeSpan.FromMilliseconds(999)); // not yet: at most every interval
@@ -143,11 +133,11 @@ public sealed class PersistingChatClientTests : IAsyncLifetime
         Assert.Equal("Hello world", text);
         Assert.Equal(["greet|"], seen[2]); // after "lo ", 999 ms in: no checkpoint
         Assert.Equal(["greet|", "Hello world|true"], seen[3]); // after "world", 1,000 ms in: checkpointed, marked partial
-        var messages = await _store.ReadAsync("chat");
+        var messages = await Store.ReadAsync("chat");
         Assert.Equal(["greet", "Hello world"], messages.Select(m => m.Text));
         Assert.Null(Meta(messages[1], AgentSessionsMetadata.Partial));
         Assert.Equal((11L, 3L), (messages[1].InputTokens, messages[1].OutputTokens));
-        Assert.Equal(2, (await _store.Service.GetAsync("chat")).MessageCount);
+        Assert.Equal(2, (await Store.Service.GetAsync("chat")).MessageCount);
     }
 
     [Fact]
@@ -159,7 +149,7 @@ public sealed class PersistingChatClientTests : IAsyncLifetime
         model.BeforeUpdate = async _ =>
         {
             clock.Advance(TimeSpan.FromHours(1));
-            counts.Add((await _store.ReadAsync("chat")).Count);
+            counts.Add((await Store.ReadAsync("chat")).Count);
         };
         var client = Client(model, o => (o.TimeProvider, o.CheckpointInterval) = (clock, TimeSpan.Zero));
 
@@ -168,7 +158,7 @@ public sealed class PersistingChatClientTests : IAsyncLifetime
         }
 
         Assert.All(counts, c => Assert.Equal(1, c));
-        Assert.Equal(["go", "abc"], (await _store.ReadAsync("chat")).Select(m => m.Text));
+        Assert.Equal(["go", "abc"], (await Store.ReadAsync("chat")).Select(m => m.Text));
     }
 
     [Fact]
@@ -194,7 +184,7 @@ public sealed class PersistingChatClientTests : IAsyncLifetime
             }
         });
 
-        var messages = await _store.ReadAsync("chat");
+        var messages = await Store.ReadAsync("chat");
         Assert.Equal(["tell me", "partial answer"], messages.Select(m => m.Text));
         Assert.Equal("true", Meta(messages[1], AgentSessionsMetadata.Partial));
         Assert.Equal("cancelled", Meta(messages[1], AgentSessionsMetadata.Interrupted));
@@ -213,7 +203,7 @@ public sealed class PersistingChatClientTests : IAsyncLifetime
             }
         }
 
-        var messages = await _store.ReadAsync("chat");
+        var messages = await Store.ReadAsync("chat");
         Assert.Equal(["go", "first second"], messages.Select(m => m.Text));
         Assert.Equal("abandoned", Meta(messages[1], AgentSessionsMetadata.Interrupted));
     }
@@ -237,7 +227,7 @@ public sealed class PersistingChatClientTests : IAsyncLifetime
             }
         });
 
-        var messages = await _store.ReadAsync("chat");
+        var messages = await Store.ReadAsync("chat");
         Assert.Equal(["count", "one two"], messages.Select(m => m.Text));
         Assert.Equal("failed", Meta(messages[1], AgentSessionsMetadata.Interrupted));
         Assert.Equal(typeof(IOException).FullName, Meta(messages[1], AgentSessionsMetadata.Error));
@@ -260,7 +250,7 @@ public sealed class PersistingChatClientTests : IAsyncLifetime
             }
         });
 
-        var messages = await _store.ReadAsync("chat");
+        var messages = await Store.ReadAsync("chat");
         Assert.Equal([MessageRole.User, MessageRole.Assistant, MessageRole.Tool], messages.Select(m => m.Role));
         var result = Assert.IsType<ToolResultPart>(Assert.Single(messages[2].Parts));
         Assert.Equal("call-1", result.CallId);
@@ -277,7 +267,7 @@ public sealed class PersistingChatClientTests : IAsyncLifetime
         await client.GetResponseAsync([new ChatMessage(ChatRole.User, "look it up")]);
         await client.GetResponseAsync([new ChatMessage(ChatRole.User, "never mind")]);
 
-        var messages = await _store.ReadAsync("chat");
+        var messages = await Store.ReadAsync("chat");
         Assert.Equal([MessageRole.User, MessageRole.Assistant, MessageRole.Tool, MessageRole.User, MessageRole.Assistant], messages.Select(m => m.Role));
         Assert.Equal("call-9", Assert.IsType<ToolResultPart>(messages[2].Parts[0]).CallId);
     }
@@ -289,7 +279,7 @@ public sealed class PersistingChatClientTests : IAsyncLifetime
     {
         var model = new ScriptedChatClient(ScriptedTurn.Call("call-1", "get_weather", new() { ["city"] = "Oslo" }), ScriptedTurn.Text("It is sunny in Oslo."));
         var client = model.AsBuilder()
-            .UseAgentSessions(_store.Service, o => o.DefaultSessionId = "chat")
+            .UseAgentSessions(Store.Service, o => o.DefaultSessionId = "chat")
             .UseFunctionInvocation()
             .Build();
         var options = new ChatOptions { Tools = [AIFunctionFactory.Create((string city) => $"sunny in {city}", "get_weather")] };
@@ -306,7 +296,7 @@ public sealed class PersistingChatClientTests : IAsyncLifetime
             await client.GetResponseAsync([user], options);
         }
 
-        var messages = await _store.ReadAsync("chat");
+        var messages = await Store.ReadAsync("chat");
         Assert.Equal([MessageRole.User, MessageRole.Assistant, MessageRole.Tool, MessageRole.Assistant], messages.Select(m => m.Role));
         var call = Assert.IsType<ToolCallPart>(Assert.Single(messages[1].Parts));
         var result = Assert.IsType<ToolResultPart>(Assert.Single(messages[2].Parts));
@@ -341,6 +331,27 @@ public sealed class PersistingChatClientTests : IAsyncLifetime
         history.Add(new ChatMessage(ChatRole.User, "second"));
         await client.GetResponseAsync(history);
 
-        Assert.Equal(["first", "partial", "second", "next answer"], (await _store.ReadAsync("chat")).Select(m => m.Text));
+        Assert.Equal(["first", "partial", "second", "next answer"], (await Store.ReadAsync("chat")).Select(m => m.Text));
+    }
+
+    [Fact]
+    public async Task After_a_restart_a_caller_that_resumes_from_the_store_continues_without_duplicates()
+    {
+        var history = new List<ChatMessage> { new(ChatRole.User, "one") };
+        history.AddMessages(await Client(new ScriptedChatClient(ScriptedTurn.Text("two"))).GetResponseAsync(history));
+
+        await Store.RestartAsync();
+        var resumed = new List<ChatMessage>();
+        await foreach (var message in Store.Service.ReadAsync("chat"))
+        {
+            resumed.Add(message.ToChatMessage());
+        }
+
+        resumed.Add(new ChatMessage(ChatRole.User, "three"));
+        var model = new ScriptedChatClient(ScriptedTurn.Text("four"));
+        await Client(model).GetResponseAsync(resumed);
+
+        Assert.Equal(["one", "two", "three"], Assert.Single(model.Requests).Select(m => m.Text));
+        Assert.Equal(["one", "two", "three", "four"], (await Store.ReadAsync("chat")).Select(m => m.Text));
     }
 }
