@@ -12,6 +12,14 @@ public sealed partial class SessionService
     public ValueTask<AppendResult> AppendAsync(string sessionId, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken = default)
         => Store.AppendAsync(sessionId, messages, cancellationToken);
 
+    /// <summary>
+    /// Replaces the last message with <paramref name="messages"/> in one transaction, only while its id is still
+    /// <paramref name="lastMessageId"/>: how a streamed answer's checkpoint becomes the final answer.
+    /// </summary>
+    /// <exception cref="AgentSessionsException"><see cref="ErrorCode.Conflict"/> when another message is last by now (nothing changes).</exception>
+    public ValueTask<AppendResult> ReplaceLastMessageAsync(string sessionId, string lastMessageId, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken = default)
+        => Store.ReplaceLastMessageAsync(sessionId, lastMessageId, messages, cancellationToken);
+
     /// <summary>Streams messages in sequence order.</summary>
     public IAsyncEnumerable<SessionMessage> ReadAsync(string sessionId, MessageRange range = default, CancellationToken cancellationToken = default)
         => Store.ReadAsync(sessionId, range, cancellationToken);

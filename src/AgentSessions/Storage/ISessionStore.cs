@@ -36,6 +36,25 @@ public interface ISessionStore : IAsyncDisposable
     /// </remarks>
     ValueTask<AppendResult> AppendAsync(string sessionId, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Replaces the session's last message with <paramref name="messages"/> (the first takes its place and sequence
+    /// number, the rest follow), atomically, and only while <paramref name="lastMessageId"/> is still the last message.
+    /// </summary>
+    /// <remarks>
+    /// What a streaming writer needs to turn a checkpointed partial answer into the final one without a window in
+    /// which the store holds both or neither. The session's totals are adjusted by the difference. A fork made from
+    /// the partial keeps its own copy. When messages hidden by an undo or restore follow the last visible message,
+    /// the replacement is refused rather than touching them. A first replacement without an id keeps the replaced
+    /// message's id. The default implementation refuses: a backend that
+    /// cannot do this atomically must not pretend to.
+    /// </remarks>
+    /// <exception cref="AgentSessionsException">
+    /// <see cref="ErrorCode.Conflict"/> when the last message is not <paramref name="lastMessageId"/> (nothing changes);
+    /// <see cref="ErrorCode.NotFound"/> when the session does not exist.
+    /// </exception>
+    ValueTask<AppendResult> ReplaceLastMessageAsync(string sessionId, string lastMessageId, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken = default)
+        => throw new AgentSessionsException(ErrorCode.InvalidArgument, $"this store ({GetType().Name}) cannot replace a message");
+
     /// <summary>Streams a session's messages in sequence order.</summary>
     /// <exception cref="AgentSessionsException"><see cref="ErrorCode.NotFound"/> when the session does not exist.</exception>
     IAsyncEnumerable<SessionMessage> ReadAsync(string sessionId, MessageRange range = default, CancellationToken cancellationToken = default);
