@@ -173,13 +173,19 @@ public sealed partial class SqliteSessionStore : ISessionStore
             connection.Open();
             using var command = connection.CreateCommand();
             var synchronous = options.Durability == SqliteDurability.Full ? "FULL" : "NORMAL";
-            command.CommandText = $"""
-                PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};
-                PRAGMA synchronous = {synchronous};
-                PRAGMA foreign_keys = OFF;
-                PRAGMA temp_store = MEMORY;
-                """;
-            command.ExecuteNonQuery();
+            // One statement per command: ExecuteNonQuery runs the statements after the first of a batch while it
+            // disposes its reader, and that swallows their errors, so a pragma that failed to parse went unnoticed
+            // (a mutation test left "PRAGMA synchronous = ;" in place, and every test passed on SQLite's default).
+            foreach (var pragma in (ReadOnlySpan<string>)[
+                $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds}",
+                $"PRAGMA synchronous = {synchronous}",
+                "PRAGMA foreign_keys = OFF",
+                "PRAGMA temp_store = MEMORY"])
+            {
+                command.CommandText = pragma;
+                command.ExecuteNonQuery();
+            }
+
             if (options.MaxSizeBytes is { } maxSize)
             {
                 LimitSize(connection, maxSize);
