@@ -173,9 +173,10 @@ public sealed partial class SqliteSessionStore : ISessionStore
             connection.Open();
             using var command = connection.CreateCommand();
             var synchronous = options.Durability == SqliteDurability.Full ? "FULL" : "NORMAL";
-            // One statement per command: ExecuteNonQuery runs the statements after the first of a batch while it
-            // disposes its reader, and that swallows their errors, so a pragma that failed to parse went unnoticed
-            // (a mutation test left "PRAGMA synchronous = ;" in place, and every test passed on SQLite's default).
+            // One statement per command. In a batch, ExecuteNonQuery stops at the first statement that answers
+            // with a row ("PRAGMA busy_timeout = N" answers with N) and runs the rest while disposing its reader,
+            // which swallows their errors: "PRAGMA synchronous = ;" (a mutant) went unnoticed, every test passing
+            // on SQLite's default, and the pragmas after it were silently not set.
             foreach (var pragma in (ReadOnlySpan<string>)[
                 $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds}",
                 $"PRAGMA synchronous = {synchronous}",
