@@ -173,13 +173,20 @@ public sealed partial class SqliteSessionStore : ISessionStore
             connection.Open();
             using var command = connection.CreateCommand();
             var synchronous = options.Durability == SqliteDurability.Full ? "FULL" : "NORMAL";
-            command.CommandText = $"""
-                PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};
-                PRAGMA synchronous = {synchronous};
-                PRAGMA foreign_keys = OFF;
-                PRAGMA temp_store = MEMORY;
-                """;
-            command.ExecuteNonQuery();
+            // One statement per command. In a batch, ExecuteNonQuery stops at the first statement that answers
+            // with a row ("PRAGMA busy_timeout = N" answers with N) and runs the rest while disposing its reader,
+            // which swallows their errors: "PRAGMA synchronous = ;" (a mutant) went unnoticed, every test passing
+            // on SQLite's default, and the pragmas after it were silently not set.
+            foreach (var pragma in (ReadOnlySpan<string>)[
+                $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds}",
+                $"PRAGMA synchronous = {synchronous}",
+                "PRAGMA foreign_keys = OFF",
+                "PRAGMA temp_store = MEMORY"])
+            {
+                command.CommandText = pragma;
+                command.ExecuteNonQuery();
+            }
+
             if (options.MaxSizeBytes is { } maxSize)
             {
                 LimitSize(connection, maxSize);

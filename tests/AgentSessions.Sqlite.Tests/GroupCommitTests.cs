@@ -122,6 +122,82 @@ public sealed class GroupCommitTests
         Assert.True((await store.CheckAsync(repair: false)).Healthy);
     }
 
+    [Fact]
+    public async Task A_search_whose_indexing_write_is_grouped_after_appends_finds_every_one_of_them()
+    {
+        using var temp = TempDirectory.ForCaller();
+        await using var store = SqliteSessionStore.Open(temp.Path);
+        // Titles of their own, so a session can only be found through its message, not its automatic title.
+        foreach (var id in new[] { "w", "a", "b", "c" })
+        {
+            await store.CreateAsync(new NewSession { Id = id, Title = $"session {id}" });
+        }
+
+        await store.AppendAsync("w", [new NewMessage(MessageRole.User, "walrus zero")]); // stored, waiting for the index
+        await using var held = await WriterHeld.StartAsync(store, "w");
+        var appends = new[] { "a", "b", "c" }.Select(id => store.AppendAsync(id, [new NewMessage(MessageRole.User, $"walrus in {id}")]).AsTask()).ToList();
+
+        // The search sees waiting messages and asks the writer to index them: an async iterator runs synchronously
+        // up to its first pending await, so its (otherwise empty) write is queued behind the appends now.
+        var search = store.SearchAsync(new SearchQuery("walrus")).GetAsyncEnumerator();
+        var found = search.MoveNextAsync();
+        Assert.False(found.IsCompleted);
+        var commitsBefore = store.Commits;
+        held.Release();
+        await Task.WhenAll(appends);
+        await held.First;
+
+        var hits = new List<SearchHit>();
+        for (var more = await found; more; more = await search.MoveNextAsync())
+        {
+            hits.Add(search.Current);
+        }
+
+        await search.DisposeAsync();
+        Assert.Equal(2, store.Commits - commitsBefore); // "first" alone, then the appends and the search's indexing together
+        Assert.Equal(["a", "b", "c", "w"], hits.Select(h => h.SessionId).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Writes_after_dispose_throw_ObjectDisposedException_and_store_nothing()
+    {
+        using var temp = TempDirectory.ForCaller();
+        var store = SqliteSessionStore.Open(temp.Path);
+        await store.CreateAsync(new NewSession { Id = "s" });
+        await store.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await store.AppendAsync("s", [new NewMessage(MessageRole.User, "late")]));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await store.CreateAsync(new NewSession { Id = "t" }));
+
+        await using var reopened = SqliteSessionStore.Open(temp.Path);
+        Assert.Equal(0, (await reopened.GetAsync("s"))!.MessageCount);
+        Assert.Null(await reopened.GetAsync("t"));
+    }
+
+    [Fact]
+    public async Task A_write_still_queued_when_the_store_is_disposed_is_refused_and_not_stored()
+    {
+        using var temp = TempDirectory.ForCaller();
+        var store = SqliteSessionStore.Open(temp.Path);
+        await store.CreateAsync(new NewSession { Id = "s" });
+        var held = await WriterHeld.StartAsync(store, "s");
+        var queued = store.AppendAsync("s", [new NewMessage(MessageRole.User, "queued")]).AsTask();
+
+        // Disposal waits for the writer, behind the queued write; the queued write, once it gets the writer, must
+        // see that the store is going away rather than write through a connection about to be closed.
+        var disposing = store.DisposeAsync().AsTask();
+        Assert.False(disposing.IsCompleted);
+        held.Release();
+
+        Assert.Equal(1, (await held.First).Messages[0].Sequence);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => queued);
+        await disposing;
+        await held.DisposeAsync();
+
+        await using var reopened = SqliteSessionStore.Open(temp.Path);
+        Assert.Equal(["first"], (await reopened.ReadAsync("s", MessageRange.All).ToListAsync()).Select(m => m.Text));
+    }
+
     private static async Task<List<SearchHit>> SearchAsync(SqliteSessionStore store, string text)
     {
         var hits = new List<SearchHit>();
@@ -157,8 +233,11 @@ public sealed class GroupCommitTests
             var blocker = new SqliteConnection($"Data Source={store.Location}");
             blocker.Open();
             Execute(blocker, "BEGIN IMMEDIATE");
+            var retries = store.BusyRetries;
             var first = OnOwnThread(() => store.AppendAsync(sessionId, [new NewMessage(MessageRole.User, "first")]).AsTask().GetAwaiter().GetResult());
-            for (var waited = 0; !store.WriterBusy; waited += 10)
+            // A busy retry means the first append has taken its batch and polls for the lock: writes made from
+            // now on queue behind it. (Holding the write gate alone came a moment before it took the batch.)
+            for (var waited = 0; store.BusyRetries == retries; waited += 10)
             {
                 Assert.True(waited < 10_000, "the first append never reached the writer");
                 await Task.Delay(10);

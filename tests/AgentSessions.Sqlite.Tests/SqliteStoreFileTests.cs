@@ -81,6 +81,50 @@ public sealed class SqliteStoreFileTests
         Assert.Equal(0L, Scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'sessions'"));
     }
 
+    [Theory]
+    [InlineData(0x12345678, 1)] // another application's id
+    [InlineData(0x12345678, SqliteSessionStore.SchemaVersion)] // and our version number: no migration to run
+    [InlineData(0, SqliteSessionStore.SchemaVersion)] // no id, but a version: ours are always stamped with both
+    public void A_database_of_another_application_is_refused_whatever_version_it_carries(int applicationId, int version)
+    {
+        using var temp = TempDirectory.ForCaller();
+        var directory = temp.Combine("store");
+        Directory.CreateDirectory(directory);
+        var db = Path.Combine(directory, "sessions.db");
+        Exec(db, $"CREATE TABLE theirs (x); PRAGMA application_id = {applicationId}; PRAGMA user_version = {version};");
+
+        var e = Assert.Throws<AgentSessionsException>(() => SqliteSessionStore.Open(directory));
+
+        Assert.Equal(ErrorCode.Corrupt, e.Code);
+        Assert.Contains("another application", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0L, Scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'sessions'"));
+        Assert.Equal((long)applicationId, Scalar(db, "PRAGMA application_id"));
+    }
+
+    [Fact]
+    public async Task Opening_a_store_that_needs_no_migration_does_not_wait_for_the_write_lock()
+    {
+        using var temp = TempDirectory.ForCaller();
+        var directory = temp.Combine("store");
+        await using (var first = SqliteSessionStore.Open(directory))
+        {
+            await first.CreateAsync(new NewSession { Id = "s" });
+        }
+
+        // Another process is writing (holds the lock past the busy timeout): a second process must still open the
+        // store and read, as WAL allows, rather than queue for a schema check that has nothing to write.
+        using var other = new SqliteConnection($"Data Source={Path.Combine(directory, "sessions.db")};Pooling=False");
+        other.Open();
+        using (var begin = other.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            begin.ExecuteNonQuery();
+        }
+
+        await using var store = SqliteSessionStore.Open(new SqliteStoreOptions(directory) { BusyTimeout = TimeSpan.FromMilliseconds(200) });
+        Assert.NotNull(await store.GetAsync("s"));
+    }
+
     [Fact]
     public async Task A_file_that_is_not_a_database_gives_a_clear_corrupt_error()
     {
