@@ -158,7 +158,9 @@ internal static class ChatCommand
                 {
                     updates.Add(update);
                     output.Write(update.Text);
-                    await raw.FlushAsync(ct);
+                    // No token: a cancellation thrown here, outside the stream, would make the chat client mark the
+                    // partial answer "abandoned"; the stream's next step reports it as "cancelled", which it is.
+                    await raw.FlushAsync(CancellationToken.None);
                 }
             }
             catch (Exception e) when (e is not AgentSessionsException and not ReaderGoneException && !ct.IsCancellationRequested)
