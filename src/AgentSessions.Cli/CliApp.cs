@@ -31,6 +31,7 @@ internal static class CliApp
         RpcCommand.AddTo(root);
         ServeCommands.AddTo(root);
         ShareCommands.AddTo(root);
+        ChatCommand.AddTo(root);
         return root;
     }
 

@@ -25,6 +25,9 @@ public sealed class CliRunner(string storeDirectory)
     /// <summary>Variables set (or, when null, removed) for every run, before a run's own.</summary>
     public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
 
+    /// <summary>The working directory of every run; the test host's unless set.</summary>
+    public string? WorkingDirectory { get; init; }
+
     /// <summary>What a run ended with.</summary>
     public sealed record Result(int ExitCode, string Stdout, string Stderr)
     {
@@ -44,6 +47,11 @@ public sealed class CliRunner(string storeDirectory)
     {
         var info = BuiltTool.StartInfo(args);
         info.Environment["AGENT_SESSIONS_HOME"] = StoreDirectory;
+        if (WorkingDirectory is not null)
+        {
+            info.WorkingDirectory = WorkingDirectory;
+        }
+
         info.Environment.Remove("AGENT_SESSIONS_DEBUG");
         foreach (var (key, value) in Environment.Concat(environment ?? new Dictionary<string, string?>()))
         {

@@ -1,0 +1,270 @@
+using System.ClientModel;
+using System.CommandLine;
+using AgentSessions.Cli.Output;
+using Microsoft.Extensions.AI;
+using OpenAI;
+
+namespace AgentSessions.Cli.Commands;
+
+/// <summary>
+/// <c>chat</c>: talks to an OpenAI-compatible endpoint, every turn saved as it streams by the persisting chat client
+/// of AgentSessions.AI (<c>UseAgentSessions</c>). This is the non-interactive front end: each line of stdin is one
+/// prompt, each answer one block on stdout.
+/// </summary>
+internal static class ChatCommand
+{
+    /// <summary>Where requests go when neither --endpoint nor AGENT_SESSIONS_ENDPOINT says.</summary>
+    public const string DefaultEndpoint = "https://api.openai.com/v1";
+
+    /// <summary>
+    /// Sent when no key is set: local servers (Ollama, llama.cpp, vLLM) want none, but the OpenAI client refuses to
+    /// send a request without one. A real endpoint answers it with 401, which the error line reports.
+    /// </summary>
+    private const string PlaceholderKey = "no-key";
+
+    public static void AddTo(RootCommand root) => root.Add(Create());
+
+    private static Command Create()
+    {
+        var endpoint = new Option<string?>("--endpoint") { Description = $"The OpenAI-compatible base URL (default: $AGENT_SESSIONS_ENDPOINT, else {DefaultEndpoint})", HelpName = "URL" };
+        var model = new Option<string?>("--model") { Description = "The model to talk to (default: $AGENT_SESSIONS_MODEL)", HelpName = "NAME" };
+        var id = new Option<string?>("--id") { Description = "Create the session with this id, or continue it if it exists", HelpName = "ID" };
+        var resume = new Option<string?>("--resume") { Description = "Continue this session (it must exist); its whole transcript is sent to the model", HelpName = "ID" };
+        var title = new Option<string?>("--title") { Description = "The title (default: derived from the first user message)" };
+        var tags = new Option<string[]>("--tag") { Description = "A tag (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var command = new Command("chat", "Talk to a model; every turn is saved as it streams. The API key comes from $OPENAI_API_KEY or $AGENT_SESSIONS_API_KEY and is never stored")
+        {
+            endpoint, model, id, resume, title, tags,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            if (!Console.IsInputRedirected)
+            {
+                // Before any session is made: the terminal front end (picker, slash commands) is not written yet.
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, "interactive chat is not available yet; pipe the prompts in, one a line (printf 'hello\\n' | agent-sessions chat ...)");
+            }
+
+            var settings = Settings.Resolve(parse.GetValue(endpoint), parse.GetValue(model));
+            var explicitId = parse.GetValue(id);
+            var resumeId = parse.GetValue(resume);
+            if (explicitId is not null && resumeId is not null)
+            {
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, "--id and --resume name the session twice; use one of them");
+            }
+
+            await using var service = CliApp.OpenService(parse);
+            var session = await OpenSessionAsync(service, explicitId, resumeId, parse.GetValue(title), parse.GetValue(tags) ?? [], settings.Model, ct);
+
+            // The whole stored context goes to the model with every request, from whatever directory this runs in.
+            var history = new List<ChatMessage>();
+            await foreach (var message in service.ReadAsync(session.Id, cancellationToken: ct))
+            {
+                history.Add(message.ToChatMessage());
+            }
+
+            Console.Error.WriteLine(history.Count == 0
+                ? $"agent-sessions: session {session.Id} (new)"
+                : $"agent-sessions: session {session.Id} ({history.Count} messages, resumed)");
+
+            using var client = settings.CreateClient()
+                .AsBuilder()
+                .UseAgentSessions(service, o =>
+                {
+                    o.DefaultSessionId = session.Id;
+                    // The session exists by now; one that vanished meanwhile is an error, not a silent new one.
+                    o.CreateMissingSessions = false;
+                })
+                .Build();
+            return await RunLinesAsync(client, session.Id, history, settings, ct);
+        });
+        return command;
+    }
+
+    private static async Task<Session> OpenSessionAsync(
+        SessionService service, string? explicitId, string? resumeId, string? title, string[] tags, string model, CancellationToken ct)
+    {
+        if (resumeId is not null)
+        {
+            // GetAsync throws NotFound for a missing session: exit 3 with the core's message.
+            return await ApplyAsync(await service.GetAsync(resumeId, ct));
+        }
+
+        if (explicitId is not null && await service.FindAsync(explicitId, ct) is { } existing)
+        {
+            return await ApplyAsync(existing);
+        }
+
+        return await service.CreateAsync(
+            new NewSession
+            {
+                Id = explicitId,
+                Title = title,
+                Model = model,
+                ProjectPath = Environment.CurrentDirectory,
+                Tags = tags,
+            },
+            ct);
+
+        // On a session that exists, --title and --tag do what rename and tag would: the user asked for them.
+        async Task<Session> ApplyAsync(Session session)
+        {
+            if (title is not null && title != session.Title)
+            {
+                session = await service.RenameAsync(session.Id, title, ct);
+            }
+
+            if (tags.Length > 0)
+            {
+                session = await service.TagAsync(session.Id, tags, [], ct);
+            }
+
+            return session;
+        }
+    }
+
+    /// <summary>
+    /// One prompt per line of stdin, one streamed answer per prompt on stdout. The first model failure ends the
+    /// command (exit 1): the prompts after it were written for answers that never came.
+    /// </summary>
+    private static async Task<int> RunLinesAsync(IChatClient client, string sessionId, List<ChatMessage> history, Settings settings, CancellationToken ct)
+    {
+        Console.Out.Flush();
+        // Plain text on a pipe, neutralised as show's plain output is: model text never reaches a terminal raw. The
+        // raw writer is buffered and EPIPE-aware; it is flushed after every chunk, so an answer shows as it streams.
+        await using var raw = StandardOutput.OpenWriter();
+        var output = new AnswerWriter(new TerminalTextWriter(raw));
+        var input = new StreamReader(Console.OpenStandardInput(), Console.InputEncoding);
+        while (true)
+        {
+            // WaitAsync: a read of a terminal or pipe blocks in the kernel and ignores the token, so on a signal the
+            // command stops waiting for it rather than for the next line.
+            var line = await input.ReadLineAsync(ct).AsTask().WaitAsync(ct);
+            if (line is null)
+            {
+                return ExitCodes.Success;
+            }
+
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                // A blank line is no prompt: sending it would only spend a turn (and a stored message) on nothing.
+                continue;
+            }
+
+            history.Add(new ChatMessage(ChatRole.User, line));
+            var updates = new List<ChatResponseUpdate>();
+            try
+            {
+                await foreach (var update in client.GetStreamingResponseAsync(history, cancellationToken: ct))
+                {
+                    updates.Add(update);
+                    output.Write(update.Text);
+                    // No token: a cancellation thrown here, outside the stream, would make the chat client mark the
+                    // partial answer "abandoned"; the stream's next step reports it as "cancelled", which it is.
+                    await raw.FlushAsync(CancellationToken.None);
+                }
+            }
+            catch (Exception e) when (e is not AgentSessionsException and not ReaderGoneException && !ct.IsCancellationRequested)
+            {
+                // The user message is stored already (and what streamed, marked interrupted): say what failed, once.
+                output.EndAnswer();
+                await raw.FlushAsync(ct);
+                Console.Error.WriteLine($"agent-sessions: error: the model at {settings.Endpoint} failed: {TerminalText.NeutralizeLine(settings.Redact(e.Message))} (the prompt is stored; continue with --resume {sessionId})");
+                return ExitCodes.Failure;
+            }
+
+            history.AddMessages(updates);
+            output.EndAnswer();
+            await raw.FlushAsync(ct);
+        }
+    }
+
+    /// <summary>Endpoint, model and key, from the options and the environment.</summary>
+    private sealed record Settings(Uri Endpoint, string Model, string? ApiKey)
+    {
+        public static Settings Resolve(string? endpointOption, string? modelOption)
+        {
+            var model = NonEmpty(modelOption) ?? NonEmpty(Environment.GetEnvironmentVariable("AGENT_SESSIONS_MODEL"))
+                ?? throw new AgentSessionsException(ErrorCode.InvalidArgument, "no model: pass --model NAME or set AGENT_SESSIONS_MODEL");
+            var text = NonEmpty(endpointOption) ?? NonEmpty(Environment.GetEnvironmentVariable("AGENT_SESSIONS_ENDPOINT")) ?? DefaultEndpoint;
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var endpoint) || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"the endpoint '{text}' is not an http or https URL (such as http://127.0.0.1:11434/v1)");
+            }
+
+            var key = NonEmpty(Environment.GetEnvironmentVariable("OPENAI_API_KEY")) ?? NonEmpty(Environment.GetEnvironmentVariable("AGENT_SESSIONS_API_KEY"));
+            return new Settings(endpoint, model, key);
+        }
+
+        public IChatClient CreateClient()
+            => new OpenAIClient(new ApiKeyCredential(ApiKey ?? PlaceholderKey), new OpenAIClientOptions { Endpoint = Endpoint })
+                .GetChatClient(Model)
+                .AsIChatClient();
+
+        /// <summary>An error message with the key taken out, should a server or a library ever echo it.</summary>
+        public string Redact(string message) => ApiKey is null ? message : message.Replace(ApiKey, "<api key>", StringComparison.Ordinal);
+
+        /// <summary>Never the key: a record prints its properties, and this one may end up in a message.</summary>
+        public override string ToString() => $"{Endpoint} {Model}";
+
+        private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+    }
+
+    /// <summary>
+    /// Writes an answer as it streams, ending it with exactly one newline. A CR that ends one chunk is held back
+    /// until the next: the neutralising writer sees each call alone and would show the CR of a CR LF split across
+    /// two chunks as <c>\r</c>.
+    /// </summary>
+    private sealed class AnswerWriter(TextWriter writer)
+    {
+        private bool _pendingCr;
+        private bool _started;
+        private bool _endsWithNewline;
+
+        public void Write(string text)
+        {
+            if (text.Length == 0)
+            {
+                return;
+            }
+
+            if (_pendingCr)
+            {
+                text = "\r" + text;
+                _pendingCr = false;
+            }
+
+            if (text[^1] == '\r')
+            {
+                _pendingCr = true;
+                text = text[..^1];
+            }
+
+            if (text.Length > 0)
+            {
+                writer.Write(text);
+                _started = true;
+                _endsWithNewline = text[^1] == '\n';
+            }
+        }
+
+        /// <summary>Ends the answer; an empty one is an empty line, so there is still one answer per prompt.</summary>
+        public void EndAnswer()
+        {
+            if (_pendingCr)
+            {
+                writer.Write("\r");
+                _pendingCr = false;
+                _started = true;
+                _endsWithNewline = false;
+            }
+
+            if (!_started || !_endsWithNewline)
+            {
+                writer.WriteLine();
+            }
+
+            _started = false;
+            _endsWithNewline = false;
+        }
+    }
+}
