@@ -42,6 +42,31 @@ public sealed class PipeOutputTests : IDisposable
         Assert.Contains(title, search.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Output_redirected_to_a_file_moves_the_shared_offset_so_the_next_writer_appends()
+    {
+        // `{ agent-sessions show ID; echo AFTER; } > out.txt`: the shell's next command writes at the file's shared
+        // offset. A stream writing at positions of its own left that offset at 0, and AFTER overwrote the output.
+        var id = await _cli.OkAsync("new", "--title", "redirected");
+        await _cli.OkAsync("add", id, "--role", "user", "--content", "first line of the session");
+        var output = _temp.Combine("out.txt");
+        var info = new ProcessStartInfo("bash")
+        {
+            ArgumentList = { "-c", "{ \"$0\" \"$1\" show \"$2\"; echo AFTER-MARKER; } > \"$3\"", "dotnet", BuiltTool.CliDll, id, output },
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["AGENT_SESSIONS_HOME"] = _cli.StoreDirectory;
+        using var process = Process.Start(info)!;
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(process.ExitCode == 0, stderr);
+        var text = await File.ReadAllTextAsync(output);
+        Assert.Contains("first line of the session", text, StringComparison.Ordinal);
+        Assert.EndsWith("AFTER-MARKER\n", text, StringComparison.Ordinal);
+        Assert.True(text.IndexOf("first line of the session", StringComparison.Ordinal) < text.IndexOf("AFTER-MARKER", StringComparison.Ordinal), text);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -37,7 +37,17 @@ internal static class StandardOutput
 
         try
         {
-            return new PipeAware(new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0));
+            var stream = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+            if (stream.CanSeek)
+            {
+                // A regular file (`> out.txt`): FileStream writes at positions of its own and leaves the descriptor's
+                // shared offset where it was, so the shell's next writer would overwrite the output. The console's
+                // stream writes with write(2), which moves it; a file has no reader to go away, so EPIPE cannot occur.
+                stream.Dispose();
+                return Console.OpenStandardOutput();
+            }
+
+            return new PipeAware(stream);
         }
         catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
         {
