@@ -1,4 +1,5 @@
 using AgentSessions.Sqlite;
+using AgentSessions.Sqlite.Tests.Faults;
 using AgentSessions.Storage;
 using AgentSessions.Testing;
 using Microsoft.Data.Sqlite;
@@ -49,7 +50,7 @@ public sealed class SqliteAppendTests
         await store.CreateAsync(new NewSession { Id = "s" });
         // As a session imported from a machine whose clock ran ahead, or written before this clock was set back.
         var ahead = DateTimeOffset.UtcNow.AddDays(30);
-        Execute(store.Location, $"UPDATE sessions SET updated_at = {ahead.UtcTicks} WHERE id = 's'");
+        FaultHelpers.RawExec(store.Location, $"UPDATE sessions SET updated_at = {ahead.UtcTicks} WHERE id = 's'");
 
         var result = await store.AppendAsync("s", [new NewMessage(MessageRole.User, "now")]);
 
@@ -68,8 +69,8 @@ public sealed class SqliteAppendTests
 
         await store.AppendAsync("s", [new NewMessage(MessageRole.Assistant, text)]);
 
-        Assert.Equal(1L, Scalar(store.Location, "SELECT count(*) FROM blobs"));
-        Assert.True((long)Scalar(store.Location, "SELECT length(text) FROM messages")! < text.Length, "the row keeps only a search prefix of the text");
+        Assert.Equal(1L, FaultHelpers.RawScalar(store.Location, "SELECT count(*) FROM blobs"));
+        Assert.True((long)FaultHelpers.RawScalar(store.Location, "SELECT length(text) FROM messages")! < text.Length, "the row keeps only a search prefix of the text");
         Assert.Equal(text, (await store.ReadAsync("s", MessageRange.All).SingleAsync()).Text);
     }
 
@@ -84,26 +85,8 @@ public sealed class SqliteAppendTests
 
         await store.AppendAsync("s", [new NewMessage(MessageRole.User, [new TextPart("see the attachment"), new DataPart(data, "application/octet-stream", "dump.bin")])]);
 
-        Assert.Equal(1L, Scalar(store.Location, "SELECT count(*) FROM blobs"));
+        Assert.Equal(1L, FaultHelpers.RawScalar(store.Location, "SELECT count(*) FROM blobs"));
         var stored = await store.ReadAsync("s", MessageRange.All).SingleAsync();
         Assert.Equal(data, Assert.IsType<DataPart>(stored.Parts[1]).Data);
-    }
-
-    private static void Execute(string db, string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={db};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    private static object? Scalar(string db, string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={db};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
     }
 }

@@ -1,4 +1,5 @@
 using AgentSessions.Sqlite;
+using AgentSessions.Sqlite.Tests.Faults;
 using AgentSessions.Storage;
 using AgentSessions.Testing;
 using Microsoft.Data.Sqlite;
@@ -53,7 +54,7 @@ public sealed class SqliteStoreFileTests
         }
 
         var db = Path.Combine(directory, "sessions.db");
-        Exec(db, "PRAGMA user_version = 99");
+        FaultHelpers.RawExec(db, "PRAGMA user_version = 99");
         var before = await File.ReadAllBytesAsync(db);
 
         var e = Assert.Throws<AgentSessionsException>(() => SqliteSessionStore.Open(directory));
@@ -71,14 +72,14 @@ public sealed class SqliteStoreFileTests
         var directory = temp.Combine("store");
         Directory.CreateDirectory(directory);
         var db = Path.Combine(directory, "sessions.db");
-        Exec(db, "CREATE TABLE theirs (x); PRAGMA user_version = 1;");
+        FaultHelpers.RawExec(db, "CREATE TABLE theirs (x); PRAGMA user_version = 1;");
 
         var e = Assert.Throws<AgentSessionsException>(() => SqliteSessionStore.Open(directory));
 
         Assert.Equal(ErrorCode.Corrupt, e.Code);
         Assert.Contains("another application", e.Message, StringComparison.Ordinal);
-        Assert.Equal(1L, Scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'theirs'"));
-        Assert.Equal(0L, Scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'sessions'"));
+        Assert.Equal(1L, FaultHelpers.RawScalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'theirs'"));
+        Assert.Equal(0L, FaultHelpers.RawScalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'sessions'"));
     }
 
     [Theory]
@@ -91,14 +92,14 @@ public sealed class SqliteStoreFileTests
         var directory = temp.Combine("store");
         Directory.CreateDirectory(directory);
         var db = Path.Combine(directory, "sessions.db");
-        Exec(db, $"CREATE TABLE theirs (x); PRAGMA application_id = {applicationId}; PRAGMA user_version = {version};");
+        FaultHelpers.RawExec(db, $"CREATE TABLE theirs (x); PRAGMA application_id = {applicationId}; PRAGMA user_version = {version};");
 
         var e = Assert.Throws<AgentSessionsException>(() => SqliteSessionStore.Open(directory));
 
         Assert.Equal(ErrorCode.Corrupt, e.Code);
         Assert.Contains("another application", e.Message, StringComparison.Ordinal);
-        Assert.Equal(0L, Scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'sessions'"));
-        Assert.Equal((long)applicationId, Scalar(db, "PRAGMA application_id"));
+        Assert.Equal(0L, FaultHelpers.RawScalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'sessions'"));
+        Assert.Equal((long)applicationId, FaultHelpers.RawScalar(db, "PRAGMA application_id"));
     }
 
     [Fact]
@@ -159,7 +160,7 @@ public sealed class SqliteStoreFileTests
             Assert.StartsWith("normal", info.Details["durability"], StringComparison.Ordinal);
         }
 
-        Assert.Equal((long)SqliteSessionStore.SchemaVersion, Scalar(Path.Combine(directory, "sessions.db"), "PRAGMA user_version"));
+        Assert.Equal((long)SqliteSessionStore.SchemaVersion, FaultHelpers.RawScalar(Path.Combine(directory, "sessions.db"), "PRAGMA user_version"));
     }
 
     [Theory]
@@ -246,7 +247,7 @@ public sealed class SqliteStoreFileTests
         // What two appends of long.MaxValue left behind before counts were bounded: wrapped totals, and per-message
         // values whose sum overflows SQLite's integer sum().
         var db = Path.Combine(directory, "sessions.db");
-        Exec(db, $"UPDATE messages SET output_tokens = {long.MaxValue} WHERE seq <= 2; UPDATE messages SET input_tokens = -5 WHERE seq = 3; UPDATE sessions SET output_tokens = -2");
+        FaultHelpers.RawExec(db, $"UPDATE messages SET output_tokens = {long.MaxValue} WHERE seq <= 2; UPDATE messages SET input_tokens = -5 WHERE seq = 3; UPDATE sessions SET output_tokens = -2");
 
         await using (var store = SqliteSessionStore.Open(directory))
         {
@@ -269,23 +270,5 @@ public sealed class SqliteStoreFileTests
             Assert.Equal((2 * StoreRules.MaxTokensPerMessage) + 7, (await store.GetAsync("old"))!.OutputTokens);
             Assert.True((await store.CheckAsync(repair: false)).Checks.All(c => c.Ok));
         }
-    }
-
-    private static void Exec(string db, string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={db};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    private static object? Scalar(string db, string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={db};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
     }
 }

@@ -24,15 +24,11 @@ public sealed partial class SessionService
         => Store.ListAsync(query, cancellationToken);
 
     /// <summary>Changes a session's fields in one step (title, tags, pin, model, metadata); null fields stay.</summary>
-    /// <remarks>A title is trimmed and must have visible text and no control characters.</remarks>
+    /// <remarks>A title is trimmed and must have visible text and no control characters; the store applies the update
+    /// through <see cref="Storage.SessionRules.PrepareUpdate"/>, which checks it.</remarks>
     public ValueTask<Session> UpdateAsync(string sessionId, SessionUpdate update, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(update);
-        if (update.Title is not null)
-        {
-            update = update with { Title = SessionTitles.ValidateTitle(update.Title) };
-        }
-
         return Store.UpdateAsync(sessionId, update, cancellationToken);
     }
 

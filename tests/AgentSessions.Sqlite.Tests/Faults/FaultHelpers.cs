@@ -16,6 +16,17 @@ internal static class FaultHelpers
         command.ExecuteNonQuery();
     }
 
+    /// <summary>Reads one value with <paramref name="sql"/> on a raw connection to the store's database.</summary>
+    public static object? RawScalar(string databasePath, string sql)
+    {
+        SQLitePCL.Batteries_V2.Init();
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
     public static async Task<List<SessionMessage>> ReadAllAsync(SqliteSessionStore store, string sessionId)
     {
         var list = new List<SessionMessage>();
