@@ -1,8 +1,6 @@
-using System.ClientModel;
 using System.CommandLine;
+using AgentSessions.Chat;
 using AgentSessions.Cli.Output;
-using Microsoft.Extensions.AI;
-using OpenAI;
 
 namespace AgentSessions.Cli.Commands;
 
@@ -13,20 +11,11 @@ namespace AgentSessions.Cli.Commands;
 /// </summary>
 internal static class ChatCommand
 {
-    /// <summary>Where requests go when neither --endpoint nor AGENT_SESSIONS_ENDPOINT says.</summary>
-    public const string DefaultEndpoint = "https://api.openai.com/v1";
-
-    /// <summary>
-    /// Sent when no key is set: local servers (Ollama, llama.cpp, vLLM) want none, but the OpenAI client refuses to
-    /// send a request without one. A real endpoint answers it with 401, which the error line reports.
-    /// </summary>
-    private const string PlaceholderKey = "no-key";
-
     public static void AddTo(RootCommand root) => root.Add(Create());
 
     private static Command Create()
     {
-        var endpoint = new Option<string?>("--endpoint") { Description = $"The OpenAI-compatible base URL (default: $AGENT_SESSIONS_ENDPOINT, else {DefaultEndpoint})", HelpName = "URL" };
+        var endpoint = new Option<string?>("--endpoint") { Description = $"The OpenAI-compatible base URL (default: $AGENT_SESSIONS_ENDPOINT, else {ChatEndpoint.DefaultEndpoint})", HelpName = "URL" };
         var model = new Option<string?>("--model") { Description = "The model to talk to (default: $AGENT_SESSIONS_MODEL)", HelpName = "NAME" };
         var id = new Option<string?>("--id") { Description = "Create the session with this id, or continue it if it exists", HelpName = "ID" };
         var resume = new Option<string?>("--resume") { Description = "Continue this session (it must exist); its whole transcript is sent to the model", HelpName = "ID" };
@@ -44,7 +33,7 @@ internal static class ChatCommand
                 throw new AgentSessionsException(ErrorCode.InvalidArgument, "interactive chat is not available yet; pipe the prompts in, one a line (printf 'hello\\n' | agent-sessions chat ...)");
             }
 
-            var settings = Settings.Resolve(parse.GetValue(endpoint), parse.GetValue(model));
+            var endpointSettings = ChatEndpoint.Resolve(parse.GetValue(endpoint), parse.GetValue(model), modelHint: "--model NAME");
             var explicitId = parse.GetValue(id);
             var resumeId = parse.GetValue(resume);
             if (explicitId is not null && resumeId is not null)
@@ -53,29 +42,15 @@ internal static class ChatCommand
             }
 
             await using var service = CliApp.OpenService(parse);
-            var session = await OpenSessionAsync(service, explicitId, resumeId, parse.GetValue(title), parse.GetValue(tags) ?? [], settings.Model, ct);
+            var session = await OpenSessionAsync(service, explicitId, resumeId, parse.GetValue(title), parse.GetValue(tags) ?? [], endpointSettings.Model, ct);
 
             // The whole stored context goes to the model with every request, from whatever directory this runs in.
-            var history = new List<ChatMessage>();
-            await foreach (var message in service.ReadAsync(session.Id, cancellationToken: ct))
-            {
-                history.Add(message.ToChatMessage());
-            }
-
-            Console.Error.WriteLine(history.Count == 0
+            using var modelClient = endpointSettings.CreateClient();
+            var runner = await ChatRunner.OpenAsync(service, session.Id, modelClient, cancellationToken: ct);
+            Console.Error.WriteLine(runner.History.Count == 0
                 ? $"agent-sessions: session {session.Id} (new)"
-                : $"agent-sessions: session {session.Id} ({history.Count} messages, resumed)");
-
-            using var client = settings.CreateClient()
-                .AsBuilder()
-                .UseAgentSessions(service, o =>
-                {
-                    o.DefaultSessionId = session.Id;
-                    // The session exists by now; one that vanished meanwhile is an error, not a silent new one.
-                    o.CreateMissingSessions = false;
-                })
-                .Build();
-            return await RunLinesAsync(client, session.Id, history, settings, ct);
+                : $"agent-sessions: session {session.Id} ({runner.History.Count} messages, resumed)");
+            return await RunLinesAsync(runner, endpointSettings, ct);
         });
         return command;
     }
@@ -126,7 +101,7 @@ internal static class ChatCommand
     /// One prompt per line of stdin, one streamed answer per prompt on stdout. The first model failure ends the
     /// command (exit 1): the prompts after it were written for answers that never came.
     /// </summary>
-    private static async Task<int> RunLinesAsync(IChatClient client, string sessionId, List<ChatMessage> history, Settings settings, CancellationToken ct)
+    private static async Task<int> RunLinesAsync(ChatRunner runner, ChatEndpoint endpoint, CancellationToken ct)
     {
         Console.Out.Flush();
         // Plain text on a pipe, neutralised as show's plain output is: model text never reaches a terminal raw. The
@@ -150,63 +125,31 @@ internal static class ChatCommand
                 continue;
             }
 
-            history.Add(new ChatMessage(ChatRole.User, line));
-            var updates = new List<ChatResponseUpdate>();
             try
             {
-                await foreach (var update in client.GetStreamingResponseAsync(history, cancellationToken: ct))
-                {
-                    updates.Add(update);
-                    output.Write(update.Text);
-                    // No token: a cancellation thrown here, outside the stream, would make the chat client mark the
-                    // partial answer "abandoned"; the stream's next step reports it as "cancelled", which it is.
-                    await raw.FlushAsync(CancellationToken.None);
-                }
+                await runner.SendAsync(
+                    line,
+                    async delta =>
+                    {
+                        output.Write(delta);
+                        // No token: a cancellation thrown here, outside the stream, would make the chat client mark
+                        // the partial answer "abandoned"; the stream's next step reports it as "cancelled", which it is.
+                        await raw.FlushAsync(CancellationToken.None);
+                    },
+                    ct);
             }
             catch (Exception e) when (e is not AgentSessionsException and not ReaderGoneException && !ct.IsCancellationRequested)
             {
                 // The user message is stored already (and what streamed, marked interrupted): say what failed, once.
                 output.EndAnswer();
                 await raw.FlushAsync(ct);
-                Console.Error.WriteLine($"agent-sessions: error: the model at {settings.Endpoint} failed: {TerminalText.NeutralizeLine(settings.Redact(e.Message))} (the prompt is stored; continue with --resume {sessionId})");
+                Console.Error.WriteLine($"agent-sessions: error: the model at {endpoint.Url} failed: {TerminalText.NeutralizeLine(endpoint.Redact(e.Message))} (the prompt is stored; continue with --resume {runner.SessionId})");
                 return ExitCodes.Failure;
             }
 
-            history.AddMessages(updates);
             output.EndAnswer();
             await raw.FlushAsync(ct);
         }
-    }
-
-    /// <summary>Endpoint, model and key, from the options and the environment.</summary>
-    private sealed record Settings(Uri Endpoint, string Model, string? ApiKey)
-    {
-        public static Settings Resolve(string? endpointOption, string? modelOption)
-        {
-            var model = NonEmpty(modelOption) ?? NonEmpty(Environment.GetEnvironmentVariable("AGENT_SESSIONS_MODEL"))
-                ?? throw new AgentSessionsException(ErrorCode.InvalidArgument, "no model: pass --model NAME or set AGENT_SESSIONS_MODEL");
-            var text = NonEmpty(endpointOption) ?? NonEmpty(Environment.GetEnvironmentVariable("AGENT_SESSIONS_ENDPOINT")) ?? DefaultEndpoint;
-            if (!Uri.TryCreate(text, UriKind.Absolute, out var endpoint) || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
-            {
-                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"the endpoint '{text}' is not an http or https URL (such as http://127.0.0.1:11434/v1)");
-            }
-
-            var key = NonEmpty(Environment.GetEnvironmentVariable("OPENAI_API_KEY")) ?? NonEmpty(Environment.GetEnvironmentVariable("AGENT_SESSIONS_API_KEY"));
-            return new Settings(endpoint, model, key);
-        }
-
-        public IChatClient CreateClient()
-            => new OpenAIClient(new ApiKeyCredential(ApiKey ?? PlaceholderKey), new OpenAIClientOptions { Endpoint = Endpoint })
-                .GetChatClient(Model)
-                .AsIChatClient();
-
-        /// <summary>An error message with the key taken out, should a server or a library ever echo it.</summary>
-        public string Redact(string message) => ApiKey is null ? message : message.Replace(ApiKey, "<api key>", StringComparison.Ordinal);
-
-        /// <summary>Never the key: a record prints its properties, and this one may end up in a message.</summary>
-        public override string ToString() => $"{Endpoint} {Model}";
-
-        private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
     }
 
     /// <summary>
