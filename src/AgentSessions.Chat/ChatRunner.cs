@@ -86,6 +86,17 @@ public sealed class ChatRunner
     }
 
     /// <summary>
+    /// Writes what the runner holds that is not stored yet; returns how many messages that was. Every turn is
+    /// stored as it streams, so today there is never anything left: front ends call this before they leave
+    /// (exit, a switch of session, a signal) so that a runner that holds messages back has its chance.
+    /// </summary>
+    public Task<int> SaveAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(0);
+    }
+
+    /// <summary>
     /// Runs one turn: stores <paramref name="text"/> as the user's message, streams the answer to
     /// <paramref name="onDelta"/> as it comes, and returns what was stored.
     /// </summary>
