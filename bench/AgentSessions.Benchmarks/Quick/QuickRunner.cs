@@ -82,6 +82,11 @@ public static class QuickRunner
                 rows.AddRange(await ResumeBench.RunAsync(temp, output));
             }
 
+            if (options.Runs("chat"))
+            {
+                rows.AddRange(await ChatBench.RunAsync(temp, output));
+            }
+
             if (options.Runs("size"))
             {
                 rows.AddRange(await SizeBench.RunAsync(temp, output));
