@@ -172,6 +172,54 @@ public sealed partial class ChatTerminalTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Slash_commands_pin_snapshot_bookmark_info_save_new_and_delete_after_asking()
+    {
+        StartChat("--id", "keeper");
+        await _terminal.WaitForAsync("[untitled · 0 msgs");
+        _terminal.TypeLine("one");
+        await _terminal.WaitForAsync("You said: one (messages: 1)");
+
+        _terminal.TypeLine("/help");
+        await _terminal.WaitForAsync("/export FORMAT [FILE]");
+        _terminal.TypeLine("/pin");
+        await _terminal.WaitForAsync("pinned keeper");
+        _terminal.TypeLine("/snapshot s1");
+        await _terminal.WaitForAsync("snapshot s1 at message 2");
+        _terminal.TypeLine("/bookmark b1");
+        await _terminal.WaitForAsync("bookmark b1 at message 2");
+        _terminal.TypeLine("/info");
+        await _terminal.WaitForAsync("b1 (@2)");
+        Assert.Contains("s1 (@2)", _terminal.Screen(), StringComparison.Ordinal);
+        _terminal.TypeLine("/save");
+        await _terminal.WaitForAsync("saved: everything was stored already");
+
+        // /new switches the model's context too: the next answer counts one message.
+        _terminal.TypeLine("/new");
+        var created = await _terminal.WaitForAsync("saved; now in new session ");
+        var newId = NewSessionLine().Match(created).Groups[1].Value;
+        Assert.NotEqual("", newId);
+        _terminal.TypeLine("doomed");
+        await _terminal.WaitForAsync("You said: doomed (messages: 1)");
+
+        _terminal.TypeLine("/delete");
+        await _terminal.WaitForAsync($"Delete session {newId} (doomed, 2 messages)? [y/N]");
+        _terminal.Type("n");
+        await _terminal.WaitForAsync("kept; nothing deleted");
+        Assert.Equal(0, (await _cli.RunAsync("show", newId)).ExitCode);
+        _terminal.TypeLine("/delete");
+        await _terminal.WaitForAsync(s => Regex.Matches(s, Regex.Escape($"Delete session {newId}")).Count == 2, "the second question");
+        _terminal.Type("y");
+        await _terminal.WaitForAsync($"deleted {newId}");
+        _terminal.TypeLine("/quit");
+        var screen = await _terminal.WaitForAsync("EXIT=");
+
+        Assert.Contains("EXIT=0", screen, StringComparison.Ordinal);
+        Assert.Equal(3, (await _cli.RunAsync("show", newId)).ExitCode);
+        Assert.True((await CliJsonAsync("show", "keeper", "--json")).GetProperty("pinned").GetBoolean());
+        Assert.Contains("s1", await _cli.OkAsync("snapshots", "keeper"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Hostile_model_output_and_title_reach_the_terminal_as_visible_escapes_never_as_commands()
     {
         var id = await _cli.OkAsync("new", "--id", "hostile", "--title", "t\u001b]2;PWNED-TITLE\u0007");
@@ -256,6 +304,9 @@ public sealed partial class ChatTerminalTests : IAsyncLifetime, IDisposable
 
     [GeneratedRegex(@"forked slashy into (\S+); now in")]
     private static partial Regex ForkLine();
+
+    [GeneratedRegex(@"saved; now in new session (\S+)")]
+    private static partial Regex NewSessionLine();
 
     private void StartChat(params string[] args) => StartChat(args, then: null);
 

@@ -106,8 +106,8 @@ internal sealed class ChatTerminal
             }
             catch (EndOfStreamException)
             {
-                // The terminal went away: leave as Ctrl+D would.
-                return await LeaveAsync();
+                // The terminal went away (hung up): leave as Ctrl+D would, with nobody left to tell.
+                return await LeaveAsync(terminalGone: true);
             }
 
             switch (line.result)
@@ -139,9 +139,14 @@ internal sealed class ChatTerminal
         }
     }
 
-    private async Task<int> LeaveAsync()
+    private async Task<int> LeaveAsync(bool terminalGone = false)
     {
         var written = await Runner.SaveAsync(CancellationToken.None);
+        if (terminalGone)
+        {
+            return ExitCodes.Success;
+        }
+
         var session = await Service.GetAsync(Runner.SessionId, CancellationToken.None);
         Screen.Text.WriteLine($"saved{(written > 0 ? $" ({written} messages written)" : "")}: session {session.Id}, {session.MessageCount} messages; continue it with 'agent-sessions chat --resume {session.Id}'");
         return ExitCodes.Success;
@@ -177,8 +182,9 @@ internal sealed class ChatTerminal
             output.EndAnswer();
             Screen.Text.WriteLine($"error: {TerminalText.NeutralizeLine(CliHints.Describe(e))}");
         }
-        catch (Exception e) when (e is not OperationCanceledException && !ct.IsCancellationRequested)
+        catch (Exception e) when (!ct.IsCancellationRequested)
         {
+            // An OperationCanceledException here is the HTTP client's timeout, not the user's Ctrl+C (caught above).
             // The user's message is stored (and what streamed, marked interrupted): say what failed, and stay.
             output.EndAnswer();
             Screen.Text.WriteLine($"error: the model at {Endpoint.Url} failed: {TerminalText.NeutralizeLine(Endpoint.Redact(e.Message))} (your message is stored; type again to retry)");
