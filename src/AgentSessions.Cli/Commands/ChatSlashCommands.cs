@@ -54,6 +54,13 @@ internal static class ChatSlashCommands
         var output = chat.Screen.Text;
         try
         {
+            if (name is "/info" or "/export" or "/undo" or "/redo" or "/fork" or "/snapshot" or "/bookmark" or "/search")
+            {
+                // These read or mark the stored messages: what the runner may hold back is written first, so that
+                // they see the conversation as the user does.
+                await chat.Runner.SaveAsync(ct);
+            }
+
             switch (name)
             {
                 case "/help" or "/?":
@@ -254,7 +261,6 @@ internal static class ChatSlashCommands
     private static async Task ForkAsync(ChatTerminal chat, CancellationToken ct)
     {
         var parent = chat.Runner.SessionId;
-        await chat.Runner.SaveAsync(ct);
         var fork = await chat.Service.ForkAsync(parent, null, new NewSession(), ct);
         await chat.SwitchToAsync(fork.Id, ct);
         chat.Screen.Text.WriteLine($"forked {parent} into {fork.Id}; now in {fork.Id} (/load {parent} goes back)");

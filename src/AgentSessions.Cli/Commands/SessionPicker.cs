@@ -171,7 +171,7 @@ internal sealed class SessionPicker
                 found[id] = found[id] with { Snippet = snippet };
             }
         }
-        catch (AgentSessionsException e) when (e.Code == ErrorCode.InvalidArgument)
+        catch (AgentSessionsException e) when (e.Code is ErrorCode.InvalidArgument or ErrorCode.TooLarge)
         {
             // Too many words, say: the title matches still show, and the reason with them.
             _notice = e.Message;
