@@ -70,8 +70,8 @@ public sealed partial class ChatTerminalTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Ctrl_C_during_a_slow_answer_keeps_what_streamed_marked_interrupted_the_prompt_returns_and_Ctrl_C_at_it_leaves_with_0()
     {
-        // 40 words a quarter second apart: ten seconds of answer, so Ctrl+C lands mid-stream.
-        _server.Enqueue(ScriptedReply.Words(40) with { ChunkDelayMs = 250 });
+        // 200 words a quarter second apart: fifty seconds of answer, so Ctrl+C lands mid-stream however slow the machine.
+        _server.Enqueue(ScriptedReply.Words(200) with { ChunkDelayMs = 250 });
         StartChat("--id", "tty-stop");
         await _terminal.WaitForAsync("[untitled · 0 msgs");
 
@@ -80,7 +80,7 @@ public sealed partial class ChatTerminalTests : IAsyncLifetime, IDisposable
         _terminal.Keys("C-c");
         var stopped = await _terminal.WaitForAsync("(interrupted: the answer so far is stored, marked interrupted)");
 
-        Assert.DoesNotContain("w40", stopped, StringComparison.Ordinal);
+        Assert.DoesNotContain("w200", stopped, StringComparison.Ordinal);
         var partial = await StoredAsync("tty-stop");
         Assert.Equal(2, partial.Count);
         var answer = partial[1];
