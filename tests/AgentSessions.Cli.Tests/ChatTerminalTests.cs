@@ -248,6 +248,7 @@ public sealed partial class ChatTerminalTests : IAsyncLifetime, IDisposable
             await _cli.OkAsync("new", "--id", $"filler-{i:00}", "--title", $"filler {i}", "--project", _temp.Combine("elsewhere", i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
 
+        await _cli.OkAsync("new", "--id", "hostile-title", "--title", "evil\u001b]2;PWNED-TITLE\u0007\u001b[2J");
         await _cli.OkAsync("new", "--id", "orchard", "--title", "orchard notes");
         await AddAsync("orchard", "user", "the kiwi harvest came early");
         await AddAsync("orchard", "assistant", "noted");
@@ -258,9 +259,11 @@ public sealed partial class ChatTerminalTests : IAsyncLifetime, IDisposable
 
         // First Esc, which cancels: a clear line, non-zero, nothing created; then the pick.
         StartChat(["--resume"], then: ChatCommand("--resume"));
-        await _terminal.WaitForAsync("Resume a session (13)", visibleOnly: true);
+        await _terminal.WaitForAsync("Resume a session (14)", visibleOnly: true);
         var all = _terminal.Visible();
         Assert.Contains("filler 1 ", all, StringComparison.Ordinal);
+        Assert.Contains(@"evil\x1b]2;PWNED-TITLE\x07\x1b[2J", all, StringComparison.Ordinal);
+        Assert.DoesNotContain("PWNED-TITLE", _terminal.PaneTitle, StringComparison.Ordinal);
         Assert.True(all.IndexOf("smoothies", StringComparison.Ordinal) < all.IndexOf("orchard notes", StringComparison.Ordinal), "newest first");
         _terminal.Keys("Escape");
         var cancelled = await _terminal.WaitForAsync("EXIT1=");
@@ -268,7 +271,7 @@ public sealed partial class ChatTerminalTests : IAsyncLifetime, IDisposable
         Assert.Contains("no session picked; nothing was started", cancelled, StringComparison.Ordinal);
         Assert.Equal(before, (await CliJsonAsync("list", "--json")).GetProperty("sessions").GetArrayLength());
 
-        await _terminal.WaitForAsync("Resume a session (13)", visibleOnly: true);
+        await _terminal.WaitForAsync("Resume a session (14)", visibleOnly: true);
         // A half-typed word matches the content of two sessions through the search index; none by title.
         _terminal.Type("kiw");
         var filtered = await _terminal.WaitForAsync(s => s.Contains("Resume a session (2)", StringComparison.Ordinal), "the filtered list", visibleOnly: true);
