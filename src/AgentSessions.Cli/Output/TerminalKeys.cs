@@ -80,15 +80,27 @@ internal sealed class TerminalKeys
     {
         try
         {
+            var empty = 0;
             while (true)
             {
-                _keys.Writer.TryWrite(Console.ReadKey(intercept: true));
+                var key = Console.ReadKey(intercept: true);
+                // A terminal that ended may read as endless empty keys rather than an error: the queue is unbounded,
+                // so many in a row (no hand types them) end the input instead of filling memory.
+                empty = key == default ? empty + 1 : 0;
+                if (empty > 1_000)
+                {
+                    break;
+                }
+
+                _keys.Writer.TryWrite(key);
             }
         }
         catch (Exception e) when (e is InvalidOperationException or IOException)
         {
-            // The terminal went away (hang-up) or stdin stopped being one: whoever waits for a key learns it.
-            _keys.Writer.TryComplete();
+            // The terminal went away (hang-up) or stdin stopped being one.
         }
+
+        // Whoever waits for a key learns that none will come.
+        _keys.Writer.TryComplete();
     }
 }
