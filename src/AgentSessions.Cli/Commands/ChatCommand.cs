@@ -6,8 +6,8 @@ namespace AgentSessions.Cli.Commands;
 
 /// <summary>
 /// <c>chat</c>: talks to an OpenAI-compatible endpoint, every turn saved as it streams by the persisting chat client
-/// of AgentSessions.AI (<c>UseAgentSessions</c>). This is the non-interactive front end: each line of stdin is one
-/// prompt, each answer one block on stdout.
+/// of AgentSessions.AI (<c>UseAgentSessions</c>). On a terminal it is interactive (<see cref="ChatTerminal"/>); otherwise
+/// each line of stdin is one prompt, each answer one block on stdout.
 /// </summary>
 internal static class ChatCommand
 {
@@ -18,7 +18,7 @@ internal static class ChatCommand
         var endpoint = new Option<string?>("--endpoint") { Description = $"The OpenAI-compatible base URL (default: $AGENT_SESSIONS_ENDPOINT, else {ChatEndpoint.DefaultEndpoint})", HelpName = "URL" };
         var model = new Option<string?>("--model") { Description = "The model to talk to (default: $AGENT_SESSIONS_MODEL)", HelpName = "NAME" };
         var id = new Option<string?>("--id") { Description = "Create the session with this id, or continue it if it exists", HelpName = "ID" };
-        var resume = new Option<string?>("--resume") { Description = "Continue this session (it must exist); its whole transcript is sent to the model", HelpName = "ID" };
+        var resume = new Option<string?>("--resume") { Description = "Continue this session (it must exist); its whole transcript is sent to the model. Without an id, on a terminal: pick one from all sessions", HelpName = "ID", Arity = ArgumentArity.ZeroOrOne };
         var title = new Option<string?>("--title") { Description = "The title (default: derived from the first user message)" };
         var tags = new Option<string[]>("--tag") { Description = "A tag (repeatable)", AllowMultipleArgumentsPerToken = false };
         var command = new Command("chat", "Talk to a model; every turn is saved as it streams. The API key comes from $OPENAI_API_KEY or $AGENT_SESSIONS_API_KEY and is never stored")
@@ -27,26 +27,41 @@ internal static class ChatCommand
         };
         command.SetAction(async (parse, ct) =>
         {
-            if (!Console.IsInputRedirected)
-            {
-                // Before any session is made: the terminal front end (picker, slash commands) is not written yet.
-                throw new AgentSessionsException(ErrorCode.InvalidArgument, "interactive chat is not available yet; pipe the prompts in, one a line (printf 'hello\\n' | agent-sessions chat ...)");
-            }
-
+            // A terminal on both sides: the interactive chat (ChatTerminal); otherwise one prompt per line of stdin.
+            var interactive = !Console.IsInputRedirected && !Console.IsOutputRedirected;
             var endpointSettings = ChatEndpoint.Resolve(parse.GetValue(endpoint), parse.GetValue(model), modelHint: "--model NAME");
             var explicitId = parse.GetValue(id);
             var resumeId = parse.GetValue(resume);
-            if (explicitId is not null && resumeId is not null)
+            var pick = resumeId is null && parse.GetResult(resume) is { Implicit: false };
+            if (explicitId is not null && (resumeId is not null || pick))
             {
                 throw new AgentSessionsException(ErrorCode.InvalidArgument, "--id and --resume name the session twice; use one of them");
             }
 
+            if (pick && !interactive)
+            {
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, "--resume without an id opens a picker, which needs a terminal; name the session: --resume ID ('agent-sessions list' shows them)");
+            }
+
             await using var service = CliApp.OpenService(parse);
+            var keys = interactive ? TerminalKeys.Start() : null;
+            if (pick)
+            {
+                resumeId = await SessionPicker.PickAsync(service, keys!, ct)
+                    ?? throw new AgentSessionsException(ErrorCode.InvalidArgument, "no session picked; nothing was started");
+            }
+
             var session = await OpenSessionAsync(service, explicitId, resumeId, parse.GetValue(title), parse.GetValue(tags) ?? [], endpointSettings.Model, ct);
 
             // The whole stored context goes to the model with every request, from whatever directory this runs in.
             using var modelClient = endpointSettings.CreateClient();
             var runner = await ChatRunner.OpenAsync(service, session.Id, modelClient, cancellationToken: ct);
+            if (keys is not null)
+            {
+                return await ChatTerminal.RunAsync(
+                    service, endpointSettings, keys, runner, (sessionId, c) => ChatRunner.OpenAsync(service, sessionId, modelClient, cancellationToken: c), ct);
+            }
+
             Console.Error.WriteLine(runner.History.Count == 0
                 ? $"agent-sessions: session {session.Id} (new)"
                 : $"agent-sessions: session {session.Id} ({runner.History.Count} messages, resumed)");
@@ -157,7 +172,7 @@ internal static class ChatCommand
     /// until the next: the neutralising writer sees each call alone and would show the CR of a CR LF split across
     /// two chunks as <c>\r</c>.
     /// </summary>
-    private sealed class AnswerWriter(TextWriter writer)
+    internal sealed class AnswerWriter(TextWriter writer)
     {
         private bool _pendingCr;
         private bool _started;

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace AgentSessions.Cli.Tests;
+
+/// <summary>
+/// A real terminal for a test: a tmux server of its own (<c>-L</c>) running one shell command in a window of a
+/// fixed size, keys sent to it, its screen read back (scroll-back included, wrapped lines joined).
+/// </summary>
+/// <remarks>
+/// The server's config sets <c>set-clipboard on</c>, so an OSC 52 sequence that reaches the terminal becomes a paste
+/// buffer a test can see (<see cref="Buffers"/>). <c>-u</c> makes tmux draw UTF-8 whatever the test host's locale.
+/// </remarks>
+internal sealed class TmuxTerminal : IDisposable
+{
+    private readonly string _name = "as-chat-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly string _config;
+
+    public TmuxTerminal(string configDirectory)
+    {
+        _config = Path.Combine(configDirectory, "tmux.conf");
+        File.WriteAllText(_config, "set -s set-clipboard on\nset -g history-limit 5000\n");
+    }
+
+    /// <summary>Runs <paramref name="shellCommand"/> in a new window of <paramref name="width"/> by <paramref name="height"/>.</summary>
+    public void Start(string shellCommand, int width = 160, int height = 45)
+        => Assert.Equal(0, Run("new-session", "-d", "-s", _name, "-x", width.ToString(System.Globalization.CultureInfo.InvariantCulture), "-y", height.ToString(System.Globalization.CultureInfo.InvariantCulture), shellCommand).ExitCode);
+
+    /// <summary>Types <paramref name="text"/> as it is (no key names), then Enter.</summary>
+    public void TypeLine(string text)
+    {
+        Type(text);
+        Keys("Enter");
+    }
+
+    /// <summary>Types <paramref name="text"/> as it is (no key names).</summary>
+    public void Type(string text) => Run("send-keys", "-t", _name, "-l", text);
+
+    /// <summary>Sends keys by tmux's names: Enter, Up, Down, Escape, C-c, C-d.</summary>
+    public void Keys(params string[] keys) => Run(["send-keys", "-t", _name, .. keys]);
+
+    /// <summary>What the window shows, with its scroll-back.</summary>
+    public string Screen() => Run("capture-pane", "-p", "-J", "-S", "-", "-t", _name).Stdout;
+
+    /// <summary>What the window shows now, without the scroll-back (for a full-screen view).</summary>
+    public string Visible() => Run("capture-pane", "-p", "-J", "-t", _name).Stdout;
+
+    /// <summary>The window's title, as the program in it may have set it.</summary>
+    public string PaneTitle => Run("display-message", "-p", "-t", _name, "#{pane_title}").Stdout;
+
+    /// <summary>The paste buffers (an OSC 52 that reached the terminal makes one).</summary>
+    public string Buffers => Run("list-buffers").Stdout;
+
+    /// <summary>Waits (up to a minute) until <paramref name="text"/> is on the screen, and returns the screen.</summary>
+    public Task<string> WaitForAsync(string text, bool visibleOnly = false)
+        => WaitForAsync(screen => screen.Contains(text, StringComparison.Ordinal), $"'{text}'", visibleOnly);
+
+    /// <summary>Waits (up to a minute) until <paramref name="done"/> holds for the screen, and returns the screen.</summary>
+    public async Task<string> WaitForAsync(Func<string, bool> done, string what, bool visibleOnly = false)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            var screen = visibleOnly ? Visible() : Screen();
+            if (done(screen))
+            {
+                return screen;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new Xunit.Sdk.XunitException($"{what} never appeared on the terminal. Screen:\n{Screen()}");
+    }
+
+    public void Dispose() => Run("kill-server");
+
+    private (int ExitCode, string Stdout) Run(params string[] args)
+    {
+        var info = new ProcessStartInfo("tmux") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in (string[])["-u", "-L", _name, "-f", _config, .. args])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(info)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new Xunit.Sdk.XunitException($"tmux is needed for terminal tests (apt-get install tmux): {e.Message}");
+        }
+
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            return (process.ExitCode, stdout);
+        }
+    }
+}
