@@ -88,22 +88,30 @@ internal sealed partial class RpcMethods
 
         var before = await _service.GetAsync(sessionId, cancellationToken).ConfigureAwait(false);
         var chat = await ChatFor(before, endpoint, cancellationToken).ConfigureAwait(false);
-        ChatTurn turn;
+        // False when the runner's own view of the session may be off (it was interrupted after the stream): reread next turn.
+        var runnerKnowsAll = true;
         try
         {
             // Deltas are written with the connection's token, not the request's: a cancellation thrown from the
             // callback, outside the model's stream, would store the partial answer as "abandoned", not "cancelled".
-            turn = await chat.Runner.SendAsync(content, delta => SendDeltaAsync(sessionId, call.Id, delta, cancellationToken), call.Cancellation).ConfigureAwait(false);
+            await chat.Runner.SendAsync(content, delta => SendDeltaAsync(sessionId, call.Id, delta, cancellationToken), call.Cancellation).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (call.Cancellation.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             chat.Seen = default;
             var stored = await StoredSinceAsync(sessionId, before.MessageCount, cancellationToken).ConfigureAwait(false);
-            throw new RpcException(
-                RpcErrors.RequestCancelled,
-                "chat.send was cancelled; what the model had sent is stored, marked interrupted",
-                "Cancelled",
-                w => WriteTurnProperties(w, sessionId, stored, stoppedEarly: true));
+            if (!Complete(stored))
+            {
+                throw new RpcException(
+                    RpcErrors.RequestCancelled,
+                    "chat.send was cancelled; what the model had sent is stored, marked interrupted",
+                    "Cancelled",
+                    w => WriteTurnProperties(w, sessionId, stored, stoppedEarly: true));
+            }
+
+            // The cancel came after the whole answer was stored (it landed in the runner's last read): the turn
+            // is done, and LSP lets a server answer a cancelled request with its result.
+            runnerKnowsAll = false;
         }
         catch (Exception e) when (e is not (AgentSessionsException or ConnectionLostException or OutOfMemoryException)
                                   && !cancellationToken.IsCancellationRequested && !call.Cancellation.IsCancellationRequested)
@@ -121,27 +129,35 @@ internal sealed partial class RpcMethods
 
         var all = await StoredSinceAsync(sessionId, before.MessageCount, cancellationToken).ConfigureAwait(false);
         var session = await _service.GetAsync(sessionId, cancellationToken).ConfigureAwait(false);
-        chat.Seen = (session.MessageCount, session.UpdatedAt);
+        chat.Seen = runnerKnowsAll ? (session.MessageCount, session.UpdatedAt) : default;
+
+        // The messages after the user's: the answer, and whatever else the model's stream held.
+        var answers = all.Skip(all.FindLastIndex(m => m.Role == MessageRole.User) + 1).ToList();
         return w =>
         {
             w.WriteStartObject();
             WriteTurnProperties(w, sessionId, all, stoppedEarly: false);
             w.WriteStartArray("messages");
-            foreach (var message in turn.Messages)
+            foreach (var message in answers)
             {
                 JsonSerializer.Serialize(w, message, AgentSessionsJson.Context.SessionMessage);
             }
 
             w.WriteEndArray();
             w.WriteStartObject("usage");
-            w.WriteNumber("inputTokens", turn.Messages.Sum(m => m.InputTokens));
-            w.WriteNumber("outputTokens", turn.Messages.Sum(m => m.OutputTokens));
+            w.WriteNumber("inputTokens", answers.Sum(m => m.InputTokens));
+            w.WriteNumber("outputTokens", answers.Sum(m => m.OutputTokens));
             w.WriteEndObject();
             w.WritePropertyName("session");
             JsonSerializer.Serialize(w, session, AgentSessionsJson.Context.Session);
             w.WriteEndObject();
         };
     }
+
+    /// <summary>Whether a turn's stored messages end with a whole answer (an assistant message not marked partial).</summary>
+    private static bool Complete(List<SessionMessage> stored)
+        => stored.Count > 0 && stored[^1] is { Role: MessageRole.Assistant } last
+           && !(last.Metadata.TryGetValue(AgentSessionsMetadata.Partial, out var partial) && partial.ValueKind == JsonValueKind.True);
 
     /// <summary>The runner for this session and model: the one kept, reread if the session changed since, or a new one.</summary>
     private async ValueTask<ChatState> ChatFor(Session session, ChatEndpoint endpoint, CancellationToken cancellationToken)
