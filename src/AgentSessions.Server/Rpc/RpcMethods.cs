@@ -63,6 +63,12 @@ internal sealed partial class RpcMethods : IDisposable
         };
     }
 
+    /// <summary>
+    /// Whether a method may run long enough that the server should read on while it runs (so that
+    /// <c>$/cancelRequest</c> reaches it): chat.send, which waits for a model.
+    /// </summary>
+    public static bool RunsLong(string method) => method == "chat.send";
+
     /// <summary>Set once <c>exit</c> arrived: the code the process ends with.</summary>
     public int? ExitCode { get; private set; }
 
