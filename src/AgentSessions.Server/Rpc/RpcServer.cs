@@ -57,9 +57,9 @@ public sealed class RpcServer
     /// without <c>shutdown</c> (as in LSP), or when the connection had to be closed because of an oversize frame.
     /// </returns>
     /// <remarks>
-    /// Messages are handled one at a time, in the order they arrive, but the input is read on while one is handled:
-    /// a <c>$/cancelRequest</c> notification takes effect at once (it cancels a running <c>chat.send</c>, or a
-    /// request still waiting its turn), and everything else waits in order behind the request in progress.
+    /// Messages are handled one at a time, in the order they arrive, but while a <c>chat.send</c> runs the input is
+    /// read on: a <c>$/cancelRequest</c> notification takes effect at once (it cancels the running <c>chat.send</c>, or
+    /// a request still waiting its turn), and everything else waits in order behind the request in progress.
     /// </remarks>
     public async Task<int> RunAsync(Stream input, Stream output, CancellationToken cancellationToken = default)
     {
