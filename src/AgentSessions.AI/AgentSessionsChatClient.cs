@@ -99,7 +99,23 @@ public sealed class AgentSessionsChatClient : DelegatingChatClient
                 updates.Add(stream.Current);
                 if (interval > TimeSpan.Zero && clock.GetElapsedTime(last) >= interval)
                 {
-                    await checkpoint.SaveAsync(TurnMessages.FromResponse(updates.ToChatResponse(), partial: true), cancellationToken).ConfigureAwait(false);
+                    // The caller's cancellation can surface here as well as in the move, and is the same cancellation:
+                    // uncaught, the finally would take it for a caller that walked away ("abandoned").
+                    try
+                    {
+                        await checkpoint.SaveAsync(TurnMessages.FromResponse(updates.ToChatResponse(), partial: true), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        interrupted = AgentSessionsMetadata.Cancelled;
+                        throw;
+                    }
+                    catch (Exception e)
+                    {
+                        (interrupted, error) = (AgentSessionsMetadata.Failed, e);
+                        throw;
+                    }
+
                     last = clock.GetTimestamp();
                 }
 
