@@ -31,6 +31,9 @@ public static class ChatContext
     /// <summary>What an image, file or other data part is taken to cost, in tokens.</summary>
     public const int TokensPerData = 256;
 
+    // Arguments go to the model as compact JSON; the AI library's defaults indent, which would count the layout.
+    private static readonly JsonSerializerOptions CompactJson = new(AIJsonUtilities.DefaultOptions) { WriteIndented = false };
+
     /// <summary>The estimated size of <paramref name="messages"/> in tokens (see the remarks of <see cref="ChatContext"/>).</summary>
     public static long EstimateTokens(IEnumerable<ChatMessage> messages)
     {
@@ -130,6 +133,6 @@ public static class ChatContext
         null => 0,
         string text => text.Length,
         JsonElement element => element.GetRawText().Length,
-        _ => JsonSerializer.Serialize(value, AIJsonUtilities.DefaultOptions).Length,
+        _ => JsonSerializer.Serialize(value, CompactJson).Length,
     };
 }
