@@ -247,32 +247,15 @@ public sealed class ChatRunner
         _history.Add(user);
         var updates = new List<ChatResponseUpdate>();
         var streamed = new System.Text.StringBuilder();
-        string? interrupted = AgentSessionsMetadata.Abandoned;
-        Exception? error = null;
+        var outcome = new StreamInterruption(cancellationToken);
         try
         {
             await using var stream = _client.GetStreamingResponseAsync(_history, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
-            while (true)
-            {
-                // Only the move is classified, as the persisting client does: a failure of onDelta is the caller's.
-                try
-                {
-                    if (!await stream.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        break;
-                    }
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    interrupted = AgentSessionsMetadata.Cancelled;
-                    throw;
-                }
-                catch (Exception e)
-                {
-                    (interrupted, error) = (AgentSessionsMetadata.Failed, e);
-                    throw;
-                }
+            var move = stream.MoveNextAsync;
 
+            // Only the move is classified, as the persisting client does: a failure of onDelta is the caller's.
+            while (await outcome.StepAsync(move).ConfigureAwait(false))
+            {
                 updates.Add(stream.Current);
                 var delta = stream.Current.Text;
                 if (delta.Length > 0)
@@ -285,12 +268,12 @@ public sealed class ChatRunner
                 }
             }
 
-            interrupted = null;
+            outcome.Completed();
         }
         finally
         {
             // Held however the turn ended, so a save on the way out (a signal's cancellation included) writes it.
-            var answer = TurnMessages.FromResponse(updates.ToChatResponse(), partial: interrupted is not null, interrupted, error);
+            var answer = TurnMessages.FromResponse(updates.ToChatResponse(), partial: outcome.Interrupted, outcome.Reason, outcome.Error);
             var batch = new List<NewMessage>(answer.Count + 1);
             if (TurnMessages.ToStorable(user) is { } storedUser)
             {
