@@ -130,15 +130,25 @@ internal static class ChatCommand
             return;
         }
 
+        string notice;
         try
         {
             var saved = await runner.SaveAsync(CancellationToken.None);
-            Console.Error.WriteLine($"agent-sessions: saved {saved} messages to session {runner.SessionId}");
+            notice = $"agent-sessions: saved {saved} messages to session {runner.SessionId}";
         }
         catch (AgentSessionsException e)
         {
             // The command's own outcome (an exit code, a signal's message) still follows: this is one more line.
-            Console.Error.WriteLine($"agent-sessions: error: the conversation could not be saved: {TerminalText.NeutralizeLine(CliHints.Describe(e))}");
+            notice = $"agent-sessions: error: the conversation could not be saved: {TerminalText.NeutralizeLine(CliHints.Describe(e))}";
+        }
+
+        try
+        {
+            Console.Error.WriteLine(notice);
+        }
+        catch (IOException)
+        {
+            // stderr is a terminal that hung up (SIGHUP): the save is what mattered, and it is done.
         }
     }
 
@@ -224,16 +234,33 @@ internal static class ChatCommand
             }
 
             ChatTurn turn;
+            IOException? outputFailed = null;
             try
             {
                 turn = await runner.SendAsync(
                     line,
                     async delta =>
                     {
-                        output.Write(delta);
-                        // No token: a cancellation thrown here, outside the stream, would make the chat client mark
-                        // the partial answer "abandoned"; the stream's next step reports it as "cancelled", which it is.
-                        await raw.FlushAsync(CancellationToken.None);
+                        if (outputFailed is not null)
+                        {
+                            return;
+                        }
+
+                        try
+                        {
+                            output.Write(delta);
+                            // No token: a cancellation thrown here, outside the stream, would make the chat client mark
+                            // the partial answer "abandoned"; the stream's next step reports it as "cancelled", which it is.
+                            await raw.FlushAsync(CancellationToken.None);
+                        }
+                        catch (IOException e) when (e is not ReaderGoneException)
+                        {
+                            // A terminal that hung up (EIO, its SIGHUP on the way) or a full disk: the answer is still
+                            // received and stored, and the error reported once it is. Thrown here, it would cut the
+                            // answer short as "abandoned" and race the signal's "cancelled". (A reader that closed the
+                            // pipe, `| head`, wants no more: that one stops the answer at once.)
+                            outputFailed = e;
+                        }
                     },
                     ct);
             }
@@ -244,6 +271,12 @@ internal static class ChatCommand
                 await raw.FlushAsync(ct);
                 Console.Error.WriteLine($"agent-sessions: error: the model at {endpoint.Url} failed: {TerminalText.NeutralizeLine(endpoint.Redact(e.Message))} (the prompt is stored; continue with --resume {runner.SessionId})");
                 return ExitCodes.Failure;
+            }
+
+            if (outputFailed is not null)
+            {
+                // The turn is stored in full; the output is not, which the command's exit code must say.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(outputFailed);
             }
 
             output.EndAnswer();
