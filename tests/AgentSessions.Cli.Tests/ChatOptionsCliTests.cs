@@ -291,6 +291,45 @@ public sealed class ChatOptionsCliTests : IAsyncLifetime, IDisposable
         Assert.Equal(["hello"], Texts(await StoredMessagesAsync(store, "killed")));
     }
 
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Chat_whose_output_fails_still_stores_the_whole_answer_then_reports_the_error_with_exit_1()
+    {
+        // stdout is /dev/full: every write fails (ENOSPC), as on a full disk or a terminal that hung up (EIO).
+        var answer = ScriptedReply.Words(50);
+        _server.Enqueue(answer);
+        var store = _temp.Combine("store");
+        var info = new ProcessStartInfo("sh") { RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add($"exec dotnet '{BuiltTool.CliDll}' chat --id full --endpoint {_server.BaseUrl} --model m > /dev/full");
+        info.Environment["AGENT_SESSIONS_HOME"] = store;
+        info.Environment.Remove("AGENT_SESSIONS_DEBUG");
+        foreach (var (key, value) in ChatProcess.Environment)
+        {
+            if (value is null)
+            {
+                info.Environment.Remove(key);
+            }
+            else
+            {
+                info.Environment[key] = value;
+            }
+        }
+
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteLineAsync("hello");
+        process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.True(process.ExitCode == 1, $"exit {process.ExitCode}: {await stderr}");
+        Assert.Contains("I/O error", await stderr, StringComparison.Ordinal);
+        var messages = await StoredMessagesAsync(store, "full");
+        Assert.Equal(["hello", answer.Text!], Texts(messages));
+        Assert.False(messages[1].GetProperty("metadata").TryGetProperty("agent_sessions.partial", out _));
+    }
+
     private string[] Chat(params string[] options) => ["chat", .. options, "--endpoint", _server.BaseUrl, "--model", "m"];
 
     private static CliRunner Runner(string store, string? workingDirectory = null) => new(store)
