@@ -153,6 +153,24 @@ public sealed class ChatOptionsCliTests : IAsyncLifetime, IDisposable
 
     [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Chat_no_autosave_whose_save_fails_on_leaving_says_so_and_exits_1()
+    {
+        var store = _temp.Combine("store");
+        await using var chat = ChatProcess.Start(store, _server.BaseUrl, "--id", "held", "--no-autosave");
+        await chat.SendAsync("one");
+        await chat.WaitForStdoutAsync(text => text.Contains("(messages: 1)\n", StringComparison.Ordinal), "the first answer");
+        // The session goes away under the chat: the held turn has nowhere to go.
+        await Runner(store).OkAsync("delete", "held", "--yes");
+
+        var result = await chat.EndInputAndWaitAsync();
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("the conversation could not be saved", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("held", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task Chat_no_autosave_holds_the_turns_in_memory_so_a_kill_9_loses_them()
     {
         // The other side of the promise, and the proof that nothing is written before leaving.
@@ -462,6 +480,16 @@ public sealed class ChatOptionsCliTests : IAsyncLifetime, IDisposable
                 throw new Xunit.Sdk.XunitException($"still running 10 s after signal {signal}");
             }
 
+            await _reading;
+            return new CliRunner.Result(_process.ExitCode, Stdout, await _stderr);
+        }
+
+        /// <summary>Closes stdin (the end of the prompts) and waits (at most a minute) for the tool to end.</summary>
+        public async Task<CliRunner.Result> EndInputAndWaitAsync()
+        {
+            _process.StandardInput.Close();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await _process.WaitForExitAsync(timeout.Token);
             await _reading;
             return new CliRunner.Result(_process.ExitCode, Stdout, await _stderr);
         }

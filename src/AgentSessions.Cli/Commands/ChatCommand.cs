@@ -75,16 +75,20 @@ internal static class ChatCommand
                 Console.Error.WriteLine("agent-sessions: --no-autosave: the conversation is saved when the chat ends (a kill -9 or a crash loses it)");
             }
 
+            // Leaving saves first, however it leaves: the end of input, a model failure, a signal (whose grace period
+            // this must fit in; the token is the signal's, hence none in the save).
+            int exitCode;
             try
             {
-                return await RunLinesAsync(runner, endpointSettings, options.MaxContextTokens, ct);
+                exitCode = await RunLinesAsync(runner, endpointSettings, options.MaxContextTokens, ct);
             }
-            finally
+            catch
             {
-                // Leaving saves first, however it leaves: the end of input, a model failure, a signal (whose grace
-                // period this must fit in; the token is the signal's, hence none here).
                 await SaveOnLeavingAsync(runner);
+                throw;
             }
+
+            return await SaveOnLeavingAsync(runner) ? exitCode : ExitCodes.Failure;
         });
         return command;
     }
@@ -122,23 +126,27 @@ internal static class ChatCommand
         return options;
     }
 
-    /// <summary>Saves what a deferred runner holds, and says so on stderr; a failure is one line, never a lost exit code.</summary>
-    private static async Task SaveOnLeavingAsync(ChatRunner runner)
+    /// <summary>
+    /// Saves what a deferred runner holds and says so on stderr; false when the save failed (one line says why), so
+    /// a chat that otherwise succeeded does not exit 0 having lost the conversation.
+    /// </summary>
+    private static async Task<bool> SaveOnLeavingAsync(ChatRunner runner)
     {
         if (runner.PendingCount == 0)
         {
-            return;
+            return true;
         }
 
         string notice;
+        var saved = false;
         try
         {
-            var saved = await runner.SaveAsync(CancellationToken.None);
-            notice = $"agent-sessions: saved {saved} messages to session {runner.SessionId}";
+            notice = $"agent-sessions: saved {await runner.SaveAsync(CancellationToken.None)} messages to session {runner.SessionId}";
+            saved = true;
         }
         catch (AgentSessionsException e)
         {
-            // The command's own outcome (an exit code, a signal's message) still follows: this is one more line.
+            // A signal's own message and exit code still follow: this is one more line.
             notice = $"agent-sessions: error: the conversation could not be saved: {TerminalText.NeutralizeLine(CliHints.Describe(e))}";
         }
 
@@ -148,8 +156,10 @@ internal static class ChatCommand
         }
         catch (IOException)
         {
-            // stderr is a terminal that hung up (SIGHUP): the save is what mattered, and it is done.
+            // stderr is a terminal that hung up (SIGHUP): the save is what mattered.
         }
+
+        return saved;
     }
 
     private static async Task<Session> OpenSessionAsync(
