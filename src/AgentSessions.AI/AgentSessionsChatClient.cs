@@ -69,51 +69,39 @@ public sealed class AgentSessionsChatClient : DelegatingChatClient
         var interval = _options.CheckpointInterval;
         var last = clock.GetTimestamp();
         var updates = new List<ChatResponseUpdate>();
-        string? interrupted = AgentSessionsMetadata.Abandoned;
-        Exception? error = null;
+        var outcome = new StreamInterruption(cancellationToken);
         try
         {
             await using var stream = base.GetStreamingResponseAsync(request, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
-            while (true)
-            {
-                // A yield cannot sit in a try with a catch, so only the move is inside one: that is where the
-                // model's failures and the caller's cancellation surface.
-                try
-                {
-                    if (!await stream.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        break;
-                    }
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    interrupted = AgentSessionsMetadata.Cancelled;
-                    throw;
-                }
-                catch (Exception e)
-                {
-                    (interrupted, error) = (AgentSessionsMetadata.Failed, e);
-                    throw;
-                }
+            var move = stream.MoveNextAsync;
 
+            // A yield cannot sit in a try with a catch, so each step that can throw runs through the outcome: the
+            // move (the model's failures and the caller's cancellation) and the checkpoint's save (the caller's
+            // cancellation can surface there too, and is the same cancellation).
+            while (await outcome.StepAsync(move).ConfigureAwait(false))
+            {
                 updates.Add(stream.Current);
                 if (interval > TimeSpan.Zero && clock.GetElapsedTime(last) >= interval)
                 {
-                    await checkpoint.SaveAsync(TurnMessages.FromResponse(updates.ToChatResponse(), partial: true), cancellationToken).ConfigureAwait(false);
+                    await outcome.StepAsync(async () =>
+                    {
+                        await checkpoint.SaveAsync(TurnMessages.FromResponse(updates.ToChatResponse(), partial: true), cancellationToken).ConfigureAwait(false);
+                        return true;
+                    }).ConfigureAwait(false);
                     last = clock.GetTimestamp();
                 }
 
                 yield return stream.Current;
             }
 
-            interrupted = null;
+            outcome.Completed();
         }
         finally
         {
             // Runs on completion, failure, cancellation and on a consumer that stops enumerating (DisposeAsync).
             // The caller's token may be cancelled by now, and what was received must be saved all the same.
             var response = updates.ToChatResponse();
-            await checkpoint.SaveAsync(TurnMessages.FromResponse(response, partial: interrupted is not null, interrupted, error), CancellationToken.None).ConfigureAwait(false);
+            await checkpoint.SaveAsync(TurnMessages.FromResponse(response, partial: outcome.Interrupted, outcome.Reason, outcome.Error), CancellationToken.None).ConfigureAwait(false);
         }
     }
 

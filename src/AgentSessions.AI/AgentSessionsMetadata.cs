@@ -8,8 +8,8 @@ namespace AgentSessions.AI;
 /// <para>
 /// A streamed answer is stored as it arrives with <see cref="Partial"/> set to <see langword="true"/>. When the
 /// stream ends normally the final message replaces it without that key. When it does not, the partial stays with
-/// <see cref="Interrupted"/> saying why: <c>"cancelled"</c> (the caller's token), <c>"failed"</c> (the model or
-/// the network threw; <see cref="Error"/> names the exception type) or <c>"abandoned"</c> (the caller stopped
+/// <see cref="Interrupted"/> saying why: <c>"cancelled"</c> (the caller's token), <c>"failed"</c> (the model, the
+/// network or a checkpoint's save threw; <see cref="Error"/> names the exception type) or <c>"abandoned"</c> (the caller stopped
 /// enumerating, e.g. <c>break</c> out of <c>await foreach</c>). A partial without <see cref="Interrupted"/> is a
 /// checkpoint of a process that died mid-answer. So: <c>partial == true</c> means "not the whole answer".
 /// </para>

@@ -4,7 +4,7 @@ using System.Text;
 namespace AgentSessions.Cli;
 
 /// <summary>
-/// Turns SIGINT (Ctrl+C), SIGTERM and SIGQUIT into cancellation of the running command, with a deadline: a
+/// Turns SIGINT (Ctrl+C), SIGTERM, SIGQUIT and SIGHUP (the terminal closed) into cancellation of the running command, with a deadline: a
 /// command that has not finished <see cref="GracePeriod"/> after the first signal is ended, and a second signal
 /// ends it at once. Either way the exit code is the shell's convention, 128 + the signal's number.
 /// </summary>
@@ -47,14 +47,16 @@ internal sealed class Interruption : IDisposable
     /// <summary>Whether a signal has arrived.</summary>
     public bool Received => Volatile.Read(ref _firstSignal) != 0;
 
-    /// <summary>The exit code for being stopped by the first signal: 130 (SIGINT), 131 (SIGQUIT), 143 (SIGTERM).</summary>
+    /// <summary>The exit code for being stopped by the first signal: 129 (SIGHUP), 130 (SIGINT), 131 (SIGQUIT), 143 (SIGTERM).</summary>
     public int ExitCode => 128 + Volatile.Read(ref _firstSignal);
 
     /// <summary>Starts listening; dispose to stop.</summary>
     public static Interruption Register()
     {
         var interruption = new Interruption();
-        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGQUIT })
+        // SIGHUP too: a closed terminal is a way of leaving, and a chat saves before it goes (the runtime's default
+        // would end the process at once).
+        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGQUIT, PosixSignal.SIGHUP })
         {
             try
             {
@@ -62,7 +64,7 @@ internal sealed class Interruption : IDisposable
             }
             catch (PlatformNotSupportedException)
             {
-                // SIGQUIT and SIGTERM have no Windows equivalent to listen for; Ctrl+C (SIGINT) does.
+                // SIGQUIT, SIGTERM and SIGHUP have no Windows equivalent to listen for; Ctrl+C (SIGINT) does.
             }
         }
 
@@ -190,14 +192,16 @@ internal sealed class Interruption : IDisposable
 
     private static int Number(PosixSignal signal) => signal switch
     {
+        PosixSignal.SIGHUP => 1,
         PosixSignal.SIGINT => 2,
         PosixSignal.SIGQUIT => 3,
         PosixSignal.SIGTERM => 15,
-        _ => 1, // SIGHUP, the only other one a registration could report; never registered here
+        _ => 1, // none other is registered
     };
 
     private static string Name(int number) => number switch
     {
+        1 => "SIGHUP",
         2 => "SIGINT",
         3 => "SIGQUIT",
         15 => "SIGTERM",

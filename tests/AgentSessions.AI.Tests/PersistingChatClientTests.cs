@@ -191,6 +191,40 @@ public sealed class PersistingChatClientTests : StoreTests
     }
 
     [Fact]
+    public async Task Cancelling_while_a_checkpoint_is_saved_keeps_the_partial_answer_marked_cancelled_not_abandoned()
+    {
+        // The caller's token is cancelled while the model hands over its second update, and that update is due a
+        // checkpoint: the cancellation surfaces in the checkpoint's save, outside the stream's MoveNext.
+        var clock = new ManualClock();
+        using var cts = new CancellationTokenSource();
+        var model = new ScriptedChatClient(ScriptedTurn.Text("partial ", "answer", " never seen"));
+        model.WhileYielding = i =>
+        {
+            if (i == 1)
+            {
+                clock.Advance(TimeSpan.FromSeconds(1));
+                cts.Cancel();
+            }
+        };
+        var client = Client(model, o => o.TimeProvider = clock);
+
+        var seen = "";
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var update in client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "tell me")], cancellationToken: cts.Token))
+            {
+                seen += update.Text;
+            }
+        });
+
+        var messages = await Store.ReadAsync("chat");
+        Assert.Equal("partial ", seen); // the cancelled update was not handed on
+        Assert.Equal(["tell me", "partial answer"], messages.Select(m => m.Text));
+        Assert.Equal("true", Meta(messages[1], AgentSessionsMetadata.Partial));
+        Assert.Equal("cancelled", Meta(messages[1], AgentSessionsMetadata.Interrupted));
+    }
+
+    [Fact]
     public async Task Breaking_out_of_the_stream_keeps_the_partial_answer_marked_abandoned()
     {
         var client = Client(new ScriptedChatClient(ScriptedTurn.Text("first", " second", " third")));

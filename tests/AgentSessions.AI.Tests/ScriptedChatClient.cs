@@ -56,6 +56,12 @@ public sealed class ScriptedChatClient(params ScriptedTurn[] turns) : IChatClien
     /// <summary>Called with the index of the update about to be sent.</summary>
     public Func<int, Task>? BeforeUpdate { get; set; }
 
+    /// <summary>
+    /// Called with the index of the update being yielded, after the cancellation check: what a test does here
+    /// (cancel the caller's token, say) first shows in what the caller does with that update, not in this stream.
+    /// </summary>
+    public Action<int>? WhileYielding { get; set; }
+
     public void Enqueue(params ScriptedTurn[] turns)
     {
         foreach (var turn in turns)
@@ -97,6 +103,7 @@ public sealed class ScriptedChatClient(params ScriptedTurn[] turns) : IChatClien
                 throw fail.Error;
             }
 
+            WhileYielding?.Invoke(i);
             yield return turn.Updates[i];
         }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AgentSessions.Chat;
 using AgentSessions.Cli.Output;
+using AgentSessions.Storage;
 
 namespace AgentSessions.Cli.Commands;
 
@@ -21,9 +22,21 @@ internal static class ChatCommand
         var resume = new Option<string?>("--resume") { Description = "Continue this session (it must exist); its whole transcript is sent to the model. Without an id, on a terminal: pick one from all sessions", HelpName = "ID", Arity = ArgumentArity.ZeroOrOne };
         var title = new Option<string?>("--title") { Description = "The title (default: derived from the first user message)" };
         var tags = new Option<string[]>("--tag") { Description = "A tag (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var continueNewest = new Option<bool>("--continue") { Description = "Continue the newest session of the current directory (its project path)" };
+        var autosaveInterval = new Option<string?>("--autosave-interval")
+        {
+            Description = "Save a streaming answer at most every SECONDS (decimals allowed; default 1; 0: only at the end of each answer)",
+            HelpName = "SECONDS",
+        };
+        var noAutosave = new Option<bool>("--no-autosave") { Description = "Keep the conversation in memory and save it when leaving (end of input, SIGTERM, SIGHUP, Ctrl+C)" };
+        var maxContextTokens = new Option<string?>("--max-context-tokens")
+        {
+            Description = "Send at most about N tokens of context (4 characters a token): the oldest turns are left out of the request, never out of the store",
+            HelpName = "N",
+        };
         var command = new Command("chat", "Talk to a model; every turn is saved as it streams. The API key comes from $OPENAI_API_KEY or $AGENT_SESSIONS_API_KEY and is never stored")
         {
-            endpoint, model, id, resume, title, tags,
+            endpoint, model, id, resume, continueNewest, title, tags, autosaveInterval, noAutosave, maxContextTokens,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -33,9 +46,15 @@ internal static class ChatCommand
             var explicitId = parse.GetValue(id);
             var resumeId = parse.GetValue(resume);
             var pick = resumeId is null && parse.GetResult(resume) is { Implicit: false };
+            var continuing = parse.GetValue(continueNewest);
             if (explicitId is not null && (resumeId is not null || pick))
             {
                 throw new AgentSessionsException(ErrorCode.InvalidArgument, "--id and --resume name the session twice; use one of them");
+            }
+
+            if (continuing && (explicitId is not null || resumeId is not null || pick))
+            {
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"--continue picks the session itself, and {(explicitId is not null ? "--id" : "--resume")} names one; use one of them");
             }
 
             if (pick && !interactive)
@@ -43,6 +62,7 @@ internal static class ChatCommand
                 throw new AgentSessionsException(ErrorCode.InvalidArgument, "--resume without an id opens a picker, which needs a terminal; name the session: --resume ID ('agent-sessions list' shows them)");
             }
 
+            var options = RunnerOptions(parse.GetValue(autosaveInterval), parse.GetValue(noAutosave), parse.GetValue(maxContextTokens));
             await using var service = CliApp.OpenService(parse);
             var keys = interactive ? TerminalKeys.Start() : null;
             if (pick)
@@ -51,32 +71,129 @@ internal static class ChatCommand
                     ?? throw new AgentSessionsException(ErrorCode.InvalidArgument, "no session picked; nothing was started");
             }
 
-            var session = await OpenSessionAsync(service, explicitId, resumeId, parse.GetValue(title), parse.GetValue(tags) ?? [], endpointSettings.Model, ct);
+            var session = await OpenSessionAsync(service, explicitId, resumeId, continuing, parse.GetValue(title), parse.GetValue(tags) ?? [], endpointSettings.Model, ct);
 
             // The whole stored context goes to the model with every request, from whatever directory this runs in.
             using var modelClient = endpointSettings.CreateClient();
-            var runner = await ChatRunner.OpenAsync(service, session.Id, modelClient, cancellationToken: ct);
+            var runner = await ChatRunner.OpenAsync(service, session.Id, modelClient, options, ct);
             if (keys is not null)
             {
                 return await ChatTerminal.RunAsync(
-                    service, endpointSettings, keys, runner, (sessionId, c) => ChatRunner.OpenAsync(service, sessionId, modelClient, cancellationToken: c), ct);
+                    service, endpointSettings, keys, runner, (sessionId, c) => ChatRunner.OpenAsync(service, sessionId, modelClient, options, c), ct);
             }
 
             Console.Error.WriteLine(runner.History.Count == 0
                 ? $"agent-sessions: session {session.Id} (new)"
                 : $"agent-sessions: session {session.Id} ({runner.History.Count} messages, resumed)");
-            return await RunLinesAsync(runner, endpointSettings, ct);
+            if (runner.Deferred)
+            {
+                Console.Error.WriteLine("agent-sessions: --no-autosave: the conversation is saved when the chat ends (a kill -9 or a crash loses it)");
+            }
+
+            // Leaving saves first, however it leaves: the end of input, a model failure, a signal (whose grace period
+            // this must fit in; the token is the signal's, hence none in the save).
+            int exitCode;
+            try
+            {
+                exitCode = await RunLinesAsync(runner, endpointSettings, options.MaxContextTokens, ct);
+            }
+            catch
+            {
+                await SaveOnLeavingAsync(runner);
+                throw;
+            }
+
+            return await SaveOnLeavingAsync(runner) ? exitCode : ExitCodes.Failure;
         });
         return command;
     }
 
+    /// <summary>The runner's options from the command line, each checked with a clear message (exit 2).</summary>
+    private static ChatRunnerOptions RunnerOptions(string? interval, bool deferred, string? maxContextTokens)
+    {
+        var options = new ChatRunnerOptions { Deferred = deferred };
+        if (interval is not null)
+        {
+            if (deferred)
+            {
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, "--autosave-interval and --no-autosave contradict each other; use one of them");
+            }
+
+            // Digits and one point only: no sign, exponent, NaN or infinity, and at most a day.
+            if (!decimal.TryParse(interval, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var seconds) || seconds > 86_400)
+            {
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"--autosave-interval takes seconds, from 0 to 86400 (decimals allowed, such as 0.5; 0 saves only at the end of each answer), not '{interval}'");
+            }
+
+            options.CheckpointInterval = TimeSpan.FromMilliseconds((double)(seconds * 1000));
+        }
+
+        if (maxContextTokens is not null)
+        {
+            if (!long.TryParse(maxContextTokens, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var tokens) || tokens <= 0)
+            {
+                throw new AgentSessionsException(ErrorCode.InvalidArgument, $"--max-context-tokens takes a whole number of tokens above 0 (such as 8000), not '{maxContextTokens}'");
+            }
+
+            options.MaxContextTokens = tokens;
+        }
+
+        return options;
+    }
+
+    /// <summary>
+    /// Saves what a deferred runner holds and says so on stderr; false when the save failed (one line says why), so
+    /// a chat that otherwise succeeded does not exit 0 having lost the conversation.
+    /// </summary>
+    private static async Task<bool> SaveOnLeavingAsync(ChatRunner runner)
+    {
+        if (runner.PendingCount == 0)
+        {
+            return true;
+        }
+
+        string notice;
+        var saved = false;
+        try
+        {
+            notice = $"agent-sessions: saved {await runner.SaveAsync(CancellationToken.None)} messages to session {runner.SessionId}";
+            saved = true;
+        }
+        catch (AgentSessionsException e)
+        {
+            // A signal's own message and exit code still follow: this is one more line.
+            notice = $"agent-sessions: error: the conversation could not be saved: {TerminalText.NeutralizeLine(CliHints.Describe(e))}";
+        }
+
+        try
+        {
+            Console.Error.WriteLine(notice);
+        }
+        catch (IOException)
+        {
+            // stderr is a terminal that hung up (SIGHUP): the save is what mattered.
+        }
+
+        return saved;
+    }
+
     private static async Task<Session> OpenSessionAsync(
-        SessionService service, string? explicitId, string? resumeId, string? title, string[] tags, string model, CancellationToken ct)
+        SessionService service, string? explicitId, string? resumeId, bool continuing, string? title, string[] tags, string model, CancellationToken ct)
     {
         if (resumeId is not null)
         {
             // GetAsync throws NotFound for a missing session: exit 3 with the core's message.
             return await ApplyAsync(await service.GetAsync(resumeId, ct));
+        }
+
+        if (continuing)
+        {
+            // "The newest" is the one last written to, as list shows them; the project path is the directory a
+            // session was started in, compared exactly.
+            var page = await service.ListAsync(new SessionQuery { ProjectPath = Environment.CurrentDirectory, Limit = 1 }, ct);
+            return page.Sessions.Count > 0
+                ? await ApplyAsync(page.Sessions[0])
+                : throw new AgentSessionsException(ErrorCode.NotFound, $"no session of this directory ({Environment.CurrentDirectory}) to continue; start one with chat, or name one with --resume ID");
         }
 
         if (explicitId is not null && await service.FindAsync(explicitId, ct) is { } existing)
@@ -116,8 +233,9 @@ internal static class ChatCommand
     /// One prompt per line of stdin, one streamed answer per prompt on stdout. The first model failure ends the
     /// command (exit 1): the prompts after it were written for answers that never came.
     /// </summary>
-    private static async Task<int> RunLinesAsync(ChatRunner runner, ChatEndpoint endpoint, CancellationToken ct)
+    private static async Task<int> RunLinesAsync(ChatRunner runner, ChatEndpoint endpoint, long? maxContextTokens, CancellationToken ct)
     {
+        var toldTrimmed = false;
         Console.Out.Flush();
         // Plain text on a pipe, neutralised as show's plain output is: model text never reaches a terminal raw. The
         // raw writer is buffered and EPIPE-aware; it is flushed after every chunk, so an answer shows as it streams.
@@ -140,16 +258,34 @@ internal static class ChatCommand
                 continue;
             }
 
+            ChatTurn turn;
+            IOException? outputFailed = null;
             try
             {
-                await runner.SendAsync(
+                turn = await runner.SendAsync(
                     line,
                     async delta =>
                     {
-                        output.Write(delta);
-                        // No token: a cancellation thrown here, outside the stream, would make the chat client mark
-                        // the partial answer "abandoned"; the stream's next step reports it as "cancelled", which it is.
-                        await raw.FlushAsync(CancellationToken.None);
+                        if (outputFailed is not null)
+                        {
+                            return;
+                        }
+
+                        try
+                        {
+                            output.Write(delta);
+                            // No token: a cancellation thrown here, outside the stream, would make the chat client mark
+                            // the partial answer "abandoned"; the stream's next step reports it as "cancelled", which it is.
+                            await raw.FlushAsync(CancellationToken.None);
+                        }
+                        catch (IOException e) when (e is not ReaderGoneException)
+                        {
+                            // A terminal that hung up (EIO, its SIGHUP on the way) or a full disk: the answer is still
+                            // received and stored, and the error reported once it is. Thrown here, it would cut the
+                            // answer short as "abandoned" and race the signal's "cancelled". (A reader that closed the
+                            // pipe, `| head`, wants no more: that one stops the answer at once.)
+                            outputFailed = e;
+                        }
                     },
                     ct);
             }
@@ -162,8 +298,20 @@ internal static class ChatCommand
                 return ExitCodes.Failure;
             }
 
+            if (outputFailed is not null)
+            {
+                // The turn is stored in full; the output is not, which the command's exit code must say.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(outputFailed);
+            }
+
             output.EndAnswer();
             await raw.FlushAsync(ct);
+            if (turn.ContextMessagesDropped > 0 && !toldTrimmed)
+            {
+                // Once a run: every later turn is cut too, and saying so each time would drown the stderr of a script.
+                toldTrimmed = true;
+                Console.Error.WriteLine($"agent-sessions: the context is over --max-context-tokens {maxContextTokens}: the oldest turns are left out of the requests ({turn.ContextMessagesDropped} messages this time); the store keeps them all");
+            }
         }
     }
 

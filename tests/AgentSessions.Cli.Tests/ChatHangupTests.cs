@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Text.Json;
+using AgentSessions.FakeOpenAi;
+using AgentSessions.Testing;
+using Xunit;
+
+namespace AgentSessions.Cli.Tests;
+
+/// <summary>
+/// The terminal closing under a chat mid-answer, for real: tmux runs the chat in a pane (its output the pane's
+/// terminal) and the test kills the session, which hangs the terminal up and sends SIGHUP. The answer so far must
+/// be in the store, marked interrupted, though the terminal it was being written to is gone.
+/// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class ChatHangupTests : IAsyncLifetime, IDisposable
+{
+    private readonly TempDirectory _temp = TempDirectory.ForCaller();
+    private readonly string _tmuxSession = "as-hup-" + Guid.NewGuid().ToString("N")[..8];
+    private FakeOpenAiServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await FakeOpenAiServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    public void Dispose()
+    {
+        Tmux("kill-server");
+        _temp.Dispose();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Closing_the_terminal_mid_answer_keeps_the_prompt_and_the_partial_answer(bool noAutosave)
+    {
+        var answer = ScriptedReply.Words(300);
+        _server.Enqueue(answer with { ChunkDelayMs = 100 });
+        var store = _temp.Combine("store");
+        var prompts = _temp.Combine("prompts.txt");
+        await File.WriteAllTextAsync(prompts, "hello\n");
+        // exec: the chat is the pane's process, so the hangup's SIGHUP is its own. Stdin is a file (chat is
+        // non-interactive); the answer outlasts the test, so the end of that file is never reached.
+        var command = $"AGENT_SESSIONS_HOME='{store}' OPENAI_API_KEY=sk-test exec dotnet '{CliRunner.Dll}' chat --id closed "
+            + $"--endpoint {_server.BaseUrl} --model m{(noAutosave ? " --no-autosave" : "")} < '{prompts}'";
+        Assert.Equal(0, Tmux("new-session", "-d", "-s", _tmuxSession, "-x", "200", "-y", "50", command).ExitCode);
+        var pid = int.Parse(Tmux("display-message", "-p", "-t", _tmuxSession, "#{pane_pid}").Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        await WaitForScreenAsync("w5 ");
+
+        Assert.Equal(0, Tmux("kill-session", "-t", _tmuxSession).ExitCode);
+        await WaitForExitAsync(pid);
+
+        var show = await new CliRunner(store).RunAsync("show", "closed", "--json");
+        Assert.True(show.ExitCode == 0, show.ToString());
+        var messages = JsonDocument.Parse(show.Stdout).RootElement.GetProperty("messages").EnumerateArray().ToList();
+        Assert.Equal(2, messages.Count);
+        Assert.Equal("hello", messages[0].GetProperty("text").GetString());
+        var partial = messages[1].GetProperty("text").GetString()!;
+        Assert.StartsWith("w1 w2 w3 w4 w5 ", partial, StringComparison.Ordinal);
+        Assert.StartsWith(partial, answer.Text!, StringComparison.Ordinal);
+        Assert.NotEqual(answer.Text, partial);
+        var metadata = messages[1].GetProperty("metadata");
+        Assert.True(metadata.GetProperty("agent_sessions.partial").GetBoolean());
+        Assert.Equal("cancelled", metadata.GetProperty("agent_sessions.interrupted").GetString());
+    }
+
+    private static async Task WaitForExitAsync(int pid)
+    {
+        var clock = Stopwatch.StartNew();
+        while (Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the chat was still running 30 s after its terminal closed");
+            await Task.Delay(50);
+        }
+    }
+
+    private async Task WaitForScreenAsync(string text)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            if (Tmux("capture-pane", "-p", "-t", _tmuxSession).Stdout.Contains(text, StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new Xunit.Sdk.XunitException($"'{text}' never appeared on the terminal. Screen:\n{Tmux("capture-pane", "-p", "-t", _tmuxSession).Stdout}");
+    }
+
+    private (int ExitCode, string Stdout) Tmux(params string[] args)
+    {
+        var info = new ProcessStartInfo("tmux") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("-L");
+        info.ArgumentList.Add(_tmuxSession);
+        info.ArgumentList.Add("-f");
+        info.ArgumentList.Add("/dev/null");
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout);
+    }
+}
