@@ -41,6 +41,7 @@ internal sealed partial class RpcMethods
             ["session.rename"] = RenameAsync,
             ["session.tag"] = TagAsync,
             ["session.pin"] = PinAsync,
+            ["session.metadata"] = MetadataAsync,
             ["session.delete"] = DeleteAsync,
             ["session.search"] = SearchAsync,
             ["session.export"] = ExportAsync,
