@@ -18,6 +18,15 @@ public static class RpcErrors
     /// <summary>An unexpected failure (a bug); details go to stderr only with AGENT_SESSIONS_DEBUG=1.</summary>
     public const int InternalError = -32603;
 
+    /// <summary>
+    /// The request was cancelled with <c>$/cancelRequest</c> (the LSP code): before it ran, or, for
+    /// <c>chat.send</c>, while the answer streamed (the partial answer is stored and is in the error's data).
+    /// </summary>
+    public const int RequestCancelled = -32800;
+
+    /// <summary><c>chat.send</c>: the model failed (refused the request, or the stream broke); the user's message is stored.</summary>
+    public const int ModelError = -32010;
+
     /// <summary>The JSON-RPC code of an <see cref="ErrorCode"/>; stable, like the enum's values.</summary>
     public static int For(ErrorCode code) => code switch
     {
@@ -35,12 +44,15 @@ public static class RpcErrors
 }
 
 /// <summary>A JSON-RPC error raised while handling a request; becomes the response's <c>error</c>.</summary>
-internal sealed class RpcException(int code, string message, string? dataCode = null) : Exception(message)
+internal sealed class RpcException(int code, string message, string? dataCode = null, JsonWrite? data = null) : Exception(message)
 {
     public int Code { get; } = code;
 
     /// <summary>The <c>data.code</c> name, when the error maps to an <see cref="ErrorCode"/>.</summary>
     public string? DataCode { get; } = dataCode;
+
+    /// <summary>Writes more properties into the error's <c>data</c> object (after <c>code</c>); null when there are none.</summary>
+    public JsonWrite? DataProperties { get; } = data;
 
     public static RpcException InvalidParams(string message) => new(RpcErrors.InvalidParams, message, nameof(ErrorCode.InvalidArgument));
 }

@@ -10,7 +10,7 @@ namespace AgentSessions.Server.Rpc;
 internal delegate void JsonWrite(Utf8JsonWriter writer);
 
 /// <summary>The methods of one connection and the connection's state: the current session and its deferred messages.</summary>
-internal sealed partial class RpcMethods
+internal sealed partial class RpcMethods : IDisposable
 {
     private readonly SessionService _service;
     private readonly RpcServerOptions _options;
@@ -22,6 +22,9 @@ internal sealed partial class RpcMethods
     /// <summary>The connection's current session and its deferred messages.</summary>
     private readonly Conversation _conversation;
     private bool _shutdown;
+
+    /// <summary>The request being handled. A field, not a parameter of every method: the server runs one request at a time.</summary>
+    private RpcCall _call;
 
     public RpcMethods(SessionService service, RpcServerOptions options, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> notify)
     {
@@ -57,13 +60,19 @@ internal sealed partial class RpcMethods
             ["session.switch"] = SwitchAsync,
             ["session.save"] = SaveAsync,
             ["session.discard"] = DiscardAsync,
+            ["chat.send"] = ChatSendAsync,
         };
     }
 
     /// <summary>Set once <c>exit</c> arrived: the code the process ends with.</summary>
     public int? ExitCode { get; private set; }
 
-    public async ValueTask<JsonWrite> InvokeAsync(string method, JsonElement? parameters, CancellationToken cancellationToken)
+    /// <summary>Runs one method.</summary>
+    /// <param name="method">Its name.</param>
+    /// <param name="parameters">The request's <c>params</c>.</param>
+    /// <param name="call">The request's id and its own cancellation (honoured by chat.send only: the store methods are short, and a write cancelled half-way would answer "cancelled" for a change that was made).</param>
+    /// <param name="cancellationToken">The connection's lifetime.</param>
+    public async ValueTask<JsonWrite> InvokeAsync(string method, JsonElement? parameters, RpcCall call, CancellationToken cancellationToken)
     {
         if (!_methods.TryGetValue(method, out var handler))
         {
@@ -76,12 +85,26 @@ internal sealed partial class RpcMethods
             throw new RpcException(RpcErrors.InvalidRequest, "the server is shutting down; only 'exit' is accepted now");
         }
 
-        return await handler(RpcParams.From(parameters), cancellationToken).ConfigureAwait(false);
+        _call = call;
+        try
+        {
+            return await handler(RpcParams.From(parameters), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _call = default;
+        }
     }
+
+    /// <summary>Releases the connection's model client, if chat.send made one.</summary>
+    public void Dispose() => CloseChat();
 
     private ValueTask<JsonWrite> InitializeAsync(RpcParams p, CancellationToken cancellationToken)
     {
-        // LSP clients send their capabilities and the like; nothing in them changes how this server behaves.
+        // LSP clients send their capabilities and the like; nothing in them changes how this server behaves, but
+        // initializationOptions.chat configures chat.send (endpoint, model, API key).
+        ReadChatOptions(p);
+        var chatModel = ConfiguredChatModel();
         var version = typeof(RpcServer).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
         var names = _methods.Keys.Order(StringComparer.Ordinal).ToList();
         return Result(w =>
@@ -99,6 +122,10 @@ internal sealed partial class RpcMethods
             }
 
             w.WriteEndArray();
+            // Which model chat.send talks to unless a call names one (null: none configured yet). Never the key.
+            w.WriteStartObject("chat");
+            w.WriteString("model", chatModel);
+            w.WriteEndObject();
             w.WriteEndObject();
             w.WriteEndObject();
         });
@@ -124,6 +151,9 @@ internal sealed partial class RpcMethods
     // ---- helpers shared by the methods ----
 
     private static readonly JsonWrite Null = w => w.WriteNullValue();
+
+    /// <summary>A null result, for the server's own answers.</summary>
+    public static JsonWrite NullResult => Null;
 
     private static ValueTask<JsonWrite> Result(JsonWrite write) => ValueTask.FromResult(write);
 

@@ -114,6 +114,11 @@ internal sealed class RpcParams
         ? v.ValueKind == JsonValueKind.Array ? v : throw Mistyped(name, "an array")
         : null;
 
+    /// <summary>A parameter holding an object of named values, read like the request's own parameters.</summary>
+    public RpcParams? Object(string name) => Get(name) is { } v
+        ? v.ValueKind == JsonValueKind.Object ? new RpcParams(v) : throw Mistyped(name, "an object")
+        : null;
+
     /// <summary>A parameter deserialized as a model type.</summary>
     public T? Model<T>(string name, JsonTypeInfo<T> typeInfo, string expected)
     {

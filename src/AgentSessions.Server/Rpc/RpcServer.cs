@@ -35,6 +35,8 @@ public sealed record RpcServerOptions
 /// </remarks>
 public sealed class RpcServer
 {
+    private const string CancelMethod = "$/cancelRequest";
+
     private readonly SessionService _service;
     private readonly RpcServerOptions _options;
 
@@ -50,54 +52,103 @@ public sealed class RpcServer
     /// The process exit code: 0 at the end of the input or on <c>exit</c> after <c>shutdown</c>; 1 on <c>exit</c>
     /// without <c>shutdown</c> (as in LSP), or when the connection had to be closed because of an oversize frame.
     /// </returns>
+    /// <remarks>
+    /// Messages are handled one at a time, in the order they arrive, but the input is read on while one is handled:
+    /// a <c>$/cancelRequest</c> notification takes effect at once (it cancels a running <c>chat.send</c>, or a
+    /// request still waiting its turn), and everything else waits in order behind the request in progress.
+    /// </remarks>
     public async Task<int> RunAsync(Stream input, Stream output, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
         var reader = new FrameReader(input, _options.MaxMessageBytes);
-        var writer = new FrameWriter(output);
-        var methods = new RpcMethods(_service, _options, async (body, token) =>
-        {
-            try
-            {
-                await writer.WriteAsync(body, token).ConfigureAwait(false);
-            }
-            catch (IOException e)
-            {
-                throw new ConnectionLostException(e);
-            }
-        });
+        // Linked so that leaving for any reason (a lost peer included) cancels a request still running.
+        using var connectionLifetime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var lifetime = connectionLifetime.Token;
+        var connection = new Connection(new FrameWriter(output), lifetime);
+        using var methods = new RpcMethods(_service, _options, connection.WriteNotificationAsync);
+        var inbox = new Queue<Inbound>();
+        Task<Frame>? read = null;
+        Task<int?>? running = null;
+        var ended = false;
         try
         {
             while (true)
             {
-                var frame = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                if (running is not null)
+                {
+                    if (running.IsCompleted || ended)
+                    {
+                        var code = await running.ConfigureAwait(false);
+                        running = null;
+                        if (code is { } exit)
+                        {
+                            return exit;
+                        }
+
+                        continue;
+                    }
+                }
+                else if (inbox.TryDequeue(out var next))
+                {
+                    // Most requests finish synchronously (the store's async is synchronous underneath), so the
+                    // common case takes no extra hop: the task is complete when it comes back.
+                    running = HandleAsync(methods, connection, next, lifetime);
+                    continue;
+                }
+                else if (ended)
+                {
+                    return 0;
+                }
+
+                read ??= reader.ReadAsync(lifetime).AsTask();
+                if (running is not null)
+                {
+                    // A request is in progress (a chat.send streaming its answer): read on, so that a
+                    // $/cancelRequest reaches it, and come back to whichever finishes first.
+                    await Task.WhenAny(read, running).ConfigureAwait(false);
+                    if (!read.IsCompleted)
+                    {
+                        continue;
+                    }
+                }
+
+                var frame = await read.ConfigureAwait(false);
+                read = null;
                 switch (frame.Kind)
                 {
                     case FrameKind.EndOfStream:
-                        return 0;
+                        ended = true;
+                        break;
                     case FrameKind.Truncated:
                         Log("the input ended in the middle of a message; closing");
-                        return 0;
+                        ended = true;
+                        break;
                     case FrameKind.Malformed:
-                        await writer.WriteAsync(ErrorResponse(default, RpcErrors.ParseError, "malformed frame: " + frame.Problem, null), cancellationToken).ConfigureAwait(false);
-                        continue;
+                        inbox.Enqueue(Inbound.Answer(ErrorResponse(default, RpcErrors.ParseError, "malformed frame: " + frame.Problem, null)));
+                        break;
                     case FrameKind.TooLarge:
                         // The body is not read (it could be anything up to the stream's end), so there is no
-                        // way back to a frame boundary: answer, then close.
-                        await writer.WriteAsync(ErrorResponse(default, RpcErrors.For(ErrorCode.TooLarge), frame.Problem + "; closing the connection", nameof(ErrorCode.TooLarge)), cancellationToken).ConfigureAwait(false);
-                        Log(frame.Problem + "; closing");
-                        return 1;
-                }
+                        // way back to a frame boundary: answer (in turn), then close.
+                        inbox.Enqueue(Inbound.Close(ErrorResponse(default, RpcErrors.For(ErrorCode.TooLarge), frame.Problem + "; closing the connection", nameof(ErrorCode.TooLarge)), frame.Problem!));
+                        ended = true;
+                        break;
+                    default:
+                        var inbound = Parse(frame.Body);
+                        if (inbound.Document is { } document && IsCancelRequest(document.RootElement))
+                        {
+                            using (document)
+                            {
+                                await HandleCancelAsync(connection, document.RootElement).ConfigureAwait(false);
+                            }
+                        }
+                        else
+                        {
+                            connection.Register(inbound);
+                            inbox.Enqueue(inbound);
+                        }
 
-                if (await HandleBodyAsync(methods, frame.Body, cancellationToken).ConfigureAwait(false) is { } response)
-                {
-                    await writer.WriteAsync(response, cancellationToken).ConfigureAwait(false);
-                }
-
-                if (methods.ExitCode is { } code)
-                {
-                    return code;
+                        break;
                 }
             }
         }
@@ -111,78 +162,145 @@ public sealed class RpcServer
         {
             return 0;
         }
+        finally
+        {
+            await connectionLifetime.CancelAsync().ConfigureAwait(false);
+            // A request still running (the peer went away mid-answer) ends on the cancellation, its partial
+            // answer stored; the read in flight ends with it, or with the process.
+            await Quietly(running).ConfigureAwait(false);
+            if (read is not null)
+            {
+                _ = Quietly(read);
+            }
+
+            foreach (var left in inbox)
+            {
+                left.Document?.Dispose();
+            }
+        }
     }
 
-    /// <summary>Handles one message body: a request, a notification or a batch; null when nothing is to be sent.</summary>
-    private async Task<byte[]?> HandleBodyAsync(RpcMethods methods, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    /// <summary>Handles one queued message and writes its answer; returns the exit code when the connection is to end.</summary>
+    private async Task<int?> HandleAsync(RpcMethods methods, Connection connection, Inbound inbound, CancellationToken cancellationToken)
     {
-        var bytes = body.Span.StartsWith("\uFEFF"u8) ? body[3..] : body;
-        if (!Utf8.IsValid(bytes.Span))
+        if (inbound.Document is not { } document)
         {
-            return ErrorResponse(default, RpcErrors.ParseError, "the message is not valid UTF-8", null);
-        }
+            await connection.WriteAsync(inbound.Ready!, cancellationToken).ConfigureAwait(false);
+            if (inbound.Problem is { } problem)
+            {
+                Log(problem + "; closing");
+                return 1;
+            }
 
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 128 });
-        }
-        catch (JsonException e)
-        {
-            return ErrorResponse(default, RpcErrors.ParseError, $"the message is not valid JSON (line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1})", null);
+            return null;
         }
 
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Array)
+            if (await HandleBodyAsync(methods, connection, document.RootElement, cancellationToken).ConfigureAwait(false) is { } response)
             {
-                return await HandleRequestAsync(methods, root, cancellationToken).ConfigureAwait(false);
+                await connection.WriteAsync(response, cancellationToken).ConfigureAwait(false);
             }
+        }
 
-            // A batch: handled in order, answered with one array holding the responses to its requests.
-            if (root.GetArrayLength() == 0)
-            {
-                return ErrorResponse(default, RpcErrors.InvalidRequest, "an empty batch", null);
-            }
+        return methods.ExitCode;
+    }
 
-            var responses = new List<byte[]>();
-            foreach (var element in root.EnumerateArray())
-            {
-                if (await HandleRequestAsync(methods, element, cancellationToken).ConfigureAwait(false) is { } response)
-                {
-                    responses.Add(response);
-                }
+    /// <summary>Checks and parses one message body: a document to handle, or the error response to send.</summary>
+    private static Inbound Parse(ReadOnlyMemory<byte> body)
+    {
+        var bytes = body.Span.StartsWith("\uFEFF"u8) ? body[3..] : body;
+        if (!Utf8.IsValid(bytes.Span))
+        {
+            return Inbound.Answer(ErrorResponse(default, RpcErrors.ParseError, "the message is not valid UTF-8", null));
+        }
 
-                if (methods.ExitCode is not null)
-                {
-                    break;
-                }
-            }
-
-            if (responses.Count == 0)
-            {
-                return null;
-            }
-
-            var joined = new ArrayBufferWriter<byte>();
-            joined.Write("["u8);
-            for (var i = 0; i < responses.Count; i++)
-            {
-                if (i > 0)
-                {
-                    joined.Write(","u8);
-                }
-
-                joined.Write(responses[i]);
-            }
-
-            joined.Write("]"u8);
-            return joined.WrittenSpan.ToArray();
+        try
+        {
+            // The frame reader gives each body an array of its own, so the document may keep it while it waits.
+            return Inbound.Of(JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 128 }));
+        }
+        catch (JsonException e)
+        {
+            return Inbound.Answer(ErrorResponse(default, RpcErrors.ParseError, $"the message is not valid JSON (line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1})", null));
         }
     }
 
-    private async Task<byte[]?> HandleRequestAsync(RpcMethods methods, JsonElement request, CancellationToken cancellationToken)
+    /// <summary>Handles one message: a request, a notification or a batch; null when nothing is to be sent.</summary>
+    private async Task<byte[]?> HandleBodyAsync(RpcMethods methods, Connection connection, JsonElement root, CancellationToken cancellationToken)
+    {
+        if (root.ValueKind != JsonValueKind.Array)
+        {
+            return await HandleRequestAsync(methods, connection, root, cancellationToken).ConfigureAwait(false);
+        }
+
+        // A batch: handled in order, answered with one array holding the responses to its requests.
+        if (root.GetArrayLength() == 0)
+        {
+            return ErrorResponse(default, RpcErrors.InvalidRequest, "an empty batch", null);
+        }
+
+        var responses = new List<byte[]>();
+        foreach (var element in root.EnumerateArray())
+        {
+            if (await HandleRequestAsync(methods, connection, element, cancellationToken).ConfigureAwait(false) is { } response)
+            {
+                responses.Add(response);
+            }
+
+            if (methods.ExitCode is not null)
+            {
+                break;
+            }
+        }
+
+        if (responses.Count == 0)
+        {
+            return null;
+        }
+
+        var joined = new ArrayBufferWriter<byte>();
+        joined.Write("["u8);
+        for (var i = 0; i < responses.Count; i++)
+        {
+            if (i > 0)
+            {
+                joined.Write(","u8);
+            }
+
+            joined.Write(responses[i]);
+        }
+
+        joined.Write("]"u8);
+        return joined.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Whether a message is the <c>$/cancelRequest</c> notification (or request), handled as soon as it is read.</summary>
+    private static bool IsCancelRequest(JsonElement root)
+        => root.ValueKind == JsonValueKind.Object
+           && root.TryGetProperty("method", out var method)
+           && method.ValueKind == JsonValueKind.String
+           && method.ValueEquals(CancelMethod);
+
+    /// <summary>
+    /// <c>$/cancelRequest {id}</c>: cancels that request if it is running or waiting; an unknown or finished id is
+    /// ignored, as LSP asks. Sent as a request, it is answered with null at once.
+    /// </summary>
+    private static async ValueTask HandleCancelAsync(Connection connection, JsonElement root)
+    {
+        if (root.TryGetProperty("params", out var p) && p.ValueKind == JsonValueKind.Object
+            && p.TryGetProperty("id", out var target) && Connection.Key(target) is { } key)
+        {
+            await connection.CancelAsync(key).ConfigureAwait(false);
+        }
+
+        if (root.TryGetProperty("id", out var id) && id.ValueKind is JsonValueKind.String or JsonValueKind.Number)
+        {
+            await connection.WriteAsync(Response(id, RpcMethods.NullResult), connection.Lifetime).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<byte[]?> HandleRequestAsync(RpcMethods methods, Connection connection, JsonElement request, CancellationToken cancellationToken)
     {
         if (request.ValueKind != JsonValueKind.Object)
         {
@@ -217,14 +335,30 @@ public sealed class RpcServer
         }
 
         var method = methodElement.GetString()!;
+        if (method == CancelMethod)
+        {
+            // In a batch, or after the request it names: it still cancels what it can.
+            await HandleCancelAsync(connection, request).ConfigureAwait(false);
+            return null;
+        }
+
+        // Registered when the message was read, so a $/cancelRequest could reach it while it waited.
+        var key = hasId ? Connection.Key(id) : null;
+        var cancellation = key is null ? null : connection.Find(key);
         try
         {
-            var result = await methods.InvokeAsync(method, parameters, cancellationToken).ConfigureAwait(false);
+            if (cancellation is { IsCancellationRequested: true })
+            {
+                return hasId ? ErrorResponse(id, RpcErrors.RequestCancelled, $"'{method}' was cancelled before it ran", "Cancelled") : null;
+            }
+
+            var call = new RpcCall(hasId ? id : null, cancellation?.Token ?? cancellationToken);
+            var result = await methods.InvokeAsync(method, parameters, call, cancellationToken).ConfigureAwait(false);
             return hasId ? Response(id, result) : null;
         }
         catch (RpcException e)
         {
-            return hasId ? ErrorResponse(id, e.Code, e.Message, e.DataCode) : null;
+            return hasId ? ErrorResponse(id, e.Code, e.Message, e.DataCode, e.DataProperties) : null;
         }
         catch (AgentSessionsException e)
         {
@@ -239,6 +373,13 @@ public sealed class RpcServer
             // A bug: the peer gets a generic answer, stderr gets the details, and the connection goes on.
             Log(_options.Debug ? $"internal error in {method}: {e}" : $"internal error in {method}: {e.GetType().Name}: {e.Message} (set AGENT_SESSIONS_DEBUG=1 for details)");
             return hasId ? ErrorResponse(id, RpcErrors.InternalError, $"internal error ({e.GetType().Name}); see the server's stderr", null) : null;
+        }
+        finally
+        {
+            if (cancellation is not null)
+            {
+                connection.Complete(key!, cancellation);
+            }
         }
     }
 
@@ -260,7 +401,7 @@ public sealed class RpcServer
     }
 
     /// <summary>An error response; <paramref name="id"/> is <c>default</c> (written as null) when unknown.</summary>
-    private static byte[] ErrorResponse(JsonElement id, int code, string message, string? dataCode)
+    private static byte[] ErrorResponse(JsonElement id, int code, string message, string? dataCode, JsonWrite? data = null)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer, AgentSessionsJson.WriterOptions(indented: false)))
@@ -280,10 +421,15 @@ public sealed class RpcServer
             writer.WriteStartObject("error");
             writer.WriteNumber("code", code);
             writer.WriteString("message", message);
-            if (dataCode is not null)
+            if (dataCode is not null || data is not null)
             {
                 writer.WriteStartObject("data");
-                writer.WriteString("code", dataCode);
+                if (dataCode is not null)
+                {
+                    writer.WriteString("code", dataCode);
+                }
+
+                data?.Invoke(writer);
                 writer.WriteEndObject();
             }
 
@@ -292,6 +438,24 @@ public sealed class RpcServer
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Awaits a task for its end only: what it threw was handled (or did not matter) elsewhere.</summary>
+    private static async Task Quietly(Task? task)
+    {
+        if (task is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Observed, so it is not reported as unobserved later.
+        }
     }
 
     private void Log(string message)
@@ -303,6 +467,163 @@ public sealed class RpcServer
         catch (IOException)
         {
             // stderr gone too: nothing left to tell.
+        }
+    }
+}
+
+/// <summary>What a method knows of the request it serves beyond its parameters.</summary>
+/// <param name="Id">The request's id; null for a notification.</param>
+/// <param name="Cancellation">Cancelled by <c>$/cancelRequest</c> for this request (and when the connection ends).</param>
+internal readonly record struct RpcCall(JsonElement? Id, CancellationToken Cancellation);
+
+/// <summary>A message read and waiting its turn: a parsed document, or an answer ready to send.</summary>
+internal sealed class Inbound
+{
+    private Inbound(JsonDocument? document, byte[]? ready, string? problem) => (Document, Ready, Problem) = (document, ready, problem);
+
+    /// <summary>The parsed message (a request, notification or batch); null when <see cref="Ready"/> is set.</summary>
+    public JsonDocument? Document { get; }
+
+    /// <summary>An error response prepared when the message was read (bad frame, bad JSON).</summary>
+    public byte[]? Ready { get; }
+
+    /// <summary>Set when the connection closes after <see cref="Ready"/> is sent: why.</summary>
+    public string? Problem { get; }
+
+    public static Inbound Of(JsonDocument document) => new(document, null, null);
+
+    public static Inbound Answer(byte[] response) => new(null, response, null);
+
+    public static Inbound Close(byte[] response, string problem) => new(null, response, problem);
+}
+
+/// <summary>
+/// One connection's output and its requests in flight: frames are written one at a time (a response to
+/// <c>$/cancelRequest</c> can be written while a chat.send streams), and each request read but not yet answered
+/// has a cancellation source that <c>$/cancelRequest</c> can reach.
+/// </summary>
+internal sealed class Connection(FrameWriter writer, CancellationToken lifetime)
+{
+    private readonly SemaphoreSlim _writing = new(1, 1);
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, CancellationTokenSource> _requests = new(StringComparer.Ordinal);
+
+    /// <summary>Cancelled when the connection ends.</summary>
+    public CancellationToken Lifetime => lifetime;
+
+    /// <summary>The key of a request id (a string and a number that print alike stay apart); null for an id that cannot be cancelled.</summary>
+    public static string? Key(JsonElement id) => id.ValueKind switch
+    {
+        JsonValueKind.String => "s:" + id.GetString(),
+        JsonValueKind.Number => "n:" + id.GetRawText(),
+        _ => null,
+    };
+
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await writer.WriteAsync(body, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    /// <summary>Sends a notification from inside a method; a failed write means the peer is gone.</summary>
+    public async ValueTask WriteNotificationAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await WriteAsync(body, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw new ConnectionLostException(e);
+        }
+    }
+
+    /// <summary>Gives each request of a message just read (a batch's too) a cancellation source.</summary>
+    /// <remarks>An id already in flight keeps its first source: ids are the client's to keep unique.</remarks>
+    public void Register(Inbound inbound)
+    {
+        if (inbound.Document is not { } document)
+        {
+            return;
+        }
+
+        var root = document.RootElement;
+        if (root.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var element in root.EnumerateArray())
+            {
+                RegisterOne(element);
+            }
+        }
+        else
+        {
+            RegisterOne(root);
+        }
+    }
+
+    public CancellationTokenSource? Find(string key)
+    {
+        lock (_gate)
+        {
+            return _requests.GetValueOrDefault(key);
+        }
+    }
+
+    /// <summary>The request was answered: its id may be used again.</summary>
+    public void Complete(string key, CancellationTokenSource source)
+    {
+        lock (_gate)
+        {
+            if (_requests.TryGetValue(key, out var registered) && ReferenceEquals(registered, source))
+            {
+                _requests.Remove(key);
+            }
+        }
+
+        source.Dispose();
+    }
+
+    public async ValueTask CancelAsync(string key)
+    {
+        CancellationTokenSource? source;
+        lock (_gate)
+        {
+            source = _requests.GetValueOrDefault(key);
+        }
+
+        if (source is not null)
+        {
+            try
+            {
+                await source.CancelAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Answered meanwhile: nothing left to cancel.
+            }
+        }
+    }
+
+    private void RegisterOne(JsonElement request)
+    {
+        if (request.ValueKind != JsonValueKind.Object || !request.TryGetProperty("id", out var id) || Key(id) is not { } key)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (!_requests.ContainsKey(key))
+            {
+                _requests[key] = CancellationTokenSource.CreateLinkedTokenSource(lifetime);
+            }
         }
     }
 }

@@ -31,12 +31,25 @@ internal sealed class RpcProcess : IAsyncDisposable
 
     public static string Dll => AgentSessions.Testing.BuiltTool.CliDll;
 
-    public static RpcProcess Start(string storeDirectory)
+    /// <summary>The variables chat.send falls back to: never inherited from the test's own environment.</summary>
+    public static readonly string[] ChatVariables = ["AGENT_SESSIONS_ENDPOINT", "AGENT_SESSIONS_MODEL", "OPENAI_API_KEY", "AGENT_SESSIONS_API_KEY"];
+
+    public static RpcProcess Start(string storeDirectory, IReadOnlyDictionary<string, string>? environment = null)
     {
         // Frames are read from the raw stdout stream, so the reader's text encoding plays no part.
         var info = AgentSessions.Testing.BuiltTool.StartInfo(["rpc", "--store", storeDirectory]);
         info.Environment.Remove("AGENT_SESSIONS_HOME");
         info.Environment.Remove("AGENT_SESSIONS_DEBUG");
+        foreach (var name in ChatVariables)
+        {
+            info.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         return new RpcProcess(Process.Start(info)!);
     }
 
@@ -86,6 +99,35 @@ internal sealed class RpcProcess : IAsyncDisposable
         Assert.Equal("2.0", response.GetProperty("jsonrpc").GetString());
         Assert.Equal(id, response.GetProperty("id").GetInt32());
         return response;
+    }
+
+    /// <summary>Sends a request without waiting for its answer; returns its id (see <see cref="ReadResponseAsync"/>).</summary>
+    public async Task<int> SendRequestAsync(string method, object? parameters = null)
+    {
+        var id = ++_nextId;
+        await SendFrameAsync(Request(id, method, parameters));
+        return id;
+    }
+
+    /// <summary>
+    /// Reads until the response to request <paramref name="id"/>, adding the notifications met on the way to
+    /// <paramref name="notifications"/> (in order) and failing on a response to any other request.
+    /// </summary>
+    public async Task<JsonElement> ReadResponseAsync(int id, List<JsonElement>? notifications = null)
+    {
+        while (true)
+        {
+            var message = await ReadAsync();
+            if (!message.TryGetProperty("id", out var responseId))
+            {
+                Assert.True(notifications is not null, $"unexpected notification: {message}");
+                notifications.Add(message);
+                continue;
+            }
+
+            Assert.Equal(id, responseId.GetInt32());
+            return message;
+        }
     }
 
     /// <summary>Calls and insists on success, returning the result.</summary>

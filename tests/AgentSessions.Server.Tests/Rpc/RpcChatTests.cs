@@ -1,0 +1,306 @@
+using System.Text;
+using System.Text.Json;
+using AgentSessions.FakeOpenAi;
+using AgentSessions.Server.Rpc;
+using AgentSessions.Testing;
+using Xunit;
+
+namespace AgentSessions.Server.Tests.Rpc;
+
+/// <summary>
+/// <c>chat.send</c> through a real <c>agent-sessions rpc</c> process, against the fake OpenAI-compatible server
+/// running in this test on a real loopback socket: the streamed deltas, the stored answer, the context of later
+/// turns, cancellation, model failures, and the API key kept out of everything but the model's requests.
+/// </summary>
+/// <remarks>
+/// The fake's default reply is <c>You said: TEXT (messages: N)</c>, N counting every message of the request; the
+/// recorded requests show the context message by message.
+/// </remarks>
+public sealed class RpcChatTests : IAsyncLifetime, IDisposable
+{
+    private const string ApiKey = "sk-rpc-test-4d1f8b2c9e7a6d5f3b1c0e9d8a7b6c5d";
+
+    private readonly TempDirectory _temp = TempDirectory.ForCaller();
+    private FakeOpenAiServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await FakeOpenAiServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    public void Dispose() => _temp.Dispose();
+
+    private string Store => _temp.Combine("store");
+
+    [Fact]
+    public async Task ChatSend_streams_deltas_before_its_response_stores_the_answer_and_sends_the_whole_context_next_turn()
+    {
+        await using var rpc = RpcProcess.Start(Store);
+        var initialized = await InitializeAsync(rpc);
+        Assert.Equal("fake-model", initialized.GetProperty("capabilities").GetProperty("chat").GetProperty("model").GetString());
+        Assert.Contains("chat.send", initialized.GetProperty("capabilities").GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+
+        _server.Enqueue(ScriptedReply.Answer("Zebras sleep standing up, mostly.") with { Usage = new(7, 9) });
+        var notifications = new List<JsonElement>();
+        var request = await rpc.SendRequestAsync("chat.send", new { content = "how do zebras sleep" });
+        var response = await rpc.ReadResponseAsync(request, notifications);
+
+        var result = Result(response);
+        var sessionId = result.GetProperty("id").GetString()!;
+        // Every delta came before the response, names the session and the request, and together they are the answer.
+        Assert.True(notifications.Count >= 2, $"expected the answer in several deltas, got {notifications.Count}");
+        Assert.All(notifications, n =>
+        {
+            Assert.Equal("chat.delta", n.GetProperty("method").GetString());
+            Assert.Equal(sessionId, n.GetProperty("params").GetProperty("id").GetString());
+            Assert.Equal(request, n.GetProperty("params").GetProperty("requestId").GetInt32());
+        });
+        Assert.Equal("Zebras sleep standing up, mostly.", Concat(notifications));
+        var answer = result.GetProperty("message");
+        Assert.Equal("assistant", answer.GetProperty("role").GetString());
+        Assert.Equal("Zebras sleep standing up, mostly.", answer.GetProperty("text").GetString());
+        Assert.Equal("how do zebras sleep", result.GetProperty("userMessage").GetProperty("text").GetString());
+        Assert.False(result.GetProperty("interrupted").GetBoolean());
+        Assert.Equal(7, result.GetProperty("usage").GetProperty("inputTokens").GetInt64());
+        Assert.Equal(9, result.GetProperty("usage").GetProperty("outputTokens").GetInt64());
+        Assert.Equal(2, result.GetProperty("session").GetProperty("messageCount").GetInt64());
+
+        // No id and no current session: a new session, now the connection's current one.
+        Assert.Equal(sessionId, (await rpc.ResultAsync("session.current")).GetProperty("id").GetString());
+        var loaded = await rpc.ResultAsync("session.load", new { id = sessionId });
+        Assert.Equal(["user: how do zebras sleep", "assistant: Zebras sleep standing up, mostly."], Texts(loaded.GetProperty("messages")));
+        Assert.Equal(answer.GetProperty("id").GetString(), loaded.GetProperty("messages")[1].GetProperty("id").GetString());
+
+        var second = await ChatAsync(rpc, new { content = "and giraffes?" });
+        Assert.Equal("You said: and giraffes? (messages: 3)", second.GetProperty("message").GetProperty("text").GetString());
+        var sent = _server.ChatRequests[^1];
+        Assert.Equal(["user: how do zebras sleep", "assistant: Zebras sleep standing up, mostly.", "user: and giraffes?"], sent.Messages.Select(m => m.ToString()));
+        Assert.Equal("fake-model", sent.Model);
+        Assert.True(sent.Stream);
+        Assert.True(sent.HasApiKey(ApiKey), "the key from initializationOptions reached the model");
+
+        // "model" overrides the configured one for that call; the context is the same stored transcript.
+        var third = await ChatAsync(rpc, new { id = sessionId, content = "thanks", model = "other-model" });
+        Assert.Equal("You said: thanks (messages: 5)", third.GetProperty("message").GetProperty("text").GetString());
+        Assert.Equal("other-model", _server.ChatRequests[^1].Model);
+
+        await ExitAsync(rpc);
+        AssertKeyNowhere(await rpc.Stderr);
+    }
+
+    [Fact]
+    public async Task ChatSend_sees_what_other_requests_wrote_to_its_session_between_turns()
+    {
+        await using var rpc = RpcProcess.Start(Store);
+        await InitializeAsync(rpc);
+        await rpc.ResultAsync("session.create", new { id = "notes" });
+        await ChatAsync(rpc, new { content = "one" });
+
+        await rpc.ResultAsync("session.append", new { role = "user", content = "a note appended between turns" });
+        await ChatAsync(rpc, new { content = "two" });
+        Assert.Equal(
+            ["user: one", "assistant: You said: one (messages: 1)", "user: a note appended between turns", "user: two"],
+            _server.ChatRequests[^1].Messages.Select(m => m.ToString()));
+
+        // An undo takes the last turn away; the next turn's context must not hold it.
+        await rpc.ResultAsync("session.undo");
+        var after = await ChatAsync(rpc, new { content = "three" });
+        var sent = _server.ChatRequests[^1].Messages.Select(m => m.ToString()).ToList();
+        Assert.DoesNotContain("user: two", sent);
+        Assert.Equal("user: three", sent[^1]);
+        var loaded = await rpc.ResultAsync("session.load");
+        Assert.Equal([.. sent, $"assistant: {after.GetProperty("message").GetProperty("text").GetString()}"], Texts(loaded.GetProperty("messages")));
+    }
+
+    [Fact]
+    public async Task CancelRequest_mid_stream_keeps_the_partial_answer_marked_interrupted_and_the_connection_goes_on()
+    {
+        await using var rpc = RpcProcess.Start(Store);
+        await InitializeAsync(rpc);
+        // Slow mode: 400 words 50 ms apart, far longer than the test waits before it cancels.
+        _server.Enqueue(ScriptedReply.Words(400) with { ChunkDelayMs = 50 });
+
+        var request = await rpc.SendRequestAsync("chat.send", new { content = "count slowly" });
+        var notifications = new List<JsonElement>();
+        while (notifications.Count < 3)
+        {
+            var delta = await rpc.ReadAsync();
+            Assert.Equal("chat.delta", delta.GetProperty("method").GetString());
+            notifications.Add(delta);
+        }
+
+        // Read while the chat streams, so answered after it, in order; the cancel takes effect at once.
+        var queued = await rpc.SendRequestAsync("session.current");
+        await rpc.NotifyAsync("$/cancelRequest", new { id = request });
+        var response = await rpc.ReadResponseAsync(request, notifications);
+
+        var error = Error(response, RpcErrors.RequestCancelled);
+        var data = error.GetProperty("data");
+        Assert.Equal("Cancelled", data.GetProperty("code").GetString());
+        var sessionId = data.GetProperty("id").GetString()!;
+        Assert.Equal("count slowly", data.GetProperty("userMessage").GetProperty("text").GetString());
+        var partial = data.GetProperty("message");
+        var streamed = Concat(notifications);
+        Assert.StartsWith("w1 w2 w3", streamed, StringComparison.Ordinal);
+        Assert.DoesNotContain("w400", streamed, StringComparison.Ordinal);
+        // Every delta sent is in the stored partial, and nothing else is.
+        Assert.Equal(streamed, partial.GetProperty("text").GetString());
+        // "cancelled", or "abandoned" when the cancellation lands in the chat client's checkpoint save (see ChatCliTests).
+        Assert.Contains(data.GetProperty("interrupted").GetString(), new[] { "cancelled", "abandoned" });
+        Assert.True(partial.GetProperty("metadata").GetProperty("agent_sessions.partial").GetBoolean());
+
+        var current = Result(await rpc.ReadResponseAsync(queued));
+        Assert.Equal(sessionId, current.GetProperty("id").GetString());
+
+        var loaded = await rpc.ResultAsync("session.load", new { id = sessionId });
+        var stored = loaded.GetProperty("messages");
+        Assert.Equal(2, stored.GetArrayLength());
+        Assert.Equal(streamed, stored[1].GetProperty("text").GetString());
+        Assert.Equal(data.GetProperty("interrupted").GetString(), stored[1].GetProperty("metadata").GetProperty("agent_sessions.interrupted").GetString());
+
+        // The next turn works, and its context is the store's: the question and the partial answer.
+        var next = await ChatAsync(rpc, new { content = "go on" });
+        Assert.Equal("You said: go on (messages: 3)", next.GetProperty("message").GetProperty("text").GetString());
+        Assert.Equal(["user: count slowly", $"assistant: {streamed}", "user: go on"], _server.ChatRequests[^1].Messages.Select(m => m.ToString()));
+    }
+
+    [Fact]
+    public async Task CancelRequest_for_a_chat_send_still_waiting_answers_it_cancelled_without_running_it()
+    {
+        await using var rpc = RpcProcess.Start(Store);
+        await InitializeAsync(rpc);
+        _server.Enqueue(ScriptedReply.Words(400) with { ChunkDelayMs = 50 });
+
+        var running = await rpc.SendRequestAsync("chat.send", new { content = "slow" });
+        var notifications = new List<JsonElement> { await rpc.ReadAsync() };
+        var waiting = await rpc.SendRequestAsync("chat.send", new { content = "never sent" });
+        await rpc.NotifyAsync("$/cancelRequest", new { id = waiting });
+        await rpc.NotifyAsync("$/cancelRequest", new { id = running });
+
+        Error(await rpc.ReadResponseAsync(running, notifications), RpcErrors.RequestCancelled);
+        var error = Error(await rpc.ReadResponseAsync(waiting), RpcErrors.RequestCancelled);
+        Assert.Contains("before it ran", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        Assert.Single(_server.ChatRequests);
+        var loaded = await rpc.ResultAsync("session.load");
+        Assert.DoesNotContain("user: never sent", Texts(loaded.GetProperty("messages")));
+        Assert.Equal(2, loaded.GetProperty("messages").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task ChatSend_model_failures_are_errors_without_the_key_and_keep_the_user_message()
+    {
+        // Configured from the environment this time, as a shell user would.
+        await using var rpc = RpcProcess.Start(Store, new Dictionary<string, string>
+        {
+            ["AGENT_SESSIONS_ENDPOINT"] = _server.BaseUrl,
+            ["AGENT_SESSIONS_MODEL"] = "env-model",
+            ["OPENAI_API_KEY"] = ApiKey,
+        });
+        // A server that echoes the key in its error: the message passed on must not.
+        _server.Enqueue(ScriptedReply.Error(400, $"context too long for key {ApiKey}"));
+
+        var refused = await rpc.ErrorAsync(RpcErrors.ModelError, "chat.send", new { content = "first" });
+        var message = refused.GetProperty("message").GetString()!;
+        Assert.Contains("context too long", message, StringComparison.Ordinal);
+        Assert.Contains(_server.BaseUrl, message, StringComparison.Ordinal);
+        Assert.DoesNotContain(ApiKey, message, StringComparison.Ordinal);
+        Assert.Equal("ModelError", refused.GetProperty("data").GetProperty("code").GetString());
+        Assert.Equal("first", refused.GetProperty("data").GetProperty("userMessage").GetProperty("text").GetString());
+        Assert.Equal(JsonValueKind.Null, refused.GetProperty("data").GetProperty("message").ValueKind);
+        Assert.Equal("env-model", _server.ChatRequests[^1].Model);
+        Assert.True(_server.ChatRequests[^1].HasApiKey(ApiKey), "the key from OPENAI_API_KEY reached the model");
+
+        // A stream that breaks midway: the error, and what streamed stored as a partial marked failed.
+        _server.Enqueue(ScriptedReply.Words(50) with { FailAfterChunks = 3 });
+        var notifications = new List<JsonElement>();
+        var request = await rpc.SendRequestAsync("chat.send", new { content = "second" });
+        var broken = Error(await rpc.ReadResponseAsync(request, notifications), RpcErrors.ModelError);
+        Assert.DoesNotContain(ApiKey, broken.GetProperty("message").GetString()!, StringComparison.Ordinal);
+        var data = broken.GetProperty("data");
+        Assert.Equal("failed", data.GetProperty("interrupted").GetString());
+        Assert.Equal(Concat(notifications), data.GetProperty("message").GetProperty("text").GetString());
+
+        var loaded = await rpc.ResultAsync("session.load");
+        var stored = loaded.GetProperty("messages");
+        Assert.Equal(["user: first", "user: second", $"assistant: {Concat(notifications)}"], Texts(stored));
+        Assert.Equal("failed", stored[2].GetProperty("metadata").GetProperty("agent_sessions.interrupted").GetString());
+
+        await ExitAsync(rpc);
+        AssertKeyNowhere(await rpc.Stderr);
+    }
+
+    [Fact]
+    public async Task ChatSend_without_a_model_says_how_to_configure_one_and_changes_nothing()
+    {
+        await using var rpc = RpcProcess.Start(Store);
+        var initialized = await rpc.ResultAsync("initialize", new { processId = (int?)null, capabilities = new { } });
+        Assert.Equal(JsonValueKind.Null, initialized.GetProperty("capabilities").GetProperty("chat").GetProperty("model").ValueKind);
+
+        var error = await rpc.ErrorAsync(RpcErrors.InvalidParams, "chat.send", new { content = "hello" });
+        var message = error.GetProperty("message").GetString()!;
+        Assert.Contains("initializationOptions.chat.model", message, StringComparison.Ordinal);
+        Assert.Contains("AGENT_SESSIONS_MODEL", message, StringComparison.Ordinal);
+
+        Assert.Equal(JsonValueKind.Null, (await rpc.ResultAsync("session.current")).GetProperty("id").ValueKind);
+        Assert.Equal(0, (await rpc.ResultAsync("session.list")).GetProperty("sessions").GetArrayLength());
+        Assert.Empty(_server.ChatRequests);
+
+        // And the parameters are checked as every method's are.
+        await rpc.ErrorAsync(RpcErrors.InvalidParams, "chat.send", new { text = "hello" });
+    }
+
+    // ---- helpers ----
+
+    private Task<JsonElement> InitializeAsync(RpcProcess rpc) => rpc.ResultAsync("initialize", new
+    {
+        processId = (int?)null,
+        capabilities = new { },
+        initializationOptions = new { chat = new { endpoint = _server.BaseUrl, model = "fake-model", apiKey = ApiKey } },
+    });
+
+    /// <summary>One turn, its deltas read and checked against the stored answer; returns the result.</summary>
+    private static async Task<JsonElement> ChatAsync(RpcProcess rpc, object parameters)
+    {
+        var notifications = new List<JsonElement>();
+        var request = await rpc.SendRequestAsync("chat.send", parameters);
+        var result = Result(await rpc.ReadResponseAsync(request, notifications));
+        Assert.Equal(result.GetProperty("message").GetProperty("text").GetString(), Concat(notifications));
+        return result;
+    }
+
+    private static async Task ExitAsync(RpcProcess rpc)
+    {
+        await rpc.ResultAsync("shutdown");
+        await rpc.NotifyAsync("exit");
+        Assert.Equal(0, await rpc.WaitForExitAsync());
+    }
+
+    /// <summary>The key went to the model and nowhere else: not into any byte of the store's files, nor onto stderr.</summary>
+    private void AssertKeyNowhere(string stderr)
+    {
+        Assert.DoesNotContain(ApiKey, stderr, StringComparison.Ordinal);
+        var key = Encoding.UTF8.GetBytes(ApiKey);
+        var files = Directory.GetFiles(Store, "*", SearchOption.AllDirectories);
+        Assert.NotEmpty(files);
+        Assert.All(files, file => Assert.True(File.ReadAllBytes(file).AsSpan().IndexOf(key) < 0, $"the API key is in {file}"));
+    }
+
+    private static JsonElement Result(JsonElement response)
+    {
+        Assert.False(response.TryGetProperty("error", out var error), $"chat.send failed: {error}");
+        return response.GetProperty("result");
+    }
+
+    private static JsonElement Error(JsonElement response, int code)
+    {
+        Assert.True(response.TryGetProperty("error", out var error), $"expected error {code}, got {response}");
+        Assert.Equal(code, error.GetProperty("code").GetInt32());
+        return error;
+    }
+
+    private static string Concat(List<JsonElement> notifications)
+        => string.Concat(notifications.Select(n => n.GetProperty("params").GetProperty("text").GetString()));
+
+    private static List<string> Texts(JsonElement messages)
+        => [.. messages.EnumerateArray().Select(m => $"{m.GetProperty("role").GetString()}: {m.GetProperty("text").GetString()}")];
+}
