@@ -354,5 +354,140 @@ own assertion."
       (should (equal (plist-get (plist-get (agent-sessions-test--stored id) :metadata) :draft)
                      "still typing")))))
 
+;;;; Chat turns (the fake OpenAI server; tests/AgentSessions.Emacs.Tests scripts it)
+
+(defmacro agent-sessions-test--with-chat (&rest body)
+  "Run BODY as `agent-sessions-test--with-store', set up for the test server."
+  (declare (indent 0) (debug t))
+  `(let ((agent-sessions-endpoint (getenv "AGENT_SESSIONS_ENDPOINT"))
+         (agent-sessions-model (getenv "AGENT_SESSIONS_MODEL")))
+     (unless agent-sessions-endpoint
+       (error "Set AGENT_SESSIONS_ENDPOINT to the test server's URL"))
+     (agent-sessions-test--with-store ,@body)))
+
+(defun agent-sessions-test--stored-messages (id)
+  "\"role: text\" of each message stored for session ID."
+  (mapcar (lambda (m) (format "%s: %s" (plist-get m :role) (plist-get m :text)))
+          (plist-get (agent-sessions-test--stored id) :messages)))
+
+(ert-deftest agent-sessions-test-chat-two-turns-then-kill-buffer ()
+  "Two turns in a chat buffer, the buffer killed: the store holds both turns.
+The API key comes from an authinfo file, through `auth-source'."
+  (let* ((authinfo (make-temp-file "agent-sessions-authinfo-"))
+         (auth-sources (list authinfo))
+         (auth-source-do-cache nil))
+    (unwind-protect
+        (progn
+          (with-temp-file authinfo
+            (insert (format "machine %s password sk-emacs-authinfo-key\n"
+                            (url-host (url-generic-parse-url (getenv "AGENT_SESSIONS_ENDPOINT"))))))
+          (should-not (getenv "AGENT_SESSIONS_API_KEY"))
+          (agent-sessions-test--with-chat
+            (let* ((buffer (agent-sessions-chat))
+                   (id (buffer-local-value 'agent-sessions--id buffer)))
+              (with-current-buffer buffer
+                (should (equal (agent-sessions-send-and-wait "first question")
+                               "You said: first question (messages: 1)"))
+                (should (equal (agent-sessions-send-and-wait "second question")
+                               "You said: second question (messages: 3)"))
+                (should (string-match-p "You said: second question" (buffer-string)))
+                (should (string-match-p ":4 ↑" mode-line-process)))
+              (kill-buffer buffer)
+              (should (equal (agent-sessions-test--stored-messages id)
+                             '("user: first question"
+                               "assistant: You said: first question (messages: 1)"
+                               "user: second question"
+                               "assistant: You said: second question (messages: 3)")))
+              ;; The key is in no variable and no buffer of this Emacs.
+              (should-not (cl-some (lambda (b) (with-current-buffer b
+                                                 (save-excursion
+                                                   (goto-char (point-min))
+                                                   (search-forward "sk-emacs-authinfo-key" nil t))))
+                                   (cl-remove-if (lambda (b) (equal (buffer-file-name b) authinfo))
+                                                 (buffer-list)))))))
+      (delete-file authinfo))))
+
+(ert-deftest agent-sessions-test-chat-resume-first-process ()
+  "The first Emacs: two turns in session AGENT_SESSIONS_TEST_SESSION, then exit."
+  (agent-sessions-test--with-chat
+    (let ((id (getenv "AGENT_SESSIONS_TEST_SESSION")))
+      (with-current-buffer (agent-sessions-chat id)
+        (should (equal agent-sessions--id id))
+        (should (equal (agent-sessions-send-and-wait "one") "You said: one (messages: 1)"))
+        (should (equal (agent-sessions-send-and-wait "two") "You said: two (messages: 3)"))
+        (agent-sessions-test--type "a draft for the next Emacs")))
+    ;; Leaving the way Emacs exits: the exit hook saves the draft.
+    (agent-sessions--kill-emacs)))
+
+(ert-deftest agent-sessions-test-chat-resume-second-process ()
+  "A second Emacs opens the session: the transcript and draft are back, and a turn continues it."
+  (agent-sessions-test--with-chat
+    (let ((id (getenv "AGENT_SESSIONS_TEST_SESSION")))
+      (with-current-buffer (agent-sessions-chat id)
+        (should (string-match-p "You said: two (messages: 3)" (buffer-string)))
+        (should (equal (agent-sessions--input-text) "a draft for the next Emacs"))
+        (delete-region agent-sessions--input (point-max))
+        (should (equal (agent-sessions-send-and-wait "three") "You said: three (messages: 5)")))
+      (should (equal (length (agent-sessions-test--stored-messages id)) 6)))))
+
+(ert-deftest agent-sessions-test-chat-cancel-keeps-the-partial ()
+  "C-c C-k mid-stream: the partial answer stays, in the buffer and the store, marked interrupted."
+  (agent-sessions-test--with-chat
+    (with-current-buffer (agent-sessions-chat)
+      (let ((id agent-sessions--id))
+        (agent-sessions-test--type "tell me a long story")
+        (agent-sessions-send-input)
+        (should (equal (agent-sessions--input-text) ""))
+        ;; Streamed: part of the answer is in the buffer before the turn ends.
+        (should (agent-sessions-test--wait
+                 (lambda () (string-match-p "w1 " (or (plist-get agent-sessions--turn :text) "")))))
+        (should (string-match-p "w1 " (buffer-string)))
+        (agent-sessions-cancel)
+        (should (agent-sessions-test--wait (lambda () (null agent-sessions--turn))))
+        (should (string-match-p "\\[interrupted" (buffer-string)))
+        (should-not (string-match-p "w200" (buffer-string)))
+        (let* ((stored (plist-get (agent-sessions-test--stored id) :messages))
+               (answer (aref stored 1)))
+          (should (= (length stored) 2))
+          (should (equal (plist-get answer :role) "assistant"))
+          (should (string-prefix-p "w1 " (plist-get answer :text)))
+          (should (plist-get (plist-get answer :metadata) agent-sessions--interrupted-key)))))))
+
+(ert-deftest agent-sessions-test-chat-server-killed-mid-answer-keeps-the-partial ()
+  "The server dies mid-answer: one clear message, the partial and the question stay in the buffer."
+  (agent-sessions-test--with-chat
+    (with-current-buffer (agent-sessions-chat)
+      (agent-sessions-test--type "tell me a long story")
+      (agent-sessions-send-input)
+      (should (agent-sessions-test--wait
+               (lambda () (string-match-p "w1 " (or (plist-get agent-sessions--turn :text) "")))))
+      (agent-sessions-test--type "my next question")
+      (signal-process (jsonrpc--process agent-sessions--connection) 'KILL)
+      (should (agent-sessions-test--wait (lambda () (null agent-sessions--turn))))
+      (let ((text (buffer-string)))
+        (should (string-match-p "tell me a long story" text))
+        (should (string-match-p "w1 " text))
+        (should (string-match-p "\\[interrupted" text)))
+      (should (equal (agent-sessions--input-text) "my next question"))
+      (should (= 1 (cl-count-if (lambda (line) (string-match-p "agent-sessions: the server stopped" line))
+                                (split-string (agent-sessions-test--messages-log) "\n"))))
+      ;; The next turn starts a new server, which has the question stored.
+      (delete-region agent-sessions--input (point-max))
+      (should (string-prefix-p "You said: again" (agent-sessions-send-and-wait "again"))))))
+
+(ert-deftest agent-sessions-test-chat-model-text-is-neutralised ()
+  "Escapes and bidi controls in an answer are shown as visible escapes, never raw."
+  (agent-sessions-test--with-chat
+    (with-current-buffer (agent-sessions-chat)
+      (let ((answer (agent-sessions-send-and-wait "colour me")))
+        ;; Scripts get the text as the model sent it; the buffer never shows it raw.
+        (should (string-match-p "\e\\[2J" answer))
+        (let ((text (buffer-string)))
+          (should (string-match-p (regexp-quote "\\x1b[2J") text))
+          (should (string-match-p (regexp-quote "\\x07") text))
+          (should (string-match-p (regexp-quote "\\u202e") text))
+          (should (string-match-p (regexp-quote "\\r fake") text))
+          (should-not (string-match-p "[\e\a\r\u202e]" text)))))))
+
 (provide 'agent-sessions-test)
 ;;; agent-sessions-test.el ends here
