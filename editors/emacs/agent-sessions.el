@@ -391,6 +391,7 @@ The next command starts it again."
 
 (defun agent-sessions--call (method &optional params timeout)
   "Send METHOD with PARAMS and wait for its result (a plist).
+Wait at most TIMEOUT seconds (`agent-sessions-request-timeout').
 A server error becomes an `agent-sessions-error' with its message."
   (condition-case err
       (jsonrpc-request (agent-sessions--connection) method params
@@ -407,16 +408,15 @@ server's own end)."
   (let ((conn (agent-sessions--connection)))
     (jsonrpc-async-request
      conn method params
-     :timeout agent-sessions-request-timeout
+     ;; No timeout: a request queued behind a long answer is still answered,
+     ;; and what it saves stays in the buffer until it is.
+     :timeout nil
      :success-fn (lambda (result) (when then (funcall then result)))
      :error-fn (lambda (error)
                  (cond (else (funcall else error))
                        ((eql (plist-get error :code) -1))
                        (t (message "agent-sessions: %s failed: %s" method
-                                   (agent-sessions--error-text error)))))
-     :timeout-fn (lambda ()
-                   (if else (funcall else (list :code -2 :message "timed out"))
-                     (message "agent-sessions: %s timed out" method))))))
+                                   (agent-sessions--error-text error))))))))
 
 ;;;; Sessions
 
@@ -625,9 +625,9 @@ an empty answer returns \"\"."
 (defconst agent-sessions--interrupted-key (intern ":agent_sessions.interrupted")
   "The metadata key of an answer that stopped early.")
 
-(defun agent-sessions--insert-message (message &optional note)
+(defun agent-sessions--insert-message (message &optional item)
   "Insert MESSAGE (a plist as the server writes it) at point.
-NOTE, a string, is shown after the header (\"not saved yet\")."
+ITEM, an entry of `agent-sessions--pending', marks it not saved yet."
   (let* ((role (plist-get message :role))
          (interrupted (plist-get (plist-get message :metadata)
                                  agent-sessions--interrupted-key))
@@ -637,7 +637,9 @@ NOTE, a string, is shown after the header (\"not saved yet\")."
       (insert (propertize (format " · %s" (agent-sessions--neutralize
                                              (plist-get message :model) t))
                           'face 'shadow)))
-    (when note (insert " " (propertize note 'face 'agent-sessions-note)))
+    (when item
+      (insert (propertize " (not saved yet)" 'face 'agent-sessions-note
+                          'agent-sessions-unsaved item)))
     (insert "\n")
     (let ((parts (plist-get message :parts)))
       (if (and parts (> (length parts) 0))
@@ -693,8 +695,12 @@ NOTE, a string, is shown after the header (\"not saved yet\")."
 
 (defun agent-sessions--render (loaded)
   "Fill the buffer from LOADED (a session.load result), keeping the input."
-  (let ((inhibit-read-only t)
-        (input (and agent-sessions--input (agent-sessions--input-text))))
+  (let* ((inhibit-read-only t)
+         (input (and agent-sessions--input (agent-sessions--input-text)))
+         ;; Point stays where it was in the input, or on the same message.
+         (in-input (and agent-sessions--input (>= (point) agent-sessions--input)
+                        (- (point) agent-sessions--input)))
+         (seq (get-text-property (point) 'agent-sessions-seq)))
     (erase-buffer)
     (remove-overlays)
     (setq agent-sessions--session loaded)
@@ -713,7 +719,7 @@ NOTE, a string, is shown after the header (\"not saved yet\")."
     (agent-sessions--at-end
       (mapc #'agent-sessions--insert-message (plist-get loaded :messages))
       (dolist (item agent-sessions--pending)
-        (agent-sessions--insert-message (car item) "(not saved yet)")))
+        (agent-sessions--insert-message (car item) item)))
     (goto-char (point-max))
     ;; The transcript grows before the separator: the end marker must not move past it.
     (set-marker-insertion-type agent-sessions--end nil)
@@ -724,6 +730,10 @@ NOTE, a string, is shown after the header (\"not saved yet\")."
     (set-marker-insertion-type agent-sessions--end t)
     (setq agent-sessions--input (point-marker))
     (insert (or input ""))
+    (goto-char (cond (in-input (min (point-max) (+ agent-sessions--input in-input)))
+                     ((and seq (text-property-any (point-min) (point-max)
+                                                  'agent-sessions-seq seq)))
+                     (t (point-max))))
     (agent-sessions--update-mode-line)))
 
 (defun agent-sessions--load (id)
@@ -769,25 +779,28 @@ the draft of the buffer being left is saved with them."
 With ITEMS, only those of them."
   (when-let ((buffer (and id (agent-sessions--buffer-for id))))
     (with-current-buffer buffer
-      (let ((before (length agent-sessions--pending)))
-        (setq agent-sessions--pending
-              (cl-remove-if (lambda (item) (and (eql (cdr item) generation)
-                                                (or (null items) (memq item items))))
-                            agent-sessions--pending))
-        (unless (= before (length agent-sessions--pending))
-          (agent-sessions--refresh-later))))))
+      (let ((saved (cl-remove-if-not
+                    (lambda (item) (and (eql (cdr item) generation)
+                                        (or (null items) (memq item items))))
+                    agent-sessions--pending)))
+        (when saved
+          (setq agent-sessions--pending
+                (cl-set-difference agent-sessions--pending saved :test #'eq))
+          (agent-sessions--unmark-saved saved)
+          (agent-sessions--update-mode-line))))))
 
-(defun agent-sessions--refresh-later ()
-  "Redraw the current chat buffer from the store soon, without waiting."
-  (let ((buffer (current-buffer)))
-    (agent-sessions--async
-     :session.load (list :id agent-sessions--id
-                         :from (max 1 (- (or (plist-get agent-sessions--session :messageCount) 0)
-                                         agent-sessions-max-messages -1)))
-     :then (lambda (loaded)
-             (when (and (buffer-live-p buffer)
-                        (not (buffer-local-value 'agent-sessions--turn buffer)))
-               (with-current-buffer buffer (agent-sessions--render loaded)))))))
+(defun agent-sessions--unmark-saved (items)
+  "Take the \"not saved yet\" mark off the messages of ITEMS.
+In place: redrawing the buffer would move point under the user's
+fingers."
+  (let ((inhibit-read-only t)
+        (pos (point-min)))
+    (save-excursion
+      (while (setq pos (text-property-not-all pos (point-max) 'agent-sessions-unsaved nil))
+        (let ((end (next-single-property-change pos 'agent-sessions-unsaved nil (point-max))))
+          (if (memq (get-text-property pos 'agent-sessions-unsaved) items)
+              (delete-region pos end)
+            (setq pos end)))))))
 
 (defun agent-sessions--save-draft (buffer)
   "Store BUFFER's input as its session's draft, when it changed."
@@ -1167,8 +1180,7 @@ Return the turn (a plist)."
           (agent-sessions--at-end
             (insert (propertize (format "[%s]\n\n" (agent-sessions--error-text error))
                                 'face 'agent-sessions-note))))
-        (agent-sessions--after-turn nil)
-        (agent-sessions--refresh-later))
+        (agent-sessions--after-turn nil))
        (t
         ;; The server stopped or did not answer: keep what came, marked.
         (plist-put turn :answer (plist-get turn :text))
@@ -1242,7 +1254,7 @@ buffer) until the timer, a switch, killing the buffer or
     (agent-sessions--at-end
       (agent-sessions--insert-message
        (list :role role :parts (vector (list :type "text" :text text)))
-       "(not saved yet)"))
+       item))
     (when agent-sessions-auto-save
       (agent-sessions--send-pending (current-buffer)))
     (agent-sessions--update-mode-line)))
@@ -1327,8 +1339,10 @@ Interactively, point's message is the fork point."
          (content (plist-get (agent-sessions--call :session.export
                                                    (list :id id :format format))
                              :content)))
+    ;; 0600, as the CLI writes exports: a transcript is private.
     (let ((coding-system-for-write 'utf-8-unix))
-      (write-region content nil (expand-file-name file) nil 'silent))
+      (with-file-modes #o600
+        (write-region content nil (expand-file-name file) nil 'silent)))
     (message "agent-sessions: wrote %s" (agent-sessions--neutralize file t))
     (expand-file-name file)))
 

@@ -161,6 +161,36 @@ own assertion."
       (agent-sessions-test--type "draft")
       (should (equal (agent-sessions--input-text) "draft")))))
 
+(ert-deftest agent-sessions-test-tool-calls-and-results-are-folded ()
+  "A tool call and its result show as one line each; RET unfolds the details."
+  (agent-sessions-test--with-store
+    (with-current-buffer (agent-sessions-chat)
+      (agent-sessions--call
+       :session.append
+       (list :id agent-sessions--id
+             :messages (vector
+                        (list :role "assistant"
+                              :parts (vector (list :type "toolCall" :callId "c1" :name "get_weather"
+                                                   :arguments (list :city "Paris\e[2J"))))
+                        (list :role "tool"
+                              :parts (vector (list :type "toolResult" :callId "c1"
+                                                   :result "sunny and 21 degrees"))))))
+      (agent-sessions-refresh)
+      (goto-char (point-min))
+      (should (search-forward "▸ tool call: get_weather" nil t))
+      (should (search-forward "▸ tool result (c1)" nil t))
+      (goto-char (point-min))
+      (search-forward "Paris")
+      (should (invisible-p (point)))
+      (should-not (string-match-p "\e" (buffer-string)))
+      (goto-char (point-min))
+      (search-forward "▸ tool call")
+      (push-button (match-beginning 0))
+      (search-forward "Paris")
+      (should-not (invisible-p (point)))
+      (search-forward "sunny")
+      (should (invisible-p (point))))))
+
 (ert-deftest agent-sessions-test-list-renames-tags-pins-exports-and-deletes ()
   "The list buffer's commands reach the store."
   (agent-sessions-test--with-store
@@ -246,6 +276,7 @@ own assertion."
     (let ((a (agent-sessions-chat)))
       (with-current-buffer a
         (agent-sessions-add-message "user" "a note for later")
+        (should (string-match-p "not saved yet" (buffer-string)))
         (agent-sessions-test--type "half a question"))
       (let ((id (buffer-local-value 'agent-sessions--id a)))
         ;; Deferred: held by the server, not stored yet.
@@ -254,6 +285,9 @@ own assertion."
         (should (agent-sessions-test--wait
                  (lambda () (null (buffer-local-value 'agent-sessions--pending a)))))
         (should (equal (agent-sessions-test--stored-texts id) '("a note for later")))
+        (with-current-buffer a
+          (should (string-match-p "a note for later" (buffer-string)))
+          (should-not (string-match-p "not saved yet" (buffer-string))))
         (should (agent-sessions-test--wait
                  (lambda () (equal (plist-get (plist-get (agent-sessions-test--stored id) :metadata)
                                               :draft)
