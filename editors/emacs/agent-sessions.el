@@ -312,12 +312,24 @@ environment, so it never passes through the events buffer."
          (signal 'agent-sessions-error
                  (list (format "the server did not start: %s"
                                (or stderr (agent-sessions--error-text (cdr err)))))))))
+    (agent-sessions--quiet-sentinel (jsonrpc--process conn))
     ;; Set only now: a server that dies while starting is reported by the error above, not twice.
     (setq agent-sessions--connection conn
           agent-sessions--current nil
           agent-sessions--stopping nil)
     (cl-incf agent-sessions--generation)
     conn))
+
+(defun agent-sessions--quiet-sentinel (process)
+  "Keep jsonrpc's own \"Server exited\" line off PROCESS's end.
+`agent-sessions--on-shutdown' says it once, in words that say what
+to do; two messages for one event read like two problems."
+  (let ((sentinel (process-sentinel process)))
+    (set-process-sentinel
+     process
+     (lambda (proc change)
+       (cl-letf (((symbol-function 'jsonrpc--message) #'ignore))
+         (funcall sentinel proc change))))))
 
 (defun agent-sessions--last-stderr-line (conn)
   "The last line the server CONN wrote to its stderr, or nil."

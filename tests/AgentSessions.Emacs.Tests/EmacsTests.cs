@@ -20,6 +20,7 @@ public sealed class EmacsTests : IAsyncLifetime
     [
         "agent-sessions-test-byte-compiles-without-warnings",
         "agent-sessions-test-neutralize-control-characters",
+        "agent-sessions-test-commands-are-autoloaded",
         "agent-sessions-test-chat-creates-a-session-and-shows-it",
         "agent-sessions-test-transcript-is-read-only-and-input-is-not",
         "agent-sessions-test-tool-calls-and-results-are-folded",

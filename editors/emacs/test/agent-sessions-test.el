@@ -125,6 +125,25 @@ own assertion."
   (should (equal (agent-sessions--neutralize "t1\nt2\tx" t) "t1\\nt2\\tx"))
   (should (equal (agent-sessions--neutralize nil) "")))
 
+(ert-deftest agent-sessions-test-commands-are-autoloaded ()
+  "The commands a user starts with have autoload cookies."
+  (let* ((dir (make-temp-file "agent-sessions-autoloads-" t))
+         (file (expand-file-name "agent-sessions-autoloads.el" dir))
+         (source (file-name-directory (locate-library "agent-sessions.el" t))))
+    (unwind-protect
+        (progn
+          (if (fboundp 'loaddefs-generate)
+              (funcall 'loaddefs-generate source file)
+            (require 'autoload)
+            (funcall 'make-directory-autoloads source file))
+          (let ((text (with-temp-buffer (insert-file-contents file) (buffer-string))))
+            (dolist (command '("agent-sessions-chat" "agent-sessions-list" "agent-sessions-search"
+                               "agent-sessions-send-and-wait" "agent-sessions-export"
+                               "agent-sessions-undo" "agent-sessions-redo" "agent-sessions-fork"
+                               "agent-sessions-snapshot" "agent-sessions-save"))
+              (should (string-match-p (format "(autoload '%s " (regexp-quote command)) text)))))
+      (delete-directory dir t))))
+
 ;;;; Sessions, the buffer and the list
 
 (ert-deftest agent-sessions-test-chat-creates-a-session-and-shows-it ()
@@ -238,6 +257,11 @@ own assertion."
       (let ((candidates (agent-sessions--session-candidates "zebr")))
         (should (equal (length candidates) 1))
         (should (string-match-p (regexp-quote id) (car candidates))))
+      ;; Through completion itself: the hits are offered though none starts with the text typed.
+      (let ((completion-styles '(agent-sessions)))
+        (should (equal (length (completion-all-completions
+                                "zebr" #'agent-sessions--completion-table nil 4))
+                       1)))
       ;; Nothing typed: every session, newest first.
       (should (equal (length (agent-sessions--session-candidates "")) 2))
       (with-current-buffer (agent-sessions-search "zebras")
@@ -374,7 +398,8 @@ own assertion."
       (should (agent-sessions-test--wait (lambda () (null agent-sessions--connection))))
       (let ((log (agent-sessions-test--messages-log)))
         (should (string-match-p "agent-sessions: the server stopped" log))
-        (should (= 1 (cl-count-if (lambda (line) (string-match-p "agent-sessions: the server stopped" line))
+        ;; One message, ours: jsonrpc's own "Server exited" line is kept quiet.
+        (should (= 1 (cl-count-if (lambda (line) (string-match-p "server stopped\\|Server exited" line))
                                   (split-string log "\n")))))
       (with-current-buffer buffer
         (should (equal (buffer-string) before))
