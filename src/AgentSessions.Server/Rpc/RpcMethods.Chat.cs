@@ -35,7 +35,7 @@ internal sealed partial class RpcMethods
     private ChatState? _chat;
 
     /// <summary>Reads <c>initializationOptions.chat</c> of <c>initialize</c>: <c>endpoint</c>, <c>model</c>, <c>apiKey</c>.</summary>
-    private void ReadChatOptions(RpcParams p)
+    private async ValueTask ReadChatOptionsAsync(RpcParams p, CancellationToken cancellationToken)
     {
         if (p.Object("initializationOptions")?.Object("chat") is not { } chat)
         {
@@ -48,6 +48,7 @@ internal sealed partial class RpcMethods
         chat.EnsureNoneUnknown();
         (_chatEndpoint, _chatModel, _chatApiKey) = (endpoint, model, apiKey);
         // A runner made with the old settings must not carry on with them.
+        await SaveChatAsync(cancellationToken).ConfigureAwait(false);
         CloseChat();
     }
 
@@ -173,6 +174,7 @@ internal sealed partial class RpcMethods
             return kept;
         }
 
+        await SaveChatAsync(cancellationToken).ConfigureAwait(false);
         CloseChat();
         var client = endpoint.CreateClient();
         try
@@ -185,6 +187,15 @@ internal sealed partial class RpcMethods
         {
             client.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Lets the runner write what it holds before it is left (ChatRunner.SaveAsync: nothing today, every turn is stored as it streams).</summary>
+    private async ValueTask SaveChatAsync(CancellationToken cancellationToken)
+    {
+        if (_chat is { } chat)
+        {
+            await chat.Runner.SaveAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

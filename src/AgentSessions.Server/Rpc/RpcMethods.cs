@@ -64,6 +64,12 @@ internal sealed partial class RpcMethods : IDisposable
         };
     }
 
+    /// <summary>
+    /// Whether a method may run long enough that the server should read on while it runs (so that
+    /// <c>$/cancelRequest</c> reaches it): chat.send, which waits for a model.
+    /// </summary>
+    public static bool RunsLong(string method) => method == "chat.send";
+
     /// <summary>Set once <c>exit</c> arrived: the code the process ends with.</summary>
     public int? ExitCode { get; private set; }
 
@@ -99,15 +105,15 @@ internal sealed partial class RpcMethods : IDisposable
     /// <summary>Releases the connection's model client, if chat.send made one.</summary>
     public void Dispose() => CloseChat();
 
-    private ValueTask<JsonWrite> InitializeAsync(RpcParams p, CancellationToken cancellationToken)
+    private async ValueTask<JsonWrite> InitializeAsync(RpcParams p, CancellationToken cancellationToken)
     {
         // LSP clients send their capabilities and the like; nothing in them changes how this server behaves, but
         // initializationOptions.chat configures chat.send (endpoint, model, API key).
-        ReadChatOptions(p);
+        await ReadChatOptionsAsync(p, cancellationToken).ConfigureAwait(false);
         var chatModel = ConfiguredChatModel();
         var version = typeof(RpcServer).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
         var names = _methods.Keys.Order(StringComparer.Ordinal).ToList();
-        return Result(w =>
+        return w =>
         {
             w.WriteStartObject();
             w.WriteStartObject("serverInfo");
@@ -128,7 +134,7 @@ internal sealed partial class RpcMethods : IDisposable
             w.WriteEndObject();
             w.WriteEndObject();
             w.WriteEndObject();
-        });
+        };
     }
 
     private async ValueTask<JsonWrite> ShutdownAsync(RpcParams p, CancellationToken cancellationToken)
@@ -137,6 +143,7 @@ internal sealed partial class RpcMethods : IDisposable
         // A polite goodbye keeps deferred messages; if they cannot be saved the client hears why and may retry
         // or discard them, so shutdown is recorded only once nothing is pending.
         await _conversation.SaveAsync(cancellationToken).ConfigureAwait(false);
+        await SaveChatAsync(cancellationToken).ConfigureAwait(false);
         _shutdown = true;
         return Null;
     }
