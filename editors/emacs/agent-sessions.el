@@ -1128,14 +1128,16 @@ Return the turn (a plist)."
               (agent-sessions--at-end
                 (insert (agent-sessions--neutralize text))))))))))
 
-(defun agent-sessions--finish-turn (user answer)
-  "Replace the turn's provisional text by the stored USER and ANSWER messages."
+(defun agent-sessions--finish-turn (user answers)
+  "Replace the turn's provisional text by the stored USER and ANSWERS messages.
+ANSWERS is every message the turn stored after USER (tool calls and
+results, then the answer)."
   (let ((turn agent-sessions--turn))
     (agent-sessions--at-end
       (delete-region (plist-get turn :from) agent-sessions--end)
       (goto-char agent-sessions--end)
       (when user (agent-sessions--insert-message user))
-      (when answer (agent-sessions--insert-message answer)))
+      (mapc #'agent-sessions--insert-message answers))
     (setq agent-sessions--turn nil agent-sessions--status nil)))
 
 (defun agent-sessions--turn-done (result)
@@ -1149,7 +1151,9 @@ Return the turn (a plist)."
         (when (plist-get result :session)
           (setq agent-sessions--session (plist-get result :session)))
         (agent-sessions--after-turn (plist-get turn :from))
-        (agent-sessions--finish-turn (plist-get result :userMessage) answer)
+        (agent-sessions--finish-turn
+         (plist-get result :userMessage)
+         (or (append (plist-get result :messages) nil) (and answer (list answer))))
         (agent-sessions--update-mode-line)))))
 
 (defun agent-sessions--after-turn (_from)
@@ -1174,26 +1178,19 @@ Return the turn (a plist)."
       (plist-put turn :done t)
       (plist-put turn :error (agent-sessions--error-text error))
       (cond
-       ((eql code -32601)
-        ;; A server without chat.send stored nothing: the text goes back to the input.
-        (agent-sessions--at-end
-          (delete-region (plist-get turn :from) agent-sessions--end))
-        (save-excursion
-          (goto-char agent-sessions--input)
-          (insert (plist-get turn :input)))
-        (setq agent-sessions--turn nil agent-sessions--status nil)
-        (message "agent-sessions: this server has no chat.send; update agent-sessions"))
        ((and (consp data) (plist-member data :userMessage))
         ;; Cancelled, or the model failed: what was stored comes with the error.
         (plist-put turn :answer (or (agent-sessions--message-text (plist-get data :message))
                                     (plist-get turn :text)))
-        (agent-sessions--finish-turn (plist-get data :userMessage) (plist-get data :message))
+        (agent-sessions--finish-turn (plist-get data :userMessage)
+                                     (and (plist-get data :message)
+                                          (list (plist-get data :message))))
         (unless (eql code -32800)
           (agent-sessions--at-end
             (insert (propertize (format "[%s]\n\n" (agent-sessions--error-text error))
                                 'face 'agent-sessions-note))))
         (agent-sessions--after-turn nil))
-       (t
+       ((memq code '(-1 -2))
         ;; The server stopped or did not answer: keep what came, marked.
         (plist-put turn :answer (plist-get turn :text))
         (agent-sessions--at-end
@@ -1201,8 +1198,21 @@ Return the turn (a plist)."
           (insert (propertize (format "[interrupted: %s]\n\n" (agent-sessions--error-text error))
                               'face 'agent-sessions-note)))
         (setq agent-sessions--turn nil agent-sessions--status nil)
-        (unless (memq code '(-1))
-          (message "agent-sessions: %s" (agent-sessions--error-text error)))))
+        (when (eql code -2)
+          (message "agent-sessions: %s" (agent-sessions--error-text error))))
+       (t
+        ;; Refused before anything was stored (no model configured, a server
+        ;; without chat.send...): the text goes back to the input.
+        (agent-sessions--at-end
+          (delete-region (plist-get turn :from) agent-sessions--end))
+        (save-excursion
+          (goto-char agent-sessions--input)
+          (insert (plist-get turn :input)))
+        (setq agent-sessions--turn nil agent-sessions--status nil)
+        (message "agent-sessions: %s"
+                 (if (eql code -32601)
+                     "this server has no chat.send; update agent-sessions"
+                   (agent-sessions--error-text error)))))
       (agent-sessions--update-mode-line))))
 
 (defun agent-sessions--cancel-turn ()

@@ -413,6 +413,22 @@ own assertion."
       (should (equal (plist-get (plist-get (agent-sessions-test--stored id) :metadata) :draft)
                      "still typing")))))
 
+(ert-deftest agent-sessions-test-send-without-a-model-gives-the-text-back ()
+  "A turn the server refuses (no model configured) stores nothing and loses nothing."
+  (agent-sessions-test--with-store
+    (let ((agent-sessions-model nil))
+      (should-not (getenv "AGENT_SESSIONS_MODEL"))
+      (with-current-buffer (agent-sessions-chat)
+        (let ((id agent-sessions--id))
+          (agent-sessions-test--type "a question for nobody")
+          (agent-sessions-send-input)
+          (should (agent-sessions-test--wait (lambda () (null agent-sessions--turn))))
+          (should (equal (agent-sessions--input-text) "a question for nobody"))
+          (should-not (string-match-p "interrupted" (buffer-string)))
+          (should (string-match-p "agent-sessions: .*model" (agent-sessions-test--messages-log)))
+          (should (equal (agent-sessions-test--stored-texts id) nil))
+          (should-error (agent-sessions-send-and-wait "again") :type 'agent-sessions-error))))))
+
 ;;;; Chat turns (the fake OpenAI server; tests/AgentSessions.Emacs.Tests scripts it)
 
 (defmacro agent-sessions-test--with-chat (&rest body)
