@@ -1,4 +1,4 @@
-;;; agent-sessions.el --- Chat with a model, every session stored durably  -*- lexical-binding: t; -*-
+;;; agent-sessions.el --- Chat with models, stored durably  -*- lexical-binding: t; -*-
 
 ;; Copyright (C) 2026 The AgentSessions contributors
 
@@ -6,7 +6,6 @@
 ;; Version: 0.1.0
 ;; Package-Requires: ((emacs "28.1"))
 ;; Keywords: tools, convenience
-;; URL: https://github.com/agent-sessions/agent-sessions
 
 ;; This file is not part of GNU Emacs.
 
@@ -941,9 +940,16 @@ Nothing waits for the answers."
   "Emacs exits: save every buffer and stop the server, waiting a little.
 The server's `shutdown' saves its deferred messages; waiting for its
 answer waits for every request sent before it."
-  (when (agent-sessions--chat-buffers)
+  ;; Also with no chat buffer left: a buffer killed just before may have a
+  ;; save on its way, which `shutdown' waits for.
+  (when (or (agent-sessions--chat-buffers) (agent-sessions--running-p))
     (condition-case nil
         (progn
+          ;; An answer in progress is stopped (its partial stored), or
+          ;; `shutdown' would wait behind it.
+          (dolist (buffer (agent-sessions--chat-buffers))
+            (with-current-buffer buffer
+              (when agent-sessions--turn (agent-sessions--cancel-turn))))
           (when agent-sessions-auto-save (agent-sessions--save-all))
           (when (agent-sessions--running-p)
             (let ((conn agent-sessions--connection))

@@ -42,6 +42,7 @@ public sealed class EmacsTests : IAsyncLifetime
         "agent-sessions-test-chat-resume-first-process",
         "agent-sessions-test-chat-resume-second-process",
         "agent-sessions-test-chat-cancel-keeps-the-partial",
+        "agent-sessions-test-chat-exit-mid-answer-stores-the-partial-and-the-draft",
         "agent-sessions-test-chat-server-killed-mid-answer-keeps-the-partial",
         "agent-sessions-test-chat-model-text-is-neutralised",
     ];
@@ -114,6 +115,13 @@ public sealed class EmacsTests : IAsyncLifetime
         _server.Enqueue(ScriptedReply.Words(200) with { Chunks = 40, ChunkDelayMs = 150 });
         await ErtRunner.RunAsync("^agent-sessions-test-chat-cancel-keeps-the-partial$", ChatEnvironment());
         Assert.Single(_server.ChatRequests);
+    }
+
+    [Fact]
+    public async Task Exiting_emacs_mid_answer_stores_the_partial_answer_and_the_draft()
+    {
+        _server.Enqueue(ScriptedReply.Words(200) with { Chunks = 40, ChunkDelayMs = 150 });
+        await ErtRunner.RunAsync("^agent-sessions-test-chat-exit-mid-answer-stores-the-partial-and-the-draft$", ChatEnvironment());
     }
 
     [Fact]

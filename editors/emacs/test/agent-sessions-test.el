@@ -528,6 +528,26 @@ The API key comes from an authinfo file, through `auth-source'."
           (should (string-prefix-p "w1 " (plist-get answer :text)))
           (should (plist-get (plist-get answer :metadata) agent-sessions--interrupted-key)))))))
 
+(ert-deftest agent-sessions-test-chat-exit-mid-answer-stores-the-partial-and-the-draft ()
+  "Emacs exiting mid-answer: the partial answer and the draft are stored before the server stops."
+  (agent-sessions-test--with-chat
+    (with-current-buffer (agent-sessions-chat)
+      (let ((id agent-sessions--id))
+        (agent-sessions-test--type "tell me a long story")
+        (agent-sessions-send-input)
+        (should (agent-sessions-test--wait
+                 (lambda () (string-match-p "w1 " (or (plist-get agent-sessions--turn :text) "")))))
+        (agent-sessions-test--type "what I was typing")
+        (agent-sessions--kill-emacs)
+        ;; Stored when the hook returns; the server ends on the exit it was sent.
+        (should (agent-sessions-test--wait (lambda () (not (agent-sessions--running-p)))))
+        (let* ((stored (agent-sessions-test--stored id))
+               (messages (plist-get stored :messages)))
+          (should (= (length messages) 2))
+          (should (string-prefix-p "w1 " (plist-get (aref messages 1) :text)))
+          (should (plist-get (plist-get (aref messages 1) :metadata) agent-sessions--interrupted-key))
+          (should (equal (plist-get (plist-get stored :metadata) :draft) "what I was typing")))))))
+
 (ert-deftest agent-sessions-test-chat-server-killed-mid-answer-keeps-the-partial ()
   "The server dies mid-answer: one clear message, the partial and the question stay in the buffer."
   (agent-sessions-test--with-chat
