@@ -970,7 +970,7 @@ answer waits for every request sent before it."
     (define-key map (kbd "C-c C-s") #'agent-sessions-save)
     (define-key map (kbd "C-c C-l") #'agent-sessions-list)
     (define-key map (kbd "C-c C-a") #'agent-sessions-add-message)
-    (define-key map (kbd "C-c C-/") #'agent-sessions-undo)
+    (define-key map (kbd "C-c C-u") #'agent-sessions-undo)
     (define-key map (kbd "C-c C-r") #'agent-sessions-redo)
     (define-key map (kbd "C-c C-f") #'agent-sessions-fork)
     (define-key map (kbd "C-c C-n") #'agent-sessions-snapshot)
