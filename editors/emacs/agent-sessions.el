@@ -700,6 +700,23 @@ ITEM, an entry of `agent-sessions--pending', marks it not saved yet."
                   (if agent-sessions--status (format " %s" agent-sessions--status) "")))
     (force-mode-line-update)))
 
+(defun agent-sessions--header (session)
+  "The first line of SESSION's buffer: its title and id."
+  (propertize (format "%s  (%s)\n" (agent-sessions--title session)
+                      (agent-sessions--neutralize (plist-get session :id) t))
+              'face 'bold 'agent-sessions-header t))
+
+(defun agent-sessions--update-header ()
+  "Show the session's title as it is now on the buffer's first line."
+  (let ((inhibit-read-only t))
+    (save-excursion
+      (goto-char (point-min))
+      (when (get-text-property (point) 'agent-sessions-header)
+        (delete-region (point) (next-single-property-change (point) 'agent-sessions-header
+                                                            nil (point-max)))
+        (insert (propertize (agent-sessions--header agent-sessions--session)
+                            'read-only t 'front-sticky '(read-only)))))))
+
 (defun agent-sessions--input-text ()
   "The text of the input area."
   (buffer-substring-no-properties agent-sessions--input (point-max)))
@@ -717,9 +734,7 @@ ITEM, an entry of `agent-sessions--pending', marks it not saved yet."
     (setq agent-sessions--session loaded)
     (setq agent-sessions--end (point-min-marker))
     (set-marker-insertion-type agent-sessions--end t)
-    (insert (propertize (format "%s  (%s)\n\n" (agent-sessions--title loaded)
-                                (agent-sessions--neutralize (plist-get loaded :id) t))
-                        'face 'bold))
+    (insert (agent-sessions--header loaded) "\n")
     (let ((shown (length (plist-get loaded :messages)))
           (count (or (plist-get loaded :messageCount) 0)))
       (when (< shown count)
@@ -1086,7 +1101,7 @@ Return the turn (a plist)."
          (id agent-sessions--id)
          (conn (agent-sessions--connection))
          (from (copy-marker agent-sessions--end))
-         turn)
+         stream turn)
     ;; Messages added here go first, as the server stores them first.
     (when agent-sessions--pending
       (agent-sessions--send-pending buffer (not agent-sessions-auto-save)))
@@ -1094,8 +1109,13 @@ Return the turn (a plist)."
     (agent-sessions--at-end
       (agent-sessions--insert-message
        (list :role "user" :parts (vector (list :type "text" :text text))))
-      (insert (propertize "Assistant" 'face 'agent-sessions-assistant) "\n"))
-    (setq turn (list :from from :text "" :input text))
+      (insert (propertize "Assistant" 'face 'agent-sessions-assistant) "\n")
+      ;; The answer streams in before a newline of its own, so it never
+      ;; runs into the separator line.
+      (setq stream (point-marker))
+      (insert "\n"))
+    (set-marker-insertion-type stream t)
+    (setq turn (list :from from :text "" :input text :stream stream))
     (setq agent-sessions--turn turn
           agent-sessions--status "streaming…")
     (agent-sessions--update-mode-line)
@@ -1131,8 +1151,13 @@ Return the turn (a plist)."
           (when (and turn (or (null request) (equal request (plist-get turn :request))))
             (let ((text (or (plist-get params :text) "")))
               (plist-put turn :text (concat (plist-get turn :text) text))
-              (agent-sessions--at-end
-                (insert (agent-sessions--neutralize text))))))))))
+              (let ((inhibit-read-only t))
+                (save-excursion
+                  (goto-char (plist-get turn :stream))
+                  (let ((start (point)))
+                    (insert (agent-sessions--neutralize text))
+                    (add-text-properties start (point)
+                                         '(read-only t front-sticky (read-only)))))))))))))
 
 (defun agent-sessions--finish-turn (user answers)
   "Replace the turn's provisional text by the stored USER and ANSWERS messages.
@@ -1155,7 +1180,8 @@ results, then the answer)."
                                     (plist-get turn :text)))
         (plist-put turn :done t)
         (when (plist-get result :session)
-          (setq agent-sessions--session (plist-get result :session)))
+          (setq agent-sessions--session (plist-get result :session))
+          (agent-sessions--update-header))
         (agent-sessions--after-turn (plist-get turn :from))
         (agent-sessions--finish-turn
          (plist-get result :userMessage)
