@@ -780,6 +780,7 @@ ITEM, an entry of `agent-sessions--pending', marks it not saved yet."
   "Make ID the server's current session, without waiting.
 The server saves the old current session's deferred messages first;
 the draft of the buffer being left is saved with them."
+  (agent-sessions--connection)
   (unless (equal agent-sessions--current id)
     (let ((old agent-sessions--current)
           (generation agent-sessions--generation))
@@ -845,6 +846,9 @@ fingers."
   "Send BUFFER's pending messages no server holds.
 Deferred (kept by the server until a save or a switch), or with
 PLAIN as one stored append.  Returns the items sent."
+  ;; The server first: starting one changes the generation, and a message
+  ;; the dead one held must count as held by none.
+  (agent-sessions--connection)
   (with-current-buffer buffer
     (let* ((generation agent-sessions--generation)
            (items (cl-remove-if (lambda (item) (eql (cdr item) generation))
@@ -875,9 +879,9 @@ Nothing waits for the answers."
     (agent-sessions--save-draft buffer)
     (with-current-buffer buffer
       (when agent-sessions--pending
+        (agent-sessions--send-pending buffer)
         (let ((id agent-sessions--id)
               (generation agent-sessions--generation))
-          (agent-sessions--send-pending buffer)
           (agent-sessions--ensure-current id)
           (let ((items (copy-sequence agent-sessions--pending)))
             (agent-sessions--async

@@ -32,6 +32,7 @@ public sealed class EmacsTests : IAsyncLifetime
         "agent-sessions-test-kill-buffer-saves-and-a-reopened-buffer-has-the-draft",
         "agent-sessions-test-auto-save-off-keeps-changes-until-save",
         "agent-sessions-test-killed-server-is-reported-and-the-buffer-keeps-its-text",
+        "agent-sessions-test-deferred-message-lost-with-the-server-is-sent-again",
         "agent-sessions-test-send-without-a-model-gives-the-text-back",
     ];
 

@@ -413,6 +413,21 @@ own assertion."
       (should (equal (plist-get (plist-get (agent-sessions-test--stored id) :metadata) :draft)
                      "still typing")))))
 
+(ert-deftest agent-sessions-test-deferred-message-lost-with-the-server-is-sent-again ()
+  "A deferred message the dead server held is sent to the next one, draft or not."
+  (agent-sessions-test--with-store
+    (let* ((buffer (agent-sessions-chat))
+           (id (buffer-local-value 'agent-sessions--id buffer)))
+      (with-current-buffer buffer
+        (agent-sessions-add-message "user" "held by the first server"))
+      (should (equal (plist-get (agent-sessions--call :session.current) :pending) 1))
+      (signal-process (jsonrpc--process agent-sessions--connection) 'KILL)
+      (should (agent-sessions-test--wait (lambda () (null agent-sessions--connection))))
+      (agent-sessions-save)
+      (should (agent-sessions-test--wait
+               (lambda () (null (buffer-local-value 'agent-sessions--pending buffer)))))
+      (should (equal (agent-sessions-test--stored-texts id) '("held by the first server"))))))
+
 (ert-deftest agent-sessions-test-send-without-a-model-gives-the-text-back ()
   "A turn the server refuses (no model configured) stores nothing and loses nothing."
   (agent-sessions-test--with-store
