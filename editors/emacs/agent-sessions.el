@@ -279,20 +279,31 @@ environment, so it never passes through the events buffer."
             process-environment))
          (conn
           (condition-case err
-              (make-instance
-               'jsonrpc-process-connection
-               :name "agent-sessions"
-               :events-buffer-scrollback-size agent-sessions-events-buffer-size
-               :notification-dispatcher #'agent-sessions--dispatch-notification
-               :request-dispatcher #'agent-sessions--dispatch-request
-               :on-shutdown #'agent-sessions--on-shutdown
-               :process
-               (lambda ()
-                 (make-process
-                  :name "agent-sessions" :command command
-                  :connection-type 'pipe :coding 'utf-8-emacs-unix
-                  :noquery t
-                  :stderr (get-buffer-create "*agent-sessions stderr*"))))
+              (let ((make
+                     (lambda (&rest events)
+                       (apply
+                        #'make-instance
+                        'jsonrpc-process-connection
+                        :name "agent-sessions"
+                        :notification-dispatcher #'agent-sessions--dispatch-notification
+                        :request-dispatcher #'agent-sessions--dispatch-request
+                        :on-shutdown #'agent-sessions--on-shutdown
+                        :process
+                        (lambda ()
+                          (make-process
+                           :name "agent-sessions" :command command
+                           :connection-type 'pipe :coding 'utf-8-emacs-unix
+                           :noquery t
+                           :stderr (get-buffer-create "*agent-sessions stderr*")))
+                        events))))
+                ;; jsonrpc 1.0.18 (Emacs 30) renamed the events buffer's
+                ;; setting; Emacs 28's knows only the old name.
+                (condition-case nil
+                    (funcall make :events-buffer-config
+                             (list :size agent-sessions-events-buffer-size))
+                  (invalid-slot-name
+                   (funcall make :events-buffer-scrollback-size
+                            agent-sessions-events-buffer-size))))
             (error
              (signal 'agent-sessions-error
                      (list (format "cannot start %s (%s); set `agent-sessions-program'"

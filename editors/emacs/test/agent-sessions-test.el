@@ -98,9 +98,14 @@ own assertion."
   (goto-char (point-max))
   (insert text))
 
-(defun agent-sessions-test--messages-log ()
-  "The text of *Messages*."
-  (with-current-buffer (messages-buffer) (buffer-string)))
+(defun agent-sessions-test--messages-log (&optional from)
+  "The text of *Messages*, FROM a position (a `agent-sessions-test--messages-mark')."
+  (with-current-buffer (messages-buffer)
+    (buffer-substring-no-properties (min (or from (point-min)) (point-max)) (point-max))))
+
+(defun agent-sessions-test--messages-mark ()
+  "Where *Messages* ends now: what a test logs comes after it."
+  (with-current-buffer (messages-buffer) (point-max)))
 
 ;;;; The package itself
 
@@ -387,6 +392,7 @@ own assertion."
     (let* ((buffer (agent-sessions-chat))
            (id (buffer-local-value 'agent-sessions--id buffer))
            (process (jsonrpc--process agent-sessions--connection))
+           (mark (agent-sessions-test--messages-mark))
            before)
       (with-current-buffer buffer
         (agent-sessions-add-message "user" "not stored yet")
@@ -396,7 +402,7 @@ own assertion."
       (setq before (with-current-buffer buffer (buffer-string)))
       (signal-process process 'KILL)
       (should (agent-sessions-test--wait (lambda () (null agent-sessions--connection))))
-      (let ((log (agent-sessions-test--messages-log)))
+      (let ((log (agent-sessions-test--messages-log mark)))
         (should (string-match-p "agent-sessions: the server stopped" log))
         ;; One message, ours: jsonrpc's own "Server exited" line is kept quiet.
         (should (= 1 (cl-count-if (lambda (line) (string-match-p "server stopped\\|Server exited" line))
@@ -566,24 +572,26 @@ The API key comes from an authinfo file, through `auth-source'."
 (ert-deftest agent-sessions-test-chat-server-killed-mid-answer-keeps-the-partial ()
   "The server dies mid-answer: one clear message, the partial and the question stay in the buffer."
   (agent-sessions-test--with-chat
-    (with-current-buffer (agent-sessions-chat)
-      (agent-sessions-test--type "tell me a long story")
-      (agent-sessions-send-input)
-      (should (agent-sessions-test--wait
-               (lambda () (string-match-p "w1 " (or (plist-get agent-sessions--turn :text) "")))))
-      (agent-sessions-test--type "my next question")
-      (signal-process (jsonrpc--process agent-sessions--connection) 'KILL)
-      (should (agent-sessions-test--wait (lambda () (null agent-sessions--turn))))
-      (let ((text (buffer-string)))
-        (should (string-match-p "tell me a long story" text))
-        (should (string-match-p "w1 " text))
-        (should (string-match-p "\\[interrupted" text)))
-      (should (equal (agent-sessions--input-text) "my next question"))
-      (should (= 1 (cl-count-if (lambda (line) (string-match-p "agent-sessions: the server stopped" line))
-                                (split-string (agent-sessions-test--messages-log) "\n"))))
-      ;; The next turn starts a new server, which has the question stored.
-      (delete-region agent-sessions--input (point-max))
-      (should (string-prefix-p "You said: again" (agent-sessions-send-and-wait "again"))))))
+   (let (mark)
+     (with-current-buffer (agent-sessions-chat)
+       (agent-sessions-test--type "tell me a long story")
+       (agent-sessions-send-input)
+       (should (agent-sessions-test--wait
+		(lambda () (string-match-p "w1 " (or (plist-get agent-sessions--turn :text) "")))))
+       (agent-sessions-test--type "my next question")
+       (setq mark (agent-sessions-test--messages-mark))
+       (signal-process (jsonrpc--process agent-sessions--connection) 'KILL)
+       (should (agent-sessions-test--wait (lambda () (null agent-sessions--turn))))
+       (let ((text (buffer-string)))
+         (should (string-match-p "tell me a long story" text))
+         (should (string-match-p "w1 " text))
+         (should (string-match-p "\\[interrupted" text)))
+       (should (equal (agent-sessions--input-text) "my next question"))
+       (should (= 1 (cl-count-if (lambda (line) (string-match-p "agent-sessions: the server stopped" line))
+                                 (split-string (agent-sessions-test--messages-log mark) "\n"))))
+       ;; The next turn starts a new server, which has the question stored.
+       (delete-region agent-sessions--input (point-max))
+       (should (string-prefix-p "You said: again" (agent-sessions-send-and-wait "again")))))))
 
 (ert-deftest agent-sessions-test-chat-model-text-is-neutralised ()
   "Escapes and bidi controls in an answer are shown as visible escapes, never raw."
