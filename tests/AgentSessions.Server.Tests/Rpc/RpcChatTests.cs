@@ -187,6 +187,53 @@ public sealed class RpcChatTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Requests_sent_during_a_chat_send_wait_their_turn_and_deferred_messages_go_first()
+    {
+        await using var rpc = RpcProcess.Start(Store);
+        await InitializeAsync(rpc);
+        await rpc.ResultAsync("session.create", new { id = "turns" });
+        await rpc.ResultAsync("session.append", new { role = "system", content = "be brief", defer = true });
+        // 100 words 20 ms apart: still streaming when the requests below are read.
+        _server.Enqueue(ScriptedReply.Words(100) with { ChunkDelayMs = 20 });
+
+        var chat = await rpc.SendRequestAsync("chat.send", new { content = "count" });
+        var first = await rpc.ReadAsync();
+        Assert.Equal("chat.delta", first.GetProperty("method").GetString());
+        var load = await rpc.SendRequestAsync("session.load");
+        var cancelUnknown = await rpc.SendRequestAsync("$/cancelRequest", new { id = 999 });
+
+        // The cancel (sent as a request) is answered at once, while the chat streams; the load waits for the turn.
+        var order = new List<int>();
+        var responses = new Dictionary<int, JsonElement>();
+        var notifications = new List<JsonElement> { first };
+        while (order.Count < 3)
+        {
+            var message = await rpc.ReadAsync();
+            if (message.TryGetProperty("id", out var id))
+            {
+                order.Add(id.GetInt32());
+                responses[id.GetInt32()] = message;
+            }
+            else
+            {
+                notifications.Add(message);
+            }
+        }
+
+        Assert.Equal([cancelUnknown, chat, load], order);
+        Assert.Equal(JsonValueKind.Null, responses[cancelUnknown].GetProperty("result").ValueKind);
+        var result = Result(responses[chat]);
+        Assert.Equal(Concat(notifications), result.GetProperty("message").GetProperty("text").GetString());
+        Assert.EndsWith("w100", Concat(notifications), StringComparison.Ordinal);
+
+        // The deferred message was saved ahead of the user's, and the model got it as context.
+        var expected = new[] { "system: be brief", "user: count", $"assistant: {Concat(notifications)}" };
+        Assert.Equal(expected, Texts(Result(responses[load]).GetProperty("messages")));
+        Assert.Equal(["system: be brief", "user: count"], _server.ChatRequests[^1].Messages.Select(m => m.ToString()));
+        Assert.Equal(0, (await rpc.ResultAsync("session.current")).GetProperty("pending").GetInt32());
+    }
+
+    [Fact]
     public async Task ChatSend_model_failures_are_errors_without_the_key_and_keep_the_user_message()
     {
         // Configured from the environment this time, as a shell user would.
@@ -245,8 +292,11 @@ public sealed class RpcChatTests : IAsyncLifetime, IDisposable
         Assert.Equal(0, (await rpc.ResultAsync("session.list")).GetProperty("sessions").GetArrayLength());
         Assert.Empty(_server.ChatRequests);
 
-        // And the parameters are checked as every method's are.
+        // And the parameters are checked as every method's are, the chat settings of initialize too.
         await rpc.ErrorAsync(RpcErrors.InvalidParams, "chat.send", new { text = "hello" });
+        await rpc.ErrorAsync(RpcErrors.InvalidParams, "chat.send", new { content = "  " });
+        var misspelt = await rpc.ErrorAsync(RpcErrors.InvalidParams, "initialize", new { initializationOptions = new { chat = new { api_key = "x" } } });
+        Assert.Contains("apiKey", misspelt.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     // ---- helpers ----
