@@ -4,7 +4,7 @@ using AgentSessions.Storage;
 
 namespace AgentSessions.Server.Rpc;
 
-/// <summary>session.create, list, rename, tag, pin, delete, search (load is in RpcMethods.Load.cs).</summary>
+/// <summary>session.create, list, rename, tag, pin, metadata, delete, search (load is in RpcMethods.Load.cs).</summary>
 internal sealed partial class RpcMethods
 {
     private async ValueTask<JsonWrite> CreateAsync(RpcParams p, CancellationToken cancellationToken)
@@ -73,6 +73,19 @@ internal sealed partial class RpcMethods
         var pinned = p.Bool("pinned") ?? true;
         p.EnsureNoneUnknown();
         return Json(await _service.PinAsync(id, pinned, cancellationToken).ConfigureAwait(false), AgentSessionsJson.Context.Session);
+    }
+
+    private async ValueTask<JsonWrite> MetadataAsync(RpcParams p, CancellationToken cancellationToken)
+    {
+        // Editors keep per-session state here (Emacs keeps the unsent input draft): one call sets and removes keys,
+        // so a draft is saved, or cleared once sent, without reading the session first.
+        var id = SessionId(p);
+        var set = p.Model("set", AgentSessionsJson.Context.DictionaryStringJsonElement, "an object");
+        p.EnsureNoneUnknown();
+        var session = set is not { Count: > 0 }
+            ? await _service.GetAsync(id, cancellationToken).ConfigureAwait(false)
+            : await _service.UpdateAsync(id, new SessionUpdate { Metadata = set }, cancellationToken).ConfigureAwait(false);
+        return Json(session, AgentSessionsJson.Context.Session);
     }
 
     private async ValueTask<JsonWrite> DeleteAsync(RpcParams p, CancellationToken cancellationToken)

@@ -44,6 +44,7 @@ internal sealed partial class RpcMethods : IDisposable
             ["session.rename"] = RenameAsync,
             ["session.tag"] = TagAsync,
             ["session.pin"] = PinAsync,
+            ["session.metadata"] = MetadataAsync,
             ["session.delete"] = DeleteAsync,
             ["session.search"] = SearchAsync,
             ["session.export"] = ExportAsync,

@@ -70,6 +70,34 @@ public sealed class RpcMethodTests
     }
 
     [Fact]
+    public async Task Metadata_sets_and_removes_keys_and_keeps_the_others()
+    {
+        using var store = TempDirectory.ForCaller();
+        await using (var rpc = RpcProcess.Start(store.Path))
+        {
+            await rpc.ResultAsync("session.create", new { id = "m", metadata = new { editor = "emacs" } });
+            var set = await rpc.ResultAsync("session.metadata", new { set = new { draft = "half a question", n = 3 } });
+            Assert.Equal("half a question", set.GetProperty("metadata").GetProperty("draft").GetString());
+            Assert.Equal("emacs", set.GetProperty("metadata").GetProperty("editor").GetString());
+
+            var removed = await rpc.ResultAsync("session.metadata", new Dictionary<string, object?> { ["id"] = "m", ["set"] = new Dictionary<string, object?> { ["n"] = null } });
+            Assert.False(removed.GetProperty("metadata").TryGetProperty("n", out _));
+            Assert.Equal("half a question", removed.GetProperty("metadata").GetProperty("draft").GetString());
+
+            // No set: just the session, as session.tag does with neither list.
+            Assert.Equal("m", (await rpc.ResultAsync("session.metadata")).GetProperty("id").GetString());
+            await rpc.ErrorAsync(-32602, "session.metadata", new { set = "not an object" });
+            await rpc.ErrorAsync(-32602, "session.metadata", new { draft = "a typo for set" });
+            await rpc.ErrorAsync(-32001, "session.metadata", new { id = "nope", set = new { a = 1 } });
+        }
+
+        // Durable when answered: a new process reads it back.
+        await using var again = RpcProcess.Start(store.Path);
+        var loaded = await again.ResultAsync("session.load", new { id = "m" });
+        Assert.Equal("half a question", loaded.GetProperty("metadata").GetProperty("draft").GetString());
+    }
+
+    [Fact]
     public async Task HistoryMethodsForkSnapshotUndoRedoBookmark()
     {
         using var store = TempDirectory.ForCaller();
