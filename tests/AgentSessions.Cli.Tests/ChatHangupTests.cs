@@ -15,8 +15,10 @@ namespace AgentSessions.Cli.Tests;
 public sealed class ChatHangupTests : IAsyncLifetime, IDisposable
 {
     private readonly TempDirectory _temp = TempDirectory.ForCaller();
-    private readonly string _tmuxSession = "as-hup-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly TmuxTerminal _terminal;
     private FakeOpenAiServer _server = null!;
+
+    public ChatHangupTests() => _terminal = new TmuxTerminal(_temp.Path);
 
     public async Task InitializeAsync() => _server = await FakeOpenAiServer.StartAsync();
 
@@ -24,7 +26,7 @@ public sealed class ChatHangupTests : IAsyncLifetime, IDisposable
 
     public void Dispose()
     {
-        Tmux("kill-server");
+        _terminal.Dispose();
         _temp.Dispose();
     }
 
@@ -42,11 +44,11 @@ public sealed class ChatHangupTests : IAsyncLifetime, IDisposable
         // non-interactive); the answer outlasts the test, so the end of that file is never reached.
         var command = $"AGENT_SESSIONS_HOME='{store}' OPENAI_API_KEY=sk-test exec dotnet '{CliRunner.Dll}' chat --id closed "
             + $"--endpoint {_server.BaseUrl} --model m{(noAutosave ? " --no-autosave" : "")} < '{prompts}'";
-        Assert.Equal(0, Tmux("new-session", "-d", "-s", _tmuxSession, "-x", "200", "-y", "50", command).ExitCode);
-        var pid = int.Parse(Tmux("display-message", "-p", "-t", _tmuxSession, "#{pane_pid}").Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        await WaitForScreenAsync("w5 ");
+        _terminal.Start(command, 200, 50);
+        var pid = _terminal.PanePid;
+        await _terminal.WaitForAsync("w5 ", visibleOnly: true);
 
-        Assert.Equal(0, Tmux("kill-session", "-t", _tmuxSession).ExitCode);
+        _terminal.Close();
         await WaitForExitAsync(pid);
 
         var show = await new CliRunner(store).RunAsync("show", "closed", "--json");
@@ -71,39 +73,5 @@ public sealed class ChatHangupTests : IAsyncLifetime, IDisposable
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the chat was still running 30 s after its terminal closed");
             await Task.Delay(50);
         }
-    }
-
-    private async Task WaitForScreenAsync(string text)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            if (Tmux("capture-pane", "-p", "-t", _tmuxSession).Stdout.Contains(text, StringComparison.Ordinal))
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new Xunit.Sdk.XunitException($"'{text}' never appeared on the terminal. Screen:\n{Tmux("capture-pane", "-p", "-t", _tmuxSession).Stdout}");
-    }
-
-    private (int ExitCode, string Stdout) Tmux(params string[] args)
-    {
-        var info = new ProcessStartInfo("tmux") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add("-L");
-        info.ArgumentList.Add(_tmuxSession);
-        info.ArgumentList.Add("-f");
-        info.ArgumentList.Add("/dev/null");
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout);
     }
 }

@@ -12,22 +12,19 @@ namespace AgentSessions.Emacs.Tests;
 public sealed class EmacsTerminalTests : IAsyncLifetime
 {
     private readonly TempDirectory _temp = TempDirectory.ForCaller();
-    private readonly string _tmuxSession = "as-emacs-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly string _tmuxConfig;
+    private readonly TmuxTerminal _terminal;
     private FakeOpenAiServer _server = null!;
 
     public EmacsTerminalTests()
     {
-        _tmuxConfig = _temp.Combine("tmux.conf");
-        // set-clipboard on: an OSC 52 sequence that reaches the terminal becomes a tmux paste buffer, which a test can see.
-        File.WriteAllText(_tmuxConfig, "set -s set-clipboard on\n");
+        _terminal = new TmuxTerminal(_temp.Path);
     }
 
     public async Task InitializeAsync() => _server = await FakeOpenAiServer.StartAsync();
 
     public async Task DisposeAsync()
     {
-        Tmux("kill-server");
+        _terminal.Dispose();
         await _server.DisposeAsync();
         _temp.Dispose();
     }
@@ -47,26 +44,26 @@ public sealed class EmacsTerminalTests : IAsyncLifetime
             """);
         _server.Enqueue(ScriptedReply.Answer("\u001b]2;PWNED-TITLE\u0007\u001b]52;c;aGk=\u0007\u001b[2J red herring, done"));
         var command = $"HOME='{_temp.Path}' LANG=C.UTF-8 emacs -nw -Q -L '{ErtRunner.PackageDirectory}' -l '{init}'; echo EXIT=$?; sleep 60";
-        Assert.Equal(0, Tmux("new-session", "-d", "-s", _tmuxSession, "-x", "160", "-y", "40", command).ExitCode);
+        _terminal.Start(command, 160, 40);
 
-        await WaitForScreenAsync("C-c C-c send");
-        Tmux("send-keys", "-t", _tmuxSession, "-l", "what colour is a herring?");
-        Tmux("send-keys", "-t", _tmuxSession, "C-c", "C-c");
+        await _terminal.WaitForAsync("C-c C-c send", visibleOnly: true);
+        _terminal.Type("what colour is a herring?");
+        _terminal.Keys("C-c", "C-c");
         // The turn is over when the mode line counts the two stored messages (under the title the first one gave).
-        var screen = await WaitForScreenAsync("[what colour is a herrin…:2 ↑");
+        var screen = await _terminal.WaitForAsync("[what colour is a herrin…:2 ↑", visibleOnly: true);
 
         // The answer's escapes are shown as text: the title, the clipboard and the screen are untouched.
         Assert.Contains(@"\x1b]2;PWNED-TITLE\x07\x1b]52;c;aGk=\x07\x1b[2J", screen, StringComparison.Ordinal);
         Assert.Contains("what colour is a herring?", screen, StringComparison.Ordinal);
-        Assert.DoesNotContain("PWNED-TITLE", Tmux("display-message", "-p", "-t", _tmuxSession, "#{pane_title}").Stdout, StringComparison.Ordinal);
-        Assert.Equal("", Tmux("list-buffers").Stdout);
+        Assert.DoesNotContain("PWNED-TITLE", _terminal.PaneTitle, StringComparison.Ordinal);
+        Assert.Equal("", _terminal.Buffers);
         Assert.Contains("red herring, done\n", screen, StringComparison.Ordinal);
         Assert.Contains("what colour is a herring?  (terminal-chat)", screen, StringComparison.Ordinal);
 
         // Words typed and never sent, then C-x C-c: the exit hook stores them as the session's draft.
-        Tmux("send-keys", "-t", _tmuxSession, "-l", "and a kipper?");
-        Tmux("send-keys", "-t", _tmuxSession, "C-x", "C-c");
-        Assert.Contains("EXIT=0", await WaitForScreenAsync("EXIT="), StringComparison.Ordinal);
+        _terminal.Type("and a kipper?");
+        _terminal.Keys("C-x", "C-c");
+        Assert.Contains("EXIT=0", await _terminal.WaitForAsync("EXIT=", visibleOnly: true), StringComparison.Ordinal);
 
         var show = await new CliRunner(store).OkAsync("show", "terminal-chat", "--json");
         using var stored = JsonDocument.Parse(show);
@@ -74,60 +71,5 @@ public sealed class EmacsTerminalTests : IAsyncLifetime
         Assert.Equal(2, messages.Count);
         Assert.Equal("user: what colour is a herring?", messages[0]);
         Assert.Equal("and a kipper?", stored.RootElement.GetProperty("metadata").GetProperty("draft").GetString());
-    }
-
-    private async Task<string> WaitForScreenAsync(string text)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            var screen = Screen();
-            if (screen.Contains(text, StringComparison.Ordinal))
-            {
-                return screen;
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new Xunit.Sdk.XunitException($"'{text}' never appeared on the terminal. Screen:\n{Screen()}");
-    }
-
-    private string Screen() => Tmux("capture-pane", "-p", "-t", _tmuxSession).Stdout;
-
-    private (int ExitCode, string Stdout) Tmux(params string[] args)
-    {
-        var info = new ProcessStartInfo("tmux") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add("-L");
-        info.ArgumentList.Add(_tmuxSession);
-        info.ArgumentList.Add("-f");
-        info.ArgumentList.Add(_tmuxConfig);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        // Nothing of the machine's reaches the package through tmux's environment: no model, no key.
-        foreach (var name in (string[])["AGENT_SESSIONS_HOME", "AGENT_SESSIONS_ENDPOINT", "AGENT_SESSIONS_MODEL", "AGENT_SESSIONS_API_KEY", "OPENAI_API_KEY"])
-        {
-            info.Environment.Remove(name);
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(info)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new Xunit.Sdk.XunitException($"tmux is needed for terminal tests (apt-get install tmux): {e.Message}");
-        }
-
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            return (process.ExitCode, stdout);
-        }
     }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Xunit;
 
-namespace AgentSessions.Cli.Tests;
+namespace AgentSessions.Testing;
 
 /// <summary>
 /// A real terminal for a test: a tmux server of its own (<c>-L</c>) running one shell command in a window of a
@@ -10,10 +10,16 @@ namespace AgentSessions.Cli.Tests;
 /// <remarks>
 /// The server's config sets <c>set-clipboard on</c>, so an OSC 52 sequence that reaches the terminal becomes a paste
 /// buffer a test can see (<see cref="Buffers"/>). <c>-u</c> makes tmux draw UTF-8 whatever the test host's locale.
+/// Nothing of the machine's store or model settings reaches the window through tmux's environment: a test passes
+/// what its command needs on the command line.
 /// </remarks>
 internal sealed class TmuxTerminal : IDisposable
 {
-    private readonly string _name = "as-chat-" + Guid.NewGuid().ToString("N")[..8];
+    /// <summary>What tmux's server (and so every window) must not inherit from the test host.</summary>
+    private static readonly string[] Scrubbed =
+        ["AGENT_SESSIONS_HOME", "AGENT_SESSIONS_STORE", "AGENT_SESSIONS_ENDPOINT", "AGENT_SESSIONS_MODEL", "AGENT_SESSIONS_API_KEY", "OPENAI_API_KEY"];
+
+    private readonly string _name = "as-tmux-" + Guid.NewGuid().ToString("N")[..8];
     private readonly string _config;
 
     public TmuxTerminal(string configDirectory)
@@ -48,6 +54,12 @@ internal sealed class TmuxTerminal : IDisposable
     /// <summary>The window's title, as the program in it may have set it.</summary>
     public string PaneTitle => Run("display-message", "-p", "-t", _name, "#{pane_title}").Stdout;
 
+    /// <summary>The process id of the program in the window (the shell that runs the command).</summary>
+    public int PanePid => int.Parse(Run("display-message", "-p", "-t", _name, "#{pane_pid}").Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Closes the window as a user closing the terminal would: its programs get SIGHUP.</summary>
+    public void Close() => Assert.Equal(0, Run("kill-session", "-t", _name).ExitCode);
+
     /// <summary>The paste buffers (an OSC 52 that reached the terminal makes one).</summary>
     public string Buffers => Run("list-buffers").Stdout;
 
@@ -81,6 +93,11 @@ internal sealed class TmuxTerminal : IDisposable
         foreach (var arg in (string[])["-u", "-L", _name, "-f", _config, .. args])
         {
             info.ArgumentList.Add(arg);
+        }
+
+        foreach (var name in Scrubbed)
+        {
+            info.Environment.Remove(name);
         }
 
         Process process;
