@@ -73,6 +73,7 @@ public sealed class ChatRunner
     {
         _service = service;
         SessionId = sessionId;
+        MaxContextTokens = options.MaxContextTokens;
         IChatClient toModel = model;
         if (options.MaxContextTokens is { } budget)
         {
@@ -104,6 +105,9 @@ public sealed class ChatRunner
 
     /// <summary>The context the next turn sends (the stored transcript and the turns since, held ones included).</summary>
     public IReadOnlyList<ChatMessage> History => _history;
+
+    /// <summary>The context budget of each request (<see cref="ChatRunnerOptions.MaxContextTokens"/>), or null for none.</summary>
+    public long? MaxContextTokens { get; }
 
     /// <summary>Whether turns are held until <see cref="SaveAsync"/> (<see cref="ChatRunnerOptions.Deferred"/>).</summary>
     public bool Deferred => _held is not null;

@@ -68,6 +68,34 @@ public sealed partial class ChatTerminalTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Over_max_context_tokens_the_terminal_chat_says_once_that_old_turns_are_left_out_and_sends_only_the_newest()
+    {
+        await _cli.OkAsync("new", "--id", "tty-budget");
+        for (var i = 1; i <= 3; i++)
+        {
+            await AddAsync("tty-budget", "user", $"question {i} " + new string('q', 200));
+            await AddAsync("tty-budget", "assistant", $"answer {i} " + new string('a', 200));
+        }
+
+        StartChat("--resume", "tty-budget", "--max-context-tokens", "150");
+        await _terminal.WaitForAsync("[");
+        _terminal.TypeLine("first");
+        await _terminal.WaitForAsync("You said: first");
+        _terminal.TypeLine("second");
+        await _terminal.WaitForAsync("You said: second");
+        _terminal.Keys("C-d");
+        var screen = await _terminal.WaitForAsync("EXIT=");
+
+        Assert.Contains("EXIT=0", screen, StringComparison.Ordinal);
+        const string notice = "the oldest turns are left out of the requests";
+        Assert.Equal(1, screen.Split(notice).Length - 1);
+        // The model got the newest turns only; the store kept all of them.
+        Assert.Equal("user: first", _server.ChatRequests[0].Messages[^1].ToString());
+        Assert.DoesNotContain(_server.ChatRequests[0].Messages, m => m.Text.StartsWith("question 1 ", StringComparison.Ordinal));
+        Assert.Equal(10, (await StoredAsync("tty-budget")).Count);
+    }
+
+    [Fact]
     public async Task Ctrl_C_during_a_slow_answer_keeps_what_streamed_marked_interrupted_the_prompt_returns_and_Ctrl_C_at_it_leaves_with_0()
     {
         // 200 words a quarter second apart: fifty seconds of answer, so Ctrl+C lands mid-stream however slow the machine.

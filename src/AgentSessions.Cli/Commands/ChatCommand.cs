@@ -310,10 +310,14 @@ internal static class ChatCommand
             {
                 // Once a run: every later turn is cut too, and saying so each time would drown the stderr of a script.
                 toldTrimmed = true;
-                Console.Error.WriteLine($"agent-sessions: the context is over --max-context-tokens {maxContextTokens}: the oldest turns are left out of the requests ({turn.ContextMessagesDropped} messages this time); the store keeps them all");
+                Console.Error.WriteLine($"agent-sessions: {TrimmedNotice(maxContextTokens, turn)}");
             }
         }
     }
+
+    /// <summary>What the chat says, once a run, when the first turn's request had to leave out old turns.</summary>
+    internal static string TrimmedNotice(long? maxContextTokens, ChatTurn turn)
+        => $"the context is over --max-context-tokens {maxContextTokens}: the oldest turns are left out of the requests ({turn.ContextMessagesDropped} messages this time); the store keeps them all";
 
     /// <summary>
     /// Writes an answer as it streams, ending it with exactly one newline. A CR that ends one chunk is held back

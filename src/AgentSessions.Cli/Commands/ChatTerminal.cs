@@ -16,6 +16,7 @@ namespace AgentSessions.Cli.Commands;
 internal sealed class ChatTerminal
 {
     private readonly Func<string, CancellationToken, Task<ChatRunner>> _openRunner;
+    private bool _toldTrimmed;
 
     private ChatTerminal(
         SessionService service, ChatEndpoint endpoint, TerminalKeys keys, TerminalScreen screen, ChatRunner runner, Func<string, CancellationToken, Task<ChatRunner>> openRunner)
@@ -162,7 +163,7 @@ internal sealed class ChatTerminal
         var output = new ChatCommand.AnswerWriter(Screen.Text);
         try
         {
-            await Runner.SendAsync(
+            var done = await Runner.SendAsync(
                 text,
                 delta =>
                 {
@@ -171,6 +172,12 @@ internal sealed class ChatTerminal
                 },
                 turn.Token);
             output.EndAnswer();
+            if (done.ContextMessagesDropped > 0 && !_toldTrimmed)
+            {
+                // Once a run, as the piped chat says it: every later turn is cut too.
+                _toldTrimmed = true;
+                Screen.Text.WriteLine($"({ChatCommand.TrimmedNotice(Runner.MaxContextTokens, done)})");
+            }
         }
         catch (OperationCanceledException) when (turn.IsCancellationRequested && !ct.IsCancellationRequested)
         {
