@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.DependencyInjection;
@@ -89,7 +90,8 @@ public static class AgentSessionsMcpServer
 
     private static JsonSerializerOptions CreateSerializerOptions()
     {
-        var options = new JsonSerializerOptions(McpJsonUtilities.DefaultOptions);
+        // Readable escaping (as every JSON the project writes): a model reads "+00:00", not "\u002B00:00".
+        var options = new JsonSerializerOptions(McpJsonUtilities.DefaultOptions) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
         options.TypeInfoResolverChain.Insert(0, McpToolsJsonContext.Default);
         options.MakeReadOnly();
         return options;
