@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -91,7 +92,13 @@ public static class AgentSessionsMcpServer
     private static JsonSerializerOptions CreateSerializerOptions()
     {
         // Readable escaping (as every JSON the project writes): a model reads "+00:00", not "\u002B00:00".
-        var options = new JsonSerializerOptions(McpJsonUtilities.DefaultOptions) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        // Nulls written out: the output schemas the SDK derives from the result records mark every member as
+        // required, and clients that check results against them (the TypeScript SDK does) refuse a missing one.
+        var options = new JsonSerializerOptions(McpJsonUtilities.DefaultOptions)
+        {
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        };
         options.TypeInfoResolverChain.Insert(0, McpToolsJsonContext.Default);
         options.MakeReadOnly();
         return options;

@@ -48,7 +48,7 @@ public sealed class ReadToolTests
         Assert.Equal("assistant", hit.GetProperty("role").GetString());
         Assert.Contains("zebras", hit.GetProperty("snippet").GetString());
         Assert.False(result.GetProperty("more").GetBoolean());
-        Assert.False(result.TryGetProperty("nextCursor", out _));
+        Assert.Equal(JsonValueKind.Null, result.GetProperty("nextCursor").ValueKind);
 
         // The filters reach the store: another role, or a tag nobody has, finds nothing.
         Assert.Empty((await server.CallOkAsync("search_sessions", """{"query":"zebras","role":"user"}""")).GetProperty("hits").EnumerateArray());
@@ -76,8 +76,7 @@ public sealed class ReadToolTests
             var arguments = cursor is null ? """{"query":"okapi","limit":10}""" : $$"""{"query":"okapi","limit":10,"cursor":"{{cursor}}"}""";
             var page = await server.CallOkAsync("search_sessions", arguments);
             seen.AddRange(page.GetProperty("hits").EnumerateArray().Select(h => h.GetProperty("seq").GetInt64()));
-            // Nulls are left out of results: a page with no next one has no cursor.
-            cursor = page.TryGetProperty("nextCursor", out var next) ? next.GetString() : null;
+            cursor = page.GetProperty("nextCursor").GetString();
             Assert.Equal(page.GetProperty("more").GetBoolean(), cursor is not null);
             pages++;
         }
@@ -140,7 +139,7 @@ public sealed class ReadToolTests
         var after = await server.CallOkAsync("read_session", $$"""{"sessionId":"{{id}}","sinceBookmark":"checkpoint"}""");
         Assert.Equal([5L, 6L, 7L], after.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("seq").GetInt64()));
         Assert.False(after.GetProperty("more").GetBoolean());
-        Assert.False(after.TryGetProperty("nextFrom", out _));
+        Assert.Equal(JsonValueKind.Null, after.GetProperty("nextFrom").ValueKind);
     }
 
     [Fact]
