@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace AgentSessions.Mcp;
@@ -51,7 +52,10 @@ public static class AgentSessionsMcpServer
         ArgumentNullException.ThrowIfNull(settings);
         var loggerFactory = settings.Log is null ? (ILoggerFactory)NullLoggerFactory.Instance : new StderrLoggerFactory(settings.Log, settings.Debug);
         builder.Services.TryAddSingleton(loggerFactory);
-        builder.WithTools<SessionTools>(SerializerOptions).WithResources<SessionResources>();
+        builder.WithTools<SessionTools>(SerializerOptions)
+            .WithListResourceTemplatesHandler((_, _) => ValueTask.FromResult(new ListResourceTemplatesResult { ResourceTemplates = [SessionResources.Template] }))
+            .WithListResourcesHandler((request, cancellationToken) => SessionResources.ListAsync(Service(request), request.Params?.Cursor, cancellationToken))
+            .WithReadResourceHandler((request, cancellationToken) => SessionResources.ReadAsync(Service(request), request.Params?.Uri, cancellationToken));
         if (settings.AllowWrite)
         {
             builder.WithTools<SessionWriteTools>(SerializerOptions);
@@ -60,6 +64,9 @@ public static class AgentSessionsMcpServer
         var logger = loggerFactory.CreateLogger("AgentSessions.Mcp.Tools");
         return builder.WithRequestFilters(filters => filters.AddCallToolFilter(next => ToolErrors.Filter(next, settings, logger)));
     }
+
+    private static SessionService Service<TParams>(RequestContext<TParams> request)
+        => (request.Services ?? throw new InvalidOperationException("the request has no services")).GetRequiredService<SessionService>();
 
     private static async Task RunAsync(SessionService service, McpServerSettings settings, Func<IMcpServerBuilder, IMcpServerBuilder> transport, CancellationToken cancellationToken)
     {

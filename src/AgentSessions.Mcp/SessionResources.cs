@@ -1,13 +1,17 @@
-using System.ComponentModel;
 using System.Text;
+using AgentSessions.Storage;
 using ModelContextProtocol;
-using ModelContextProtocol.Server;
+using ModelContextProtocol.Protocol;
 
 namespace AgentSessions.Mcp;
 
 /// <summary>Each session as a resource, <c>agent-sessions://session/{id}</c>: its Markdown export.</summary>
-[McpServerResourceType]
-public sealed class SessionResources(SessionService service)
+/// <remarks>
+/// Served by plain handlers rather than an attributed method: the SDK builds an attributed resource through the
+/// same reflection as a tool (parameter binding, schema), which cost a tenth of the server's start-up for one URI
+/// template (docs/mcp.md, "Start-up"); the handlers need none of it, and can list the sessions too.
+/// </remarks>
+public static class SessionResources
 {
     /// <summary>The URI template of a session.</summary>
     public const string UriTemplate = "agent-sessions://session/{id}";
@@ -15,13 +19,54 @@ public sealed class SessionResources(SessionService service)
     /// <summary>The most bytes of Markdown one read returns; past it the text is cut with a note saying so.</summary>
     public const int MaxBytes = 1024 * 1024;
 
-    /// <summary>Reads a session as Markdown.</summary>
-    [McpServerResource(UriTemplate = UriTemplate, Name = "session", Title = "A stored agent session", MimeType = "text/markdown")]
-    [Description("A stored agent session as Markdown: its fields, then every message with tool calls and results in fenced blocks. Cut at 1 MiB; read_session pages through longer ones.")]
-    public async Task<string> Session(
-        [Description("The session id.")] string id,
-        CancellationToken cancellationToken = default)
+    /// <summary>How many sessions one <c>resources/list</c> page names, newest first.</summary>
+    public const int PageSize = 50;
+
+    private const string Prefix = "agent-sessions://session/";
+
+    /// <summary>The template, as <c>resources/templates/list</c> gives it.</summary>
+    public static ResourceTemplate Template { get; } = new()
     {
+        Name = "session",
+        Title = "A stored agent session",
+        UriTemplate = UriTemplate,
+        MimeType = "text/markdown",
+        Description = "A stored agent session as Markdown: its fields, then every message with tool calls and results in fenced blocks. Cut at 1 MiB; the read_session tool pages through longer ones.",
+    };
+
+    /// <summary>The URI of a session.</summary>
+    public static string UriOf(string sessionId) => Prefix + Uri.EscapeDataString(sessionId);
+
+    /// <summary>One page of the sessions as resources, most recently updated first.</summary>
+    public static async ValueTask<ListResourcesResult> ListAsync(SessionService service, string? cursor, CancellationToken cancellationToken)
+    {
+        var offset = Protocol(() => Paging.Offset(cursor, Paging.MaxListOffset));
+        var page = await service.ListAsync(new SessionQuery { Limit = PageSize, Offset = offset }, cancellationToken).ConfigureAwait(false);
+        var more = page.HasMore && offset + PageSize <= Paging.MaxListOffset;
+        return new ListResourcesResult
+        {
+            Resources = [.. page.Sessions.Select(s => new Resource
+            {
+                Name = s.Id,
+                Title = s.Title,
+                Uri = UriOf(s.Id),
+                MimeType = "text/markdown",
+                Description = $"{s.MessageCount} messages, updated {s.UpdatedAt:yyyy-MM-dd HH:mm} UTC",
+            })],
+            NextCursor = Paging.Next(more, offset + PageSize),
+        };
+    }
+
+    /// <summary>Reads a session as Markdown, given its URI.</summary>
+    /// <exception cref="McpProtocolException">The URI names no session of this store, or a malformed one.</exception>
+    public static async ValueTask<ReadResourceResult> ReadAsync(SessionService service, string? uri, CancellationToken cancellationToken)
+    {
+        if (uri is null || !uri.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            throw new McpProtocolException($"unknown resource {Paging.Quote(uri ?? "")}; sessions are {UriTemplate}", McpErrorCode.InvalidParams);
+        }
+
+        var id = Uri.UnescapeDataString(uri[Prefix.Length..]);
         try
         {
             SessionIds.Validate(id);
@@ -36,14 +81,29 @@ public sealed class SessionResources(SessionService service)
             }
 
             var text = Encoding.UTF8.GetString(buffer.Written);
-            return buffer.Overflowed
-                ? text.TrimEnd('\uFFFD') + $"\n\n*(cut at {MaxBytes} bytes: read the rest with the read_session tool)*\n"
-                : text;
+            if (buffer.Overflowed)
+            {
+                text = text.TrimEnd('\uFFFD') + $"\n\n*(cut at {MaxBytes} bytes: read the rest with the read_session tool)*\n";
+            }
+
+            return new ReadResourceResult { Contents = [new TextResourceContents { Uri = uri, MimeType = "text/markdown", Text = text }] };
         }
         catch (AgentSessionsException e)
         {
             // A protocol error with the store's message: resources have no isError result as tools do.
             throw new McpProtocolException(ToolErrors.Describe(e), McpErrorCode.InvalidParams);
+        }
+    }
+
+    private static T Protocol<T>(Func<T> check)
+    {
+        try
+        {
+            return check();
+        }
+        catch (AgentSessionsException e)
+        {
+            throw new McpProtocolException(e.Message, McpErrorCode.InvalidParams);
         }
     }
 

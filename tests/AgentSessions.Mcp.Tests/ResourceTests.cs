@@ -32,6 +32,29 @@ public sealed class ResourceTests
     }
 
     [Fact]
+    public async Task The_sessions_are_listed_as_resources_newest_first_in_pages()
+    {
+        await using var server = await McpTestServer.StartAsync(seed: async service =>
+        {
+            for (var i = 1; i <= SessionResources.PageSize + 5; i++)
+            {
+                await service.CreateAsync(new NewSession { Id = $"s{i:D3}", Title = $"session {i}" });
+            }
+        });
+
+        // The SDK's client follows the cursors itself: every session once, newest first.
+        var resources = await server.Client.ListResourcesAsync();
+
+        Assert.Equal(SessionResources.PageSize + 5, resources.Count);
+        Assert.Equal("agent-sessions://session/s055", resources[0].Uri);
+        Assert.Equal("session 55", resources[0].Title);
+        Assert.Equal("text/markdown", resources[0].ProtocolResource.MimeType);
+        Assert.Equal(resources.Count, resources.Select(r => r.Uri).Distinct().Count());
+        var read = await server.Client.ReadResourceAsync(resources[^1].Uri);
+        Assert.StartsWith("# session 1\n", Assert.IsType<TextResourceContents>(Assert.Single(read.Contents)).Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_huge_session_is_cut_at_the_limit_with_a_note()
     {
         await using var server = await McpTestServer.StartAsync(seed: async service =>
@@ -55,6 +78,8 @@ public sealed class ResourceTests
     [Theory]
     [InlineData("agent-sessions://session/missing", "session 'missing' not found")]
     [InlineData("agent-sessions://session/bad%20id", "invalid session id")]
+    [InlineData("agent-sessions://elsewhere/s1", "unknown resource")]
+    [InlineData("file:///etc/passwd", "unknown resource")]
     public async Task A_bad_session_resource_is_an_error_with_the_reason(string uri, string expected)
     {
         await using var server = await McpTestServer.StartAsync();
