@@ -40,6 +40,14 @@ public static class AgentSessionsMcpServer
     public static Task RunAsync(SessionService service, McpServerSettings settings, Stream input, Stream output, CancellationToken cancellationToken = default)
         => RunAsync(service, settings, builder => builder.WithStreamServerTransport(input, output), cancellationToken);
 
+    /// <summary>Adds an MCP server that names itself <see cref="Name"/> and tells clients <see cref="Instructions"/>; add a transport and <see cref="WithAgentSessions"/>.</summary>
+    public static IMcpServerBuilder AddAgentSessionsMcpServer(this IServiceCollection services)
+        => services.AddMcpServer(options =>
+        {
+            options.ServerInfo = new() { Name = Name, Version = Version };
+            options.ServerInstructions = Instructions;
+        });
+
     /// <summary>
     /// Registers the server's tools (the write tools only when <see cref="McpServerSettings.AllowWrite"/>), resources,
     /// error handling and logging (to <see cref="McpServerSettings.Log"/>, unless the services already log) on an MCP
@@ -74,12 +82,7 @@ public static class AgentSessionsMcpServer
         ArgumentNullException.ThrowIfNull(settings);
         var services = new ServiceCollection();
         services.AddSingleton(service);
-        var builder = services.AddMcpServer(options =>
-        {
-            options.ServerInfo = new() { Name = Name, Version = Version };
-            options.ServerInstructions = Instructions;
-        });
-        transport(builder).WithAgentSessions(settings);
+        transport(services.AddAgentSessionsMcpServer()).WithAgentSessions(settings);
 
         await using var provider = services.BuildServiceProvider();
         var server = provider.GetRequiredService<McpServer>();
