@@ -9,7 +9,7 @@ namespace AgentSessions.Mcp;
 /// <remarks>
 /// Served by plain handlers rather than an attributed method: the SDK builds an attributed resource through the
 /// same reflection as a tool (parameter binding, schema), which cost a tenth of the server's start-up for one URI
-/// template (docs/mcp.md, "Start-up"); the handlers need none of it, and can list the sessions too.
+/// template (docs/mcp.md, "Start-up and search figures"); the handlers need none of it, and can list the sessions too.
 /// </remarks>
 public static class SessionResources
 {

@@ -104,6 +104,56 @@ public sealed class StdioProcessTests
         Assert.Equal(3, Assert.Single((await opened.GetDetailsAsync("s1")).Bookmarks).Sequence);
     }
 
+    [Fact]
+    public async Task Lines_that_are_not_messages_do_not_stop_the_server_and_the_end_of_input_does()
+    {
+        using var store = TempDirectory.ForCaller();
+        var info = BuiltTool.StartInfo(["mcp", "--store", store.Path]);
+        info.Environment.Remove("AGENT_SESSIONS_DEBUG");
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            foreach (var line in new[] { "{garbage", "[1,2,3]", "\"just a string\"", """{"jsonrpc":"2.0","id":7,"method":"no/such/method"}""", new string('x', 1 << 20) })
+            {
+                await process.StandardInput.WriteLineAsync(line);
+            }
+
+            await process.StandardInput.WriteLineAsync("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}}""");
+            await process.StandardInput.FlushAsync();
+            using var timeout = new CancellationTokenSource(Timeout);
+
+            // Every line on stdout is a JSON-RPC message (the unknown method's error among them), and the initialize
+            // after the junk is answered. Input stays open until then: the SDK drops requests still in flight at
+            // the end of input (docs/mcp.md).
+            var messages = new List<JsonElement>();
+            while (!messages.Any(IsInitializeAnswer))
+            {
+                var line = await process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new Xunit.Sdk.XunitException($"stdout ended early; stderr: {await stderr}");
+                messages.Add(JsonDocument.Parse(line).RootElement);
+            }
+
+            process.StandardInput.Close();
+            Assert.Equal("", (await process.StandardOutput.ReadToEndAsync(timeout.Token)).Trim());
+            await process.WaitForExitAsync(timeout.Token);
+            Assert.All(messages, m => Assert.Equal("2.0", m.GetProperty("jsonrpc").GetString()));
+            Assert.Contains(messages, m => m.TryGetProperty("error", out var error) && error.GetProperty("code").GetInt32() == -32601);
+            Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}; stderr: {await stderr}");
+            Assert.DoesNotContain("   at ", await stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static bool IsInitializeAnswer(JsonElement message)
+        => message.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.Number && id.GetInt32() == 1
+            && message.GetProperty("result").GetProperty("serverInfo").GetProperty("name").GetString() == "agent-sessions";
+
     [Theory]
     [InlineData("TERM")]
     [InlineData("INT")]
