@@ -9,6 +9,9 @@ public sealed record McpServerSettings
     /// </summary>
     public bool AllowWrite { get; init; }
 
+    /// <summary>The command that allows writing, named when a write tool is refused; <c>agent-sessions mcp --allow-write</c> unless set.</summary>
+    public string AllowWriteCommand { get; init; } = "agent-sessions mcp --allow-write";
+
     /// <summary>Where the server logs (never stdout, which carries the protocol); null logs nothing.</summary>
     public TextWriter? Log { get; init; }
 

@@ -24,7 +24,7 @@ internal static class ToolErrors
             var name = request.Params?.Name ?? "";
             if (!settings.AllowWrite && SessionWriteTools.Names.Contains(name))
             {
-                return Error($"'{name}' changes the store, and this server is read-only: start it with 'agent-sessions mcp --allow-write' to allow the write tools");
+                return Error($"'{name}' changes the store, and this server is read-only: start it with '{settings.AllowWriteCommand}' to allow the write tools");
             }
 
             if (request.MatchedPrimitive is McpServerTool tool

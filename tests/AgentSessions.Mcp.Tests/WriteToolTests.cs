@@ -21,7 +21,7 @@ public sealed class WriteToolTests
         Assert.DoesNotContain(tool, (await server.Client.ListToolsAsync()).Select(t => t.Name));
         var message = await server.CallErrorAsync(tool, arguments);
 
-        Assert.Contains("--allow-write", message, StringComparison.Ordinal);
+        Assert.Contains("start it with 'agent-sessions mcp --allow-write'", message, StringComparison.Ordinal);
         var session = await server.Service.GetAsync("s1");
         Assert.Equal(1, session.MessageCount);
         Assert.Empty(session.Tags);

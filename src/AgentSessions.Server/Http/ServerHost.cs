@@ -57,7 +57,11 @@ public static class ServerHost
         builder.Services.AddSingleton(new OwnerLogin());
         // The MCP tools of `agent-sessions mcp` (docs/mcp.md) over streamable HTTP, stateless, under /api so that
         // the API's bearer token guards them like every other endpoint.
-        builder.Services.AddAgentSessionsMcpServer().WithHttpTransport().WithAgentSessions(new McpServerSettings { AllowWrite = options.McpAllowWrite });
+        builder.Services.AddAgentSessionsMcpServer().WithHttpTransport().WithAgentSessions(new McpServerSettings
+        {
+            AllowWrite = options.McpAllowWrite,
+            AllowWriteCommand = "agent-sessions serve --mcp-allow-write",
+        });
         var app = builder.Build();
         app.Use(async (context, next) =>
         {

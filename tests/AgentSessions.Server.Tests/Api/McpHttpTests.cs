@@ -36,6 +36,7 @@ public sealed class McpHttpTests
         Assert.Equal("h1", hit.GetProperty("sessionId").GetString());
         var refused = await client.CallToolAsync("tag", new Dictionary<string, object?> { ["sessionId"] = "h1", ["add"] = new[] { "x" } });
         Assert.True(refused.IsError);
+        Assert.Contains("'agent-sessions serve --mcp-allow-write'", string.Concat(refused.Content.OfType<ModelContextProtocol.Protocol.TextContentBlock>().Select(t => t.Text)), StringComparison.Ordinal);
         Assert.Empty((await server.Store.GetAsync("h1"))!.Tags);
     }
 
