@@ -29,6 +29,7 @@ internal static class CliApp
         HistoryCommands.AddTo(root);
         HealthCommands.AddTo(root);
         RpcCommand.AddTo(root);
+        McpCommand.AddTo(root);
         ServeCommands.AddTo(root);
         ShareCommands.AddTo(root);
         ChatCommand.AddTo(root);

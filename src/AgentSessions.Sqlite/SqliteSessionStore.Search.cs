@@ -58,7 +58,9 @@ public sealed partial class SqliteSessionStore
                     // (automatic titles repeat the first message word for word).
                     var sessions = found.Select(h => h.SessionId).ToHashSet(StringComparer.Ordinal);
                     found.AddRange(SearchTitles(connection, query, match, limit, tag).Where(h => !sessions.Contains(h.SessionId)));
-                    found.Sort((a, b) => b.Score.CompareTo(a.Score));
+                    // A stable sort: equal scores keep the engine's order (newest first), so the first N hits of a
+                    // longer list are the hits of a shorter one and paging by offset neither repeats nor skips.
+                    found = [.. found.OrderByDescending(h => h.Score)];
                 }
 
                 return found.Count > limit ? found.GetRange(0, limit) : found;

@@ -12,6 +12,26 @@ namespace AgentSessions.Sqlite.Tests;
 public sealed class SqliteSearchTests
 {
     [Fact]
+    public async Task Hits_with_equal_scores_keep_one_order_so_a_longer_list_extends_a_shorter_one()
+    {
+        // Paging by offset (the MCP server's cursors) asks for the first N, then the first N + M hits: the first N
+        // must be the same both times, or a page repeats hits and skips others. Equal scores are the common case
+        // (messages of one template); the merge with title hits used an unstable sort, which scrambled ties.
+        using var temp = TempDirectory.ForCaller();
+        await using var store = SqliteSessionStore.Open(temp.Path);
+        await store.CreateAsync(new NewSession { Id = "ties", Title = "many" });
+        await store.AppendAsync("ties", [.. Enumerable.Range(1, 25).Select(i => new NewMessage(MessageRole.User, $"okapi number {i}"))]);
+
+        var all = await SearchAsync(store, new SearchQuery("okapi") { Limit = 25 });
+        Assert.Equal(25, all.Select(h => h.Sequence).Distinct().Count());
+        foreach (var limit in new[] { 1, 5, 10, 11, 21 })
+        {
+            var shorter = await SearchAsync(store, new SearchQuery("okapi") { Limit = limit });
+            Assert.Equal(all.Take(limit).Select(h => h.Sequence), shorter.Select(h => h.Sequence));
+        }
+    }
+
+    [Fact]
     public async Task Very_common_words_rank_the_newest_matches_and_exhaustive_ranks_them_all()
     {
         using var temp = TempDirectory.ForCaller();

@@ -72,6 +72,11 @@ public static class QuickRunner
                 rows.AddRange(await LongSessionBench.RunAsync(temp, output));
             }
 
+            if (!options.SkipCli && options.Runs("mcp"))
+            {
+                rows.AddRange(await McpBench.RunAsync(temp, output, options.SearchMessages));
+            }
+
             if (options.Runs("fork"))
             {
                 rows.AddRange(await ForkBench.RunAsync(temp, output));

@@ -20,7 +20,8 @@ internal static class ServeCommands
             DefaultValueFactory = _ => "http://127.0.0.1:8765",
         };
         var allowRemote = new Option<bool>("--allow-remote") { Description = "Allow listening on a non-loopback address (other machines could then reach the API; it still needs the token)" };
-        var command = new Command("serve", "Serve the HTTP API and the web viewer on 127.0.0.1 until Ctrl+C; prints the URL, a one-time login link for the web viewer and the API token") { urls, allowRemote };
+        var mcpAllowWrite = new Option<bool>("--mcp-allow-write") { Description = "Offer the MCP write tools (add_note, bookmark, tag) at /api/mcp too; without it MCP clients only read (see docs/mcp.md)" };
+        var command = new Command("serve", "Serve the HTTP API and the web viewer on 127.0.0.1 until Ctrl+C; prints the URL, a one-time login link for the web viewer and the API token") { urls, allowRemote, mcpAllowWrite };
         command.SetAction(async (parse, ct) =>
         {
             // The directory CliApp.OpenService opens: the token and server.json live beside the database.
@@ -30,6 +31,7 @@ internal static class ServeCommands
                 StoreDirectory = storeDirectory,
                 Urls = [.. parse.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
                 AllowRemote = parse.GetValue(allowRemote),
+                McpAllowWrite = parse.GetValue(mcpAllowWrite),
             };
 
             await using var service = CliApp.OpenService(parse);

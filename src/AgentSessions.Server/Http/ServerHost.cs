@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using AgentSessions.Mcp;
 using AgentSessions.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -21,6 +22,9 @@ public static class ServerHost
 {
     /// <summary>The Content-Security-Policy sent with every response: no inline script, nothing from elsewhere.</summary>
     public const string ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+    /// <summary>Where the MCP tools answer over HTTP (behind the API token).</summary>
+    public const string McpPath = "/api/mcp";
 
     /// <summary>Builds the application (not yet started).</summary>
     /// <remarks>
@@ -51,6 +55,13 @@ public static class ServerHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(service);
         builder.Services.AddSingleton(new OwnerLogin());
+        // The MCP tools of `agent-sessions mcp` (docs/mcp.md) over streamable HTTP, stateless, under /api so that
+        // the API's bearer token guards them like every other endpoint.
+        builder.Services.AddAgentSessionsMcpServer().WithHttpTransport().WithAgentSessions(new McpServerSettings
+        {
+            AllowWrite = options.McpAllowWrite,
+            AllowWriteCommand = "agent-sessions serve --mcp-allow-write",
+        });
         var app = builder.Build();
         app.Use(async (context, next) =>
         {
@@ -62,6 +73,7 @@ public static class ServerHost
             await next(context);
         });
         ApiEndpoints.Map(app);
+        app.MapMcp(McpPath);
         PageEndpoints.Map(app);
         RecordServerInfo(app, options);
         return app;

@@ -24,6 +24,9 @@ public sealed record ServerOptions
     /// <summary>The largest request body accepted, in bytes; larger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; init; } = DefaultMaxRequestBodyBytes;
 
+    /// <summary>Offer the MCP write tools (add_note, bookmark, tag) at <c>/api/mcp</c> too; false (the default) serves the read tools only.</summary>
+    public bool McpAllowWrite { get; init; }
+
     /// <summary>The file holding the API's bearer token (generated 0600 on first start).</summary>
     public string TokenPath => Path.Combine(StoreDirectory, "api-token");
 
