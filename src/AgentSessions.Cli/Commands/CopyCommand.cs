@@ -46,6 +46,12 @@ internal static class CopyCommand
             }
 
             await using var sourceService = CliApp.OpenService(source);
+            foreach (var id in request.SessionIds)
+            {
+                // Before the target is opened (which creates it): a mistyped id leaves nothing behind.
+                _ = await sourceService.GetAsync(id, ct);
+            }
+
             await using var targetService = CliApp.OpenService(target);
             var summary = await Output.Progress.RunAsync("copying", (IProgress<ImportProgress> bar) =>
                 sourceService.CopyToAsync(targetService, request, new ToBar(bar), ct));
@@ -85,7 +91,7 @@ internal static class CopyCommand
     /// <summary>The one-line account: what was written, what was already there, what was left alone.</summary>
     internal static string Describe(CopySummary summary)
     {
-        if (summary.Copied.Count == 0 && summary.Updated.Count == 0 && summary.Conflicts.Count == 0)
+        if (summary.Copied.Count == 0 && summary.Updated.Count == 0 && summary.Conflicts.Count == 0 && !summary.Stopped && summary.Failure is null)
         {
             return summary.AlreadyPresent == 0
                 ? "nothing to copy: no session matched"
@@ -102,6 +108,12 @@ internal static class CopyCommand
         if (summary.Conflicts.Count > 0)
         {
             parts.Add($"{summary.Conflicts.Count} conflict(s) skipped");
+        }
+
+        var looked = summary.Copied.Count + summary.Updated.Count + summary.AlreadyPresent + summary.Conflicts.Count;
+        if (summary.Selected > looked)
+        {
+            parts.Add($"{summary.Selected - looked} not copied yet");
         }
 
         return string.Join("; ", parts);

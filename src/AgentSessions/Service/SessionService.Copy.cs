@@ -87,7 +87,17 @@ public sealed partial class SessionService
             throw new AgentSessionsException(ErrorCode.InvalidArgument, $"the source and the target are the same store ({Location})");
         }
 
-        var sessions = await SelectForCopyAsync(request, cancellationToken).ConfigureAwait(false);
+        List<Session> sessions;
+        try
+        {
+            sessions = await SelectForCopyAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && request.SessionIds.Count == 0)
+        {
+            // Stopped while listing: nothing was written, and the caller hears so the same way as later on.
+            return new CopySummary { Stopped = true };
+        }
+
         var ordered = ParentsFirst(sessions);
         var copied = new List<string>();
         var updated = new List<string>();
