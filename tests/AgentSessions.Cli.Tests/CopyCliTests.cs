@@ -91,6 +91,54 @@ public sealed class CopyCliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_store_with_every_kind_of_data_copied_there_and_back_exports_identically()
+    {
+        var import = await _source.RunAsync(["import", SeedFixtures.Root, "--timezone", "UTC"], null);
+        Assert.True(import.ExitCode == 0, import.ToString());
+        const string Id = "session-20261121-042522-8955";
+        await _source.OkAsync("snapshot", Id, "before", "--description", "the start");
+        await _source.OkAsync("bookmark", Id, "here", "--at", "2", "--note", "look");
+        await _source.OkAsync("tool", Id, "--name", "grep", "--args", "{\"q\":1}", "--result", "found", "--duration-ms", "5", "--agent", "a", "--call-id", "c1", "--seq", "2");
+        await _source.OkAsync("file", Id, "src/x.cs", "--created", "--agent", "a", "--seq", "3");
+        await _source.OkAsync("tag", Id, "--add", "kept");
+        await _source.OkAsync("pin", Id);
+        var fork = (await _source.OkAsync("fork", Id, "--at", "2", "--title", "branch")).Trim();
+        await _source.OkAsync("add", fork, "--role", "user", "--content", "another way", "--input-tokens", "7");
+        var back = new CliRunner(_temp.Combine("back"));
+
+        var there = await CopyAsync();
+        var home = await _target.RunAsync("copy", "--from", _target.StoreDirectory, "--to", back.StoreDirectory);
+
+        Assert.True(there.ExitCode == 0, there.ToString());
+        Assert.True(home.ExitCode == 0, home.ToString());
+        Assert.Equal(there.Stdout, home.Stdout);
+        var original = await ExportAllAsync(_source);
+        var returned = await ExportAllAsync(back);
+        Assert.Equal(6, original.Count);
+        Assert.Equal(original.Keys.Order(StringComparer.Ordinal), returned.Keys.Order(StringComparer.Ordinal));
+        foreach (var (file, json) in original)
+        {
+            Assert.Equal(json, returned[file]);
+        }
+    }
+
+    /// <summary>Every session's JSON export, by file name, without the export's own time.</summary>
+    private async Task<Dictionary<string, string>> ExportAllAsync(CliRunner cli)
+    {
+        var folder = _temp.Combine("exports-" + Path.GetFileName(cli.StoreDirectory));
+        await cli.OkAsync("export", "--all", folder);
+        var exports = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in Directory.GetFiles(folder))
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(file))!.AsObject();
+            node.Remove("exportedAt");
+            exports[Path.GetFileName(file)] = node.ToJsonString();
+        }
+
+        return exports;
+    }
+
+    [Fact]
     public async Task Session_and_since_options_choose_what_is_copied()
     {
         var wanted = await ConversationAsync(_source, 1);
