@@ -139,6 +139,26 @@ public sealed class CopyCliTests : IDisposable
     }
 
     [Fact]
+    public async Task On_a_terminal_the_progress_bar_clears_itself_and_leaves_the_conflict_and_summary_lines()
+    {
+        var id = await ConversationAsync(_source, 1);
+        await CopyAsync();
+        await _source.OkAsync("add", id, "--role", "user", "--content", "source side");
+        await _target.OkAsync("add", id, "--role", "user", "--content", "target side");
+        await ConversationAsync(_source, 1);
+        using var terminal = new TmuxTerminal(_temp.Path);
+
+        // The progress bar draws on this terminal and clears itself: what stays is the account.
+        terminal.Start($"dotnet '{CliRunner.Dll}' copy --from '{_source.StoreDirectory}' --to '{_target.StoreDirectory}'; echo EXIT=$?; sleep 30");
+        var screen = await terminal.WaitForAsync("EXIT=");
+
+        Assert.Contains("EXIT=1", screen, StringComparison.Ordinal);
+        Assert.Contains($"conflict {id}: the target's messages differ", screen, StringComparison.Ordinal);
+        Assert.True(screen.Contains("copied 1 session, 2 message(s); 0 already present; 1 conflict(s) skipped", StringComparison.Ordinal), screen);
+        Assert.DoesNotContain("copying", screen, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Session_and_since_options_choose_what_is_copied()
     {
         var wanted = await ConversationAsync(_source, 1);
