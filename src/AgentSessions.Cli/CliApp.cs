@@ -26,6 +26,7 @@ internal static class CliApp
         SessionCommands.AddTo(root);
         MessageCommands.AddTo(root);
         TransferCommands.AddTo(root);
+        CopyCommand.AddTo(root);
         HistoryCommands.AddTo(root);
         HealthCommands.AddTo(root);
         RpcCommand.AddTo(root);
@@ -177,7 +178,10 @@ internal static class CliApp
     }
 
     /// <summary>Opens the store named by --store (or the located default) as a service for one command.</summary>
-    public static SessionService OpenService(ParseResult parseResult)
+    public static SessionService OpenService(ParseResult parseResult) => OpenService(Store(parseResult));
+
+    /// <summary>Opens the store at <paramref name="location"/> as a service, with the backends this build carries.</summary>
+    public static SessionService OpenService(StoreLocation location)
     {
         var durability = Environment.GetEnvironmentVariable("AGENT_SESSIONS_DURABILITY")?.Trim().ToLowerInvariant() switch
         {
@@ -189,6 +193,6 @@ internal static class CliApp
         // The backends this build carries, chosen by the location's form; the CLI never names a store type. Every
         // import format, so import (and the servers' import) reads the files of the systems we replace too.
         IStoreProvider[] providers = [new SqliteStoreProvider(o => o with { Durability = durability })];
-        return new SessionService(StoreProviders.Open(Store(parseResult), providers), Importers.All, ownsStore: true);
+        return new SessionService(StoreProviders.Open(location, providers), Importers.All, ownsStore: true);
     }
 }

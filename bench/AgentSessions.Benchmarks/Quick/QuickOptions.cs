@@ -17,7 +17,7 @@ public sealed record QuickOptions
     /// <summary>Skip the CLI cold-start measurement (it needs a Release build of src/AgentSessions.Cli).</summary>
     public bool SkipCli { get; init; }
 
-    /// <summary>Run only the measurements whose names are listed (append, concurrency, load, list, search, transfer, cli, rpc-append, long, mcp, fork, resume, size).</summary>
+    /// <summary>Run only the measurements whose names are listed (append, concurrency, load, list, search, transfer, copy, cli, rpc-append, long, mcp, fork, resume, chat, size).</summary>
     public IReadOnlySet<string>? Only { get; init; }
 
     public bool Runs(string name) => Only is null || Only.Contains(name);

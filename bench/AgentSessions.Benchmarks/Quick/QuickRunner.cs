@@ -57,6 +57,11 @@ public static class QuickRunner
                 rows.AddRange(await TransferBench.RunAsync(temp, output));
             }
 
+            if (options.Runs("copy"))
+            {
+                rows.AddRange(await CopyBench.RunAsync(temp, output));
+            }
+
             if (!options.SkipCli && options.Runs("cli"))
             {
                 rows.AddRange(await CliBench.RunAsync(temp, output, plots));
