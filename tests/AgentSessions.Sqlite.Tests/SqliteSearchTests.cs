@@ -131,7 +131,7 @@ public sealed class SqliteSearchTests
 
         // The other store's search indexes what waits before it reads.
         Assert.Equal(20, (await SearchAsync(other, new SearchQuery("zebra"))).Count);
-        Assert.Equal(SqliteSessionStore.IndexBatch - 1, (await SearchAsync(other, new SearchQuery("zebra") { Limit = 100 })).Count);
+        Assert.Equal(SqliteSessionStore.IndexBatch - 1, (await SearchAsync(other, new SearchQuery("zebra") { Limit = SqliteSessionStore.IndexBatch })).Count);
         Assert.Equal(0, Scalar(dbPath, "SELECT count(*) FROM messages WHERE indexed = 2"));
 
         // The writer's IndexBatch-th append indexes everything that waits, its own and others'.
