@@ -1,5 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Text.Json;
 using AgentSessions.Sqlite;
 using AgentSessions.Testing;
@@ -15,16 +13,17 @@ namespace AgentSessions.Mcp.Tests;
 /// </summary>
 public sealed class TypeScriptSdkTests
 {
-    private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(60);
 
     private static string ClientDirectory
         => Path.Combine(SeedFixtures.RepositoryRoot, "tests", "AgentSessions.Mcp.Tests", "clients", "typescript");
 
+    private static NodeClient Client => new(ClientDirectory, "@modelcontextprotocol/sdk");
+
     [Fact]
     public async Task The_official_typescript_sdk_lists_the_tools_and_searches()
     {
-        var pinned = await EnsureInstalledAsync();
+        var pinned = await Client.EnsureInstalledAsync();
         using var store = TempDirectory.ForCaller();
         await using (var opened = SqliteSessionStore.Open(store.Path))
         {
@@ -32,7 +31,7 @@ public sealed class TypeScriptSdkTests
             await opened.AppendAsync("ts-1", [new NewMessage(MessageRole.User, "where do okapis live"), new NewMessage(MessageRole.Assistant, "in the Ituri rainforest")]);
         }
 
-        var (exit, stdout, stderr) = await RunAsync("node", ["client.mjs", BuiltTool.CliDll, store.Path, "okapis"], ClientTimeout);
+        var (exit, stdout, stderr) = await Client.NodeAsync("client.mjs", [BuiltTool.CliDll, store.Path, "okapis"], ClientTimeout);
         Assert.True(exit == 0, $"client.mjs exited with {exit}\nstdout: {stdout}\nstderr: {stderr}");
 
         var seen = JsonDocument.Parse(Assert.Single(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))).RootElement;
@@ -48,74 +47,5 @@ public sealed class TypeScriptSdkTests
         Assert.True(seen.GetProperty("badIsError").GetBoolean());
         Assert.Equal("'limit' must be an integer; got \"ten\"", seen.GetProperty("badMessage").GetString());
         Assert.Equal("", seen.GetProperty("serverStderr").GetString());
-    }
-
-    /// <summary>Runs <c>npm ci</c> unless the pinned version is already installed; returns the pinned version.</summary>
-    private static async Task<string> EnsureInstalledAsync()
-    {
-        using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(ClientDirectory, "package.json")));
-        var pinned = manifest.RootElement.GetProperty("dependencies").GetProperty("@modelcontextprotocol/sdk").GetString()!;
-        var installed = Path.Combine(ClientDirectory, "node_modules", "@modelcontextprotocol", "sdk", "package.json");
-        if (File.Exists(installed))
-        {
-            using var package = JsonDocument.Parse(await File.ReadAllTextAsync(installed));
-            if (package.RootElement.GetProperty("version").GetString() == pinned)
-            {
-                return pinned;
-            }
-        }
-
-        var (exit, stdout, stderr) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], InstallTimeout);
-        Assert.True(exit == 0, $"npm ci failed with {exit} in {ClientDirectory}\nstdout: {stdout}\nstderr: {stderr}");
-        return pinned;
-    }
-
-    private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string tool, string[] args, TimeSpan timeout)
-    {
-        // npm is a .cmd script on Windows, which only a shell can start.
-        var windowsScript = OperatingSystem.IsWindows() && tool == "npm";
-        var info = new ProcessStartInfo(windowsScript ? "cmd.exe" : tool)
-        {
-            WorkingDirectory = ClientDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in windowsScript ? ["/c", tool, .. args] : args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["npm_config_update_notifier"] = "false";
-        Process process;
-        try
-        {
-            process = Process.Start(info)!;
-        }
-        catch (Win32Exception e)
-        {
-            throw new Xunit.Sdk.XunitException($"'{tool}' could not be started ({e.Message}): install Node.js (20 or later, with npm) and put it on the PATH to run this test");
-        }
-
-        using (process)
-        {
-            process.StandardInput.Close();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var cancellation = new CancellationTokenSource(timeout);
-            try
-            {
-                await process.WaitForExitAsync(cancellation.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-                throw new Xunit.Sdk.XunitException($"'{tool} {string.Join(' ', args)}' did not finish within {timeout}\nstdout: {await stdout}\nstderr: {await stderr}");
-            }
-
-            return (process.ExitCode, await stdout, await stderr);
-        }
     }
 }

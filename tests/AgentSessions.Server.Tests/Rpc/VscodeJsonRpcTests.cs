@@ -1,4 +1,3 @@
-using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -16,19 +15,20 @@ namespace AgentSessions.Server.Tests.Rpc;
 /// </summary>
 public sealed class VscodeJsonRpcTests
 {
-    private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(60);
 
     private static string ClientDirectory
         => Path.Combine(SeedFixtures.RepositoryRoot, "tests", "AgentSessions.Server.Tests", "Rpc", "clients", "vscode");
 
+    private static NodeClient Client => new(ClientDirectory, "vscode-jsonrpc");
+
     [Fact]
     public async Task VscodeJsonRpcClientTalksToTheServer()
     {
-        var pinned = await EnsureInstalledAsync();
+        var pinned = await Client.EnsureInstalledAsync();
         using var store = TempDirectory.ForCaller();
 
-        var (exit, stdout, stderr) = await RunAsync("node", ["client.js", RpcProcess.Dll, store.Path], ClientTimeout);
+        var (exit, stdout, stderr) = await Client.NodeAsync("client.js", [RpcProcess.Dll, store.Path], ClientTimeout);
         Assert.True(exit == 0, $"client.js exited with {exit}\nstdout: {stdout}\nstderr: {stderr}");
 
         var line = Assert.Single(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -60,13 +60,13 @@ public sealed class VscodeJsonRpcTests
     public async Task VscodeJsonRpcClientStreamsChatSendAndCancelsItWithItsToken()
     {
         const string apiKey = "sk-vscode-test-0c9b8a7f6e5d4c3b2a1908f7e6d5c4b3";
-        var pinned = await EnsureInstalledAsync();
+        var pinned = await Client.EnsureInstalledAsync();
         using var store = TempDirectory.ForCaller();
         await using var model = await FakeOpenAiServer.StartAsync();
         // The first turn is answered whole; the second streams slowly (400 words, 50 ms apart) until cancelled.
         model.Enqueue(ScriptedReply.Answer("Hello there, from the fake model."), ScriptedReply.Words(400) with { ChunkDelayMs = 50 });
 
-        var (exit, stdout, stderr) = await RunAsync("node", ["chat.js", RpcProcess.Dll, store.Path, model.BaseUrl, apiKey], ClientTimeout);
+        var (exit, stdout, stderr) = await Client.NodeAsync("chat.js", [RpcProcess.Dll, store.Path, model.BaseUrl, apiKey], ClientTimeout);
         Assert.True(exit == 0, $"chat.js exited with {exit}\nstdout: {stdout}\nstderr: {stderr}");
 
         var line = Assert.Single(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -106,80 +106,5 @@ public sealed class VscodeJsonRpcTests
         Assert.All(Directory.GetFiles(store.Path, "*", SearchOption.AllDirectories), file => Assert.True(File.ReadAllBytes(file).AsSpan().IndexOf(key) < 0, $"the API key is in {file}"));
         Assert.DoesNotContain(apiKey, stderr, StringComparison.Ordinal);
         Assert.DoesNotContain(apiKey, seen.GetProperty("serverStderr").GetString()!, StringComparison.Ordinal);
-    }
-
-    /// <summary>Runs <c>npm ci</c> unless the pinned version is already installed; returns the pinned version.</summary>
-    private static async Task<string> EnsureInstalledAsync()
-    {
-        using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(ClientDirectory, "package.json")));
-        var pinned = manifest.RootElement.GetProperty("dependencies").GetProperty("vscode-jsonrpc").GetString()!;
-        var installed = Path.Combine(ClientDirectory, "node_modules", "vscode-jsonrpc", "package.json");
-        if (File.Exists(installed))
-        {
-            using var package = JsonDocument.Parse(await File.ReadAllTextAsync(installed));
-            if (package.RootElement.GetProperty("version").GetString() == pinned)
-            {
-                return pinned;
-            }
-        }
-
-        var (exit, stdout, stderr) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], InstallTimeout);
-        Assert.True(exit == 0, $"npm ci failed with {exit} in {ClientDirectory}\nstdout: {stdout}\nstderr: {stderr}");
-        return pinned;
-    }
-
-    private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string tool, string[] args, TimeSpan timeout)
-    {
-        // npm is a .cmd script on Windows, which only a shell can start.
-        var windowsScript = OperatingSystem.IsWindows() && tool == "npm";
-        var info = new ProcessStartInfo(windowsScript ? "cmd.exe" : tool)
-        {
-            WorkingDirectory = ClientDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (windowsScript)
-        {
-            info.ArgumentList.Add("/c");
-            info.ArgumentList.Add(tool);
-        }
-
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["npm_config_update_notifier"] = "false";
-        Process process;
-        try
-        {
-            process = Process.Start(info)!;
-        }
-        catch (Win32Exception e)
-        {
-            throw new Xunit.Sdk.XunitException($"'{tool}' could not be started ({e.Message}): install Node.js (20 or later, with npm) and put it on the PATH to run this test");
-        }
-
-        using (process)
-        {
-            process.StandardInput.Close();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var cancellation = new CancellationTokenSource(timeout);
-            try
-            {
-                await process.WaitForExitAsync(cancellation.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-                throw new Xunit.Sdk.XunitException($"'{tool} {string.Join(' ', args)}' did not finish within {timeout}\nstdout: {await stdout}\nstderr: {await stderr}");
-            }
-
-            return (process.ExitCode, await stdout, await stderr);
-        }
     }
 }
