@@ -227,8 +227,11 @@ public sealed class ChatRunner
 
         _history.AddMessages(updates);
 
+        // The answer is complete and stored by now: a cancellation arriving here must not report it as cut short, nor
+        // leave _lastSequence behind (the next turn would list this one's answer as its own). The read is this
+        // turn's few messages.
         var stored = new List<SessionMessage>();
-        await foreach (var message in _service.ReadAsync(SessionId, new MessageRange(userMessageSequence), cancellationToken).ConfigureAwait(false))
+        await foreach (var message in _service.ReadAsync(SessionId, new MessageRange(userMessageSequence), CancellationToken.None).ConfigureAwait(false))
         {
             _lastSequence = message.Sequence;
             if (message.Role != MessageRole.User || stored.Count > 0)

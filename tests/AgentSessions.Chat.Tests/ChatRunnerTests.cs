@@ -49,6 +49,33 @@ public sealed class ChatRunnerTests : StoreTests
     }
 
     [Fact]
+    public async Task A_cancellation_that_arrives_once_the_whole_answer_is_stored_returns_the_turn_and_the_next_turn_lists_only_its_own()
+    {
+        using var cts = new CancellationTokenSource();
+        var answer = ScriptedTurn.Text("all ", "done");
+        var model = new ScriptedChatClient(answer, ScriptedTurn.Text("next"));
+        var runner = await OpenAsync(model);
+
+        // Cancelled while the model yields its last update: its stream then ends without looking at the token again,
+        // so the answer is complete and stored before the runner reads this turn's messages back.
+        model.WhileYielding = i =>
+        {
+            if (i == answer.Updates.Count - 1)
+            {
+                cts.Cancel();
+            }
+        };
+        var turn = await runner.SendAsync("first", cancellationToken: cts.Token);
+        model.WhileYielding = null;
+        var next = await runner.SendAsync("second");
+
+        Assert.Equal("all done", turn.Answer?.Text);
+        Assert.Null(Meta(turn.Answer!, AgentSessionsMetadata.Interrupted));
+        Assert.Equal(["next"], next.Messages.Select(m => m.Text));
+        Assert.Equal(["user: first", "assistant: all done", "user: second", "assistant: next"], await StoredTextsAsync());
+    }
+
+    [Fact]
     public async Task After_a_failed_turn_the_next_one_reads_the_context_from_the_store_and_duplicates_nothing()
     {
         var model = new ScriptedChatClient(
