@@ -26,6 +26,12 @@ public sealed class ChatEndpoint
     /// <summary>The base URL, such as <c>http://127.0.0.1:11434/v1</c>.</summary>
     public Uri Url { get; }
 
+    /// <summary>
+    /// The URL as it may be shown (errors, notices): without user name, password, query or fragment, which may
+    /// carry credentials (<c>https://user:token@gateway/v1</c>, <c>?api-key=</c>).
+    /// </summary>
+    public string DisplayUrl => new UriBuilder(Url) { UserName = "", Password = "", Query = "", Fragment = "" }.Uri.ToString();
+
     /// <summary>The model asked for.</summary>
     public string Model { get; }
 
@@ -71,8 +77,8 @@ public sealed class ChatEndpoint
     public string Redact(string message)
         => _apiKey is null ? message : message.Replace(_apiKey, "<api key>", StringComparison.Ordinal);
 
-    /// <summary>The URL and model; never the key.</summary>
-    public override string ToString() => $"{Url} {Model}";
+    /// <summary>The URL as shown and the model; never the key.</summary>
+    public override string ToString() => $"{DisplayUrl} {Model}";
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

@@ -294,7 +294,7 @@ internal static class ChatCommand
                 // The user message is stored already (and what streamed, marked interrupted): say what failed, once.
                 output.EndAnswer();
                 await raw.FlushAsync(ct);
-                Console.Error.WriteLine($"agent-sessions: error: the model at {endpoint.Url} failed: {TerminalText.NeutralizeLine(endpoint.Redact(e.Message))} (the prompt is stored; continue with --resume {runner.SessionId})");
+                Console.Error.WriteLine($"agent-sessions: error: the model at {endpoint.DisplayUrl} failed: {TerminalText.NeutralizeLine(endpoint.Redact(e.Message))} (the prompt is stored; continue with --resume {runner.SessionId})");
                 return ExitCodes.Failure;
             }
 

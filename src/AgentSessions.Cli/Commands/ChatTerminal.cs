@@ -194,7 +194,7 @@ internal sealed class ChatTerminal
             // An OperationCanceledException here is the HTTP client's timeout, not the user's Ctrl+C (caught above).
             // The user's message is stored (and what streamed, marked interrupted): say what failed, and stay.
             output.EndAnswer();
-            Screen.Text.WriteLine($"error: the model at {Endpoint.Url} failed: {TerminalText.NeutralizeLine(Endpoint.Redact(e.Message))} (your message is stored; type again to retry)");
+            Screen.Text.WriteLine($"error: the model at {Endpoint.DisplayUrl} failed: {TerminalText.NeutralizeLine(Endpoint.Redact(e.Message))} (your message is stored; type again to retry)");
         }
         finally
         {

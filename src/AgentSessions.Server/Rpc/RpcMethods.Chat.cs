@@ -123,7 +123,7 @@ internal sealed partial class RpcMethods
             var stored = await StoredSinceAsync(sessionId, before.MessageCount, cancellationToken).ConfigureAwait(false);
             throw new RpcException(
                 RpcErrors.ModelError,
-                $"the model at {endpoint.Url} failed: {Shorten(endpoint.Redact(e.Message))} (the message is stored in session '{sessionId}')",
+                $"the model at {endpoint.DisplayUrl} failed: {Shorten(endpoint.Redact(e.Message))} (the message is stored in session '{sessionId}')",
                 "ModelError",
                 w => WriteTurnProperties(w, sessionId, stored, stoppedEarly: true));
         }
