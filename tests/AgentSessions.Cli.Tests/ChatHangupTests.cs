@@ -49,7 +49,7 @@ public sealed class ChatHangupTests : IAsyncLifetime, IDisposable
         await _terminal.WaitForAsync("w5 ", visibleOnly: true);
 
         _terminal.Close();
-        await WaitForExitAsync(pid);
+        await TmuxTerminal.WaitForExitAsync(pid);
 
         var show = await new CliRunner(store).RunAsync("show", "closed", "--json");
         Assert.True(show.ExitCode == 0, show.ToString());
@@ -63,15 +63,5 @@ public sealed class ChatHangupTests : IAsyncLifetime, IDisposable
         var metadata = messages[1].GetProperty("metadata");
         Assert.True(metadata.GetProperty("agent_sessions.partial").GetBoolean());
         Assert.Equal("cancelled", metadata.GetProperty("agent_sessions.interrupted").GetString());
-    }
-
-    private static async Task WaitForExitAsync(int pid)
-    {
-        var clock = Stopwatch.StartNew();
-        while (Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal))
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the chat was still running 30 s after its terminal closed");
-            await Task.Delay(50);
-        }
     }
 }

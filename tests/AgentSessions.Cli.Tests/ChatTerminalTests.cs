@@ -96,6 +96,29 @@ public sealed partial class ChatTerminalTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_terminal_that_goes_away_mid_answer_with_SIGHUP_ignored_still_saves_what_no_autosave_held()
+    {
+        var project = Directory.CreateDirectory(_temp.Combine("project")).FullName;
+        // SIGHUP ignored (as under nohup, and inherited through exec): closing the terminal then shows only as
+        // writes that fail (EIO), the path that has no signal to save on.
+        _terminal.Start($"cd '{project}'; trap '' HUP; exec {ChatCommand("--id", "tty-gone", "--no-autosave")}");
+        var pid = _terminal.PanePid;
+        _terminal.TypeLine("first");
+        await _terminal.WaitForAsync("You said: first (messages: 1)");
+        _server.Enqueue(ScriptedReply.Words(400) with { ChunkDelayMs = 50 });
+        _terminal.TypeLine("second");
+        await _terminal.WaitForAsync("w5 ");
+
+        _terminal.Close();
+        await TmuxTerminal.WaitForExitAsync(pid);
+
+        var stored = await StoredAsync("tty-gone");
+        Assert.Equal(["user: first", "assistant: You said: first (messages: 1)", "user: second"], stored.Take(3).Select(Describe));
+        Assert.Equal(4, stored.Count);
+        Assert.StartsWith("w1 w2 w3 w4 w5 ", stored[3].GetProperty("text").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Ctrl_C_during_a_slow_answer_keeps_what_streamed_marked_interrupted_the_prompt_returns_and_Ctrl_C_at_it_leaves_with_0()
     {
         // 200 words a quarter second apart: fifty seconds of answer, so Ctrl+C lands mid-stream however slow the machine.

@@ -60,6 +60,17 @@ internal sealed class TmuxTerminal : IDisposable
     /// <summary>Closes the window as a user closing the terminal would: its programs get SIGHUP.</summary>
     public void Close() => Assert.Equal(0, Run("kill-session", "-t", _name).ExitCode);
 
+    /// <summary>Waits until process <paramref name="pid"/> has exited (or is a zombie); fails the test after 30 s.</summary>
+    public static async Task WaitForExitAsync(int pid)
+    {
+        var clock = Stopwatch.StartNew();
+        while (Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"process {pid} was still running 30 s after its terminal closed");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>The paste buffers (an OSC 52 that reached the terminal makes one).</summary>
     public string Buffers => Run("list-buffers").Stdout;
 

@@ -18,6 +18,10 @@ internal sealed class ChatTerminal
     private readonly Func<string, CancellationToken, Task<ChatRunner>> _openRunner;
     private bool _toldTrimmed;
 
+    // Set when a write to the terminal failed (EIO: it hung up, possibly with SIGHUP ignored): nothing more is
+    // written, the answer in progress is stopped (and stored), and the chat saves and leaves.
+    private bool _terminalGone;
+
     private ChatTerminal(
         SessionService service, ChatEndpoint endpoint, TerminalKeys keys, TerminalScreen screen, ChatRunner runner, Func<string, CancellationToken, Task<ChatRunner>> openRunner)
     {
@@ -59,9 +63,11 @@ internal sealed class ChatTerminal
         {
             return await chat.LoopAsync(cancellationToken);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch
         {
-            // A signal (SIGTERM): what the runner holds back is written before the command reports the stop.
+            // Whatever ends the chat (a signal, a store error, a write to a terminal that is gone), what the runner
+            // holds back (--no-autosave) is written before the command reports it. A failing save is the error that
+            // matters then, and replaces the first.
             await chat.Runner.SaveAsync(CancellationToken.None);
             throw;
         }
@@ -137,6 +143,10 @@ internal sealed class ChatTerminal
 
             // "//x" sends "/x": a prompt may start with a slash.
             await SendAsync(text.StartsWith("//", StringComparison.Ordinal) ? text[1..] : text, ct);
+            if (_terminalGone)
+            {
+                return await LeaveAsync(terminalGone: true);
+            }
         }
     }
 
@@ -167,40 +177,75 @@ internal sealed class ChatTerminal
                 text,
                 delta =>
                 {
-                    output.Write(delta);
+                    // Not thrown from here: the chat client would call the answer abandoned. Cancelling the turn
+                    // makes the stream's next step stop it as cancelled, stored as far as it came.
+                    if (!Say(() => output.Write(delta)))
+                    {
+                        turn.Cancel();
+                    }
+
                     return ValueTask.CompletedTask;
                 },
                 turn.Token);
-            output.EndAnswer();
+            Say(output.EndAnswer);
             if (done.ContextMessagesDropped > 0 && !_toldTrimmed)
             {
                 // Once a run, as the piped chat says it: every later turn is cut too.
                 _toldTrimmed = true;
-                Screen.Text.WriteLine($"({ChatCommand.TrimmedNotice(Runner.MaxContextTokens, done)})");
+                Say(() => Screen.Text.WriteLine($"({ChatCommand.TrimmedNotice(Runner.MaxContextTokens, done)})"));
             }
         }
         catch (OperationCanceledException) when (turn.IsCancellationRequested && !ct.IsCancellationRequested)
         {
-            output.EndAnswer();
-            Screen.Text.WriteLine("(interrupted: the answer so far is stored, marked interrupted)");
+            Say(() =>
+            {
+                output.EndAnswer();
+                Screen.Text.WriteLine("(interrupted: the answer so far is stored, marked interrupted)");
+            });
         }
         catch (AgentSessionsException e)
         {
-            output.EndAnswer();
-            Screen.Text.WriteLine($"error: {TerminalText.NeutralizeLine(CliHints.Describe(e))}");
+            Say(() =>
+            {
+                output.EndAnswer();
+                Screen.Text.WriteLine($"error: {TerminalText.NeutralizeLine(CliHints.Describe(e))}");
+            });
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             // An OperationCanceledException here is the HTTP client's timeout, not the user's Ctrl+C (caught above).
             // The user's message is stored (and what streamed, marked interrupted): say what failed, and stay.
-            output.EndAnswer();
-            Screen.Text.WriteLine($"error: the model at {Endpoint.DisplayUrl} failed: {TerminalText.NeutralizeLine(Endpoint.Redact(e.Message))} (your message is stored; type again to retry)");
+            Say(() =>
+            {
+                output.EndAnswer();
+                Screen.Text.WriteLine($"error: the model at {Endpoint.DisplayUrl} failed: {TerminalText.NeutralizeLine(Endpoint.Redact(e.Message))} (your message is stored; type again to retry)");
+            });
         }
         finally
         {
             await stopWatching.CancelAsync();
             await watch;
             Keys.Return(typedAhead);
+        }
+    }
+
+    /// <summary>Writes to the terminal unless it is gone; false (and nothing more written, ever) once a write fails.</summary>
+    private bool Say(Action write)
+    {
+        if (_terminalGone)
+        {
+            return false;
+        }
+
+        try
+        {
+            write();
+            return true;
+        }
+        catch (IOException)
+        {
+            _terminalGone = true;
+            return false;
         }
     }
 
