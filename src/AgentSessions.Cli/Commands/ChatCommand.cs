@@ -241,12 +241,12 @@ internal static class ChatCommand
         // raw writer is buffered and EPIPE-aware; it is flushed after every chunk, so an answer shows as it streams.
         await using var raw = StandardOutput.OpenWriter();
         var output = new AnswerWriter(new TerminalTextWriter(raw));
-        var input = new StreamReader(Console.OpenStandardInput(), Console.InputEncoding);
+        var input = new PromptLines(new StreamReader(Console.OpenStandardInput(), Console.InputEncoding));
         while (true)
         {
             // WaitAsync: a read of a terminal or pipe blocks in the kernel and ignores the token, so on a signal the
             // command stops waiting for it rather than for the next line.
-            var line = await input.ReadLineAsync(ct).AsTask().WaitAsync(ct);
+            var line = await input.ReadAsync(ct).AsTask().WaitAsync(ct);
             if (line is null)
             {
                 return ExitCodes.Success;
@@ -313,6 +313,55 @@ internal static class ChatCommand
                 Console.Error.WriteLine($"agent-sessions: {TrimmedNotice(maxContextTokens, turn)}");
             }
         }
+    }
+
+    /// <summary>
+    /// The prompts of a piped chat, a line each, none longer than one message may be: a stdin without line ends
+    /// (a binary file, say) is refused once it passes that, instead of being read whole into one string.
+    /// </summary>
+    internal sealed class PromptLines(TextReader reader)
+    {
+        /// <summary>The longest prompt line, in characters: the store's limit for one message, in bytes.</summary>
+        public const int MaxLength = (int)StoreRules.DefaultMaxMessageBytes;
+
+        private readonly char[] _buffer = new char[64 * 1024];
+        private readonly System.Text.StringBuilder _line = new();
+        private int _start;
+        private int _end;
+
+        /// <summary>The next line without its end (LF or CR LF), or null at the end of input.</summary>
+        /// <exception cref="AgentSessionsException"><see cref="ErrorCode.TooLarge"/> for a line over <see cref="MaxLength"/>.</exception>
+        public async ValueTask<string?> ReadAsync(CancellationToken cancellationToken)
+        {
+            _line.Clear();
+            while (true)
+            {
+                if (_start == _end)
+                {
+                    (_start, _end) = (0, await reader.ReadAsync(_buffer, cancellationToken));
+                    if (_end == 0)
+                    {
+                        return _line.Length == 0 ? null : Line();
+                    }
+                }
+
+                var newline = Array.IndexOf(_buffer, '\n', _start, _end - _start);
+                var stop = newline < 0 ? _end : newline;
+                if (_line.Length + (stop - _start) > MaxLength)
+                {
+                    throw new AgentSessionsException(ErrorCode.TooLarge, $"a prompt line on stdin is longer than {MaxLength:N0} characters, more than one message may hold; end each prompt with a newline, and split long ones");
+                }
+
+                _line.Append(_buffer, _start, stop - _start);
+                _start = newline < 0 ? _end : newline + 1;
+                if (newline >= 0)
+                {
+                    return Line();
+                }
+            }
+        }
+
+        private string Line() => _line.Length > 0 && _line[^1] == '\r' ? _line.ToString(0, _line.Length - 1) : _line.ToString();
     }
 
     /// <summary>What the chat says, once a run, when the first turn's request had to leave out old turns.</summary>
