@@ -699,6 +699,10 @@ ITEM, an entry of `agent-sessions--pending', marks it not saved yet."
 (defun agent-sessions--update-mode-line ()
   "Show the session's title, size and tokens in the mode line."
   (let ((s agent-sessions--session))
+    ;; A variable whose value is a string is shown verbatim, with no
+    ;; %-constructs (see Info node `(elisp) Mode Line Data'): a title such as
+    ;; "50%-off" needs no %% escaping here, and an escape would show as %%.
+    ;; It must stay a string; in a list its `%' would be constructs.
     (setq mode-line-process
           (concat " "
                   (format "[%s:%d ↑%s ↓%s]"
