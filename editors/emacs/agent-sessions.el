@@ -201,7 +201,9 @@ it deferred, nil when no server holds it.")
   "The draft as last saved (nil: none stored).")
 
 (defvar-local agent-sessions--turn nil
-  "The turn in progress: a plist (:request :from :text :result :error).")
+  "The turn in progress: a plist (:request :from :chunks :result :error).
+:chunks holds the answer's pieces as they came, newest first; see
+`agent-sessions--turn-text'.")
 
 (defvar-local agent-sessions--status nil
   "A word for the mode line: streaming, or nil.")
@@ -699,6 +701,10 @@ ITEM, an entry of `agent-sessions--pending', marks it not saved yet."
 (defun agent-sessions--update-mode-line ()
   "Show the session's title, size and tokens in the mode line."
   (let ((s agent-sessions--session))
+    ;; A variable whose value is a string is shown verbatim, with no
+    ;; %-constructs (see Info node `(elisp) Mode Line Data'): a title such as
+    ;; "50%-off" needs no %% escaping here, and an escape would show as %%.
+    ;; It must stay a string; in a list its `%' would be constructs.
     (setq mode-line-process
           (concat " "
                   (format "[%s:%d ↑%s ↓%s]"
@@ -1130,7 +1136,7 @@ Return the turn (a plist)."
       (setq stream (point-marker))
       (insert "\n"))
     (set-marker-insertion-type stream t)
-    (setq turn (list :from from :text "" :input text :stream stream))
+    (setq turn (list :from from :chunks nil :input text :stream stream))
     (setq agent-sessions--turn turn
           agent-sessions--status "streaming…")
     (agent-sessions--update-mode-line)
@@ -1165,7 +1171,9 @@ Return the turn (a plist)."
               (request (plist-get params :requestId)))
           (when (and turn (or (null request) (equal request (plist-get turn :request))))
             (let ((text (or (plist-get params :text) "")))
-              (plist-put turn :text (concat (plist-get turn :text) text))
+              ;; Kept as pieces, joined once the turn ends: adding each to
+              ;; the text so far copied the whole answer on every delta.
+              (plist-put turn :chunks (cons text (plist-get turn :chunks)))
               (let ((inhibit-read-only t))
                 (save-excursion
                   (goto-char (plist-get turn :stream))
@@ -1173,6 +1181,17 @@ Return the turn (a plist)."
                     (insert (agent-sessions--neutralize text))
                     (add-text-properties start (point)
                                          '(read-only t front-sticky (read-only)))))))))))))
+
+(defun agent-sessions--turn-text (turn)
+  "The answer TURN has streamed so far, as the model sent it (its pieces joined).
+The join replaces the pieces, so a turn's text is joined once when it
+ends, not once per piece."
+  (let ((chunks (plist-get turn :chunks)))
+    (if (cdr chunks)
+        (let ((text (mapconcat #'identity (reverse chunks) "")))
+          (plist-put turn :chunks (list text))
+          text)
+      (or (car chunks) ""))))
 
 (defun agent-sessions--finish-turn (user answers)
   "Replace the turn's provisional text by the stored USER and ANSWERS messages.
@@ -1192,7 +1211,7 @@ results, then the answer)."
     (when turn
       (let ((answer (plist-get result :message)))
         (plist-put turn :answer (or (agent-sessions--message-text answer)
-                                    (plist-get turn :text)))
+                                    (agent-sessions--turn-text turn)))
         (plist-put turn :done t)
         (when (plist-get result :session)
           (setq agent-sessions--session (plist-get result :session))
@@ -1228,7 +1247,7 @@ results, then the answer)."
        ((and (consp data) (plist-member data :userMessage))
         ;; Cancelled, or the model failed: what was stored comes with the error.
         (plist-put turn :answer (or (agent-sessions--message-text (plist-get data :message))
-                                    (plist-get turn :text)))
+                                    (agent-sessions--turn-text turn)))
         (agent-sessions--finish-turn (plist-get data :userMessage)
                                      (and (plist-get data :message)
                                           (list (plist-get data :message))))
@@ -1239,7 +1258,7 @@ results, then the answer)."
         (agent-sessions--after-turn nil))
        ((memq code '(-1 -2))
         ;; The server stopped or did not answer: keep what came, marked.
-        (plist-put turn :answer (plist-get turn :text))
+        (plist-put turn :answer (agent-sessions--turn-text turn))
         (agent-sessions--at-end
           (unless (bolp) (insert "\n"))
           (insert (propertize (format "[interrupted: %s]\n\n" (agent-sessions--error-text error))

@@ -72,4 +72,36 @@ public sealed class EmacsTerminalTests : IAsyncLifetime
         Assert.Equal("user: what colour is a herring?", messages[0]);
         Assert.Equal("and a kipper?", stored.RootElement.GetProperty("metadata").GetProperty("draft").GetString());
     }
+
+    [Fact]
+    public async Task A_title_with_percent_signs_is_shown_literally_in_the_mode_line()
+    {
+        // format-mode-line returns "" under --batch, so the mode line is read where it is drawn: a real terminal.
+        var store = _temp.Combine("store");
+        var init = _temp.Combine("init.el");
+        var formatted = _temp.Combine("mode-line.txt");
+        File.WriteAllText(init, $"""
+            (require 'agent-sessions)
+            (setq agent-sessions-program (list "dotnet" {ErtRunner.LispString(BuiltTool.CliDll)})
+                  agent-sessions-store {ErtRunner.LispString(store)}
+                  agent-sessions-auto-save nil)
+            (let ((buffer (agent-sessions-chat "percent-chat")))
+              (switch-to-buffer buffer)
+              (agent-sessions--call :session.rename (list :id "percent-chat" :title "50%-off 100%"))
+              (agent-sessions-refresh)
+              (agent-sessions-add-message "user" "a note")
+              (with-temp-file {ErtRunner.LispString(formatted)}
+                (insert (format-mode-line mode-line-format nil nil buffer))))
+            """);
+        var command = $"HOME='{_temp.Path}' LANG=C.UTF-8 emacs -nw -Q -L '{ErtRunner.PackageDirectory}' -l '{init}'; echo EXIT=$?; sleep 60";
+        _terminal.Start(command, 160, 40);
+
+        // "%-" would have filled the line with dashes, "%]" shown recursive-edit brackets: the counts and the mark hid.
+        const string expected = "[50%-off 100%:0 ↑0 ↓0] 1 unsaved";
+        var screen = await _terminal.WaitForAsync(
+            s => s.Contains("(percent-chat)", StringComparison.Ordinal) && s.Contains(" [50", StringComparison.Ordinal), "the chat and its mode line", visibleOnly: true);
+        Assert.Contains(expected, screen, StringComparison.Ordinal);
+        Assert.Contains("50%-off 100%  (percent-chat)", screen, StringComparison.Ordinal);
+        Assert.Contains(expected, File.ReadAllText(formatted), StringComparison.Ordinal);
+    }
 }

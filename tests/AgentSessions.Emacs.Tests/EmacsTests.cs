@@ -23,6 +23,7 @@ public sealed class EmacsTests : IAsyncLifetime
         "agent-sessions-test-commands-are-autoloaded",
         "agent-sessions-test-chat-creates-a-session-and-shows-it",
         "agent-sessions-test-transcript-is-read-only-and-input-is-not",
+        "agent-sessions-test-many-deltas-are-joined-once",
         "agent-sessions-test-tool-calls-and-results-are-folded",
         "agent-sessions-test-list-renames-tags-pins-exports-and-deletes",
         "agent-sessions-test-search-finds-sessions-by-their-text",

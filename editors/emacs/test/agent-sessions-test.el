@@ -185,6 +185,34 @@ own assertion."
       (agent-sessions-test--type "draft")
       (should (equal (agent-sessions--input-text) "draft")))))
 
+(ert-deftest agent-sessions-test-many-deltas-are-joined-once ()
+  "20,000 chat.delta pieces: the answer is exactly their concatenation, shown and kept.
+Joining them as they come copied the answer so far on every piece:
+the characters of strings made while they arrive are counted (Emacs
+counts them, deterministically), not the time taken."
+  (agent-sessions-test--with-store
+    (with-current-buffer (agent-sessions-chat)
+      (let* ((id agent-sessions--id)
+             (pieces (cl-loop for i below 20000 collect (format "w%d " i)))
+             (expected (apply #'concat pieces))
+             (from (copy-marker agent-sessions--end))
+             (stream (copy-marker agent-sessions--end t))
+             (turn (list :from from :chunks nil :input "q" :stream stream))
+             chars)
+        (setq agent-sessions--turn turn)
+        (let ((before (nth 4 (memory-use-counts))))
+          (dolist (piece pieces)
+            (agent-sessions--on-delta (list :id id :text piece)))
+          (setq chars (- (nth 4 (memory-use-counts)) before)))
+        ;; Linear: a few copies of the answer at most, not one per piece
+        ;; (that was about 20,000/2 copies).
+        (should (< chars (* 20 (length expected))))
+        (should (equal (buffer-substring-no-properties from stream) expected))
+        ;; The server stops mid-answer: the partial kept is every piece.
+        (agent-sessions--turn-failed (list :code -1 :message "the server stopped"))
+        (should (null agent-sessions--turn))
+        (should (equal (plist-get turn :answer) expected))))))
+
 (ert-deftest agent-sessions-test-tool-calls-and-results-are-folded ()
   "A tool call and its result show as one line each; RET unfolds the details."
   (agent-sessions-test--with-store
@@ -536,7 +564,7 @@ The API key comes from an authinfo file, through `auth-source'."
         (should (equal (agent-sessions--input-text) ""))
         ;; Streamed: part of the answer is in the buffer before the turn ends.
         (should (agent-sessions-test--wait
-                 (lambda () (string-match-p "w1 " (or (plist-get agent-sessions--turn :text) "")))))
+                 (lambda () (string-match-p "w1 " (or (agent-sessions--turn-text agent-sessions--turn) "")))))
         (should (string-match-p "w1 " (buffer-string)))
         (agent-sessions-cancel)
         (should (agent-sessions-test--wait (lambda () (null agent-sessions--turn))))
@@ -557,7 +585,7 @@ The API key comes from an authinfo file, through `auth-source'."
         (agent-sessions-test--type "tell me a long story")
         (agent-sessions-send-input)
         (should (agent-sessions-test--wait
-                 (lambda () (string-match-p "w1 " (or (plist-get agent-sessions--turn :text) "")))))
+                 (lambda () (string-match-p "w1 " (or (agent-sessions--turn-text agent-sessions--turn) "")))))
         (agent-sessions-test--type "what I was typing")
         (agent-sessions--kill-emacs)
         ;; Stored when the hook returns; the server ends on the exit it was sent.
@@ -577,7 +605,7 @@ The API key comes from an authinfo file, through `auth-source'."
        (agent-sessions-test--type "tell me a long story")
        (agent-sessions-send-input)
        (should (agent-sessions-test--wait
-		(lambda () (string-match-p "w1 " (or (plist-get agent-sessions--turn :text) "")))))
+		(lambda () (string-match-p "w1 " (or (agent-sessions--turn-text agent-sessions--turn) "")))))
        (agent-sessions-test--type "my next question")
        (setq mark (agent-sessions-test--messages-mark))
        (signal-process (jsonrpc--process agent-sessions--connection) 'KILL)
