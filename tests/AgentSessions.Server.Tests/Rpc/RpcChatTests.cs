@@ -312,6 +312,32 @@ public sealed class RpcChatTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task ChatSend_whose_session_another_client_deletes_mid_answer_is_NotFound_without_a_userMessage()
+    {
+        await using var rpc = RpcProcess.Start(Store);
+        await InitializeAsync(rpc);
+        await rpc.ResultAsync("session.create", new { id = "doomed" });
+        // Slow: 400 words 50 ms apart, still streaming (and checkpointing every second) after the delete.
+        _server.Enqueue(ScriptedReply.Words(400) with { ChunkDelayMs = 50 });
+
+        var notifications = new List<JsonElement>();
+        var request = await rpc.SendRequestAsync("chat.send", new { content = "are you there" });
+        notifications.Add(await rpc.ReadAsync());
+        await using (var other = RpcProcess.Start(Store))
+        {
+            Assert.True((await other.ResultAsync("session.delete", new { id = "doomed" })).GetProperty("deleted").GetBoolean());
+        }
+
+        // The checkpoint after the delete is refused: the store's NotFound, and no userMessage, because the message
+        // went with the session (a client may offer the prompt again: resending it cannot store it twice).
+        var error = Error(await rpc.ReadResponseAsync(request, notifications), RpcErrors.For(ErrorCode.NotFound));
+        var data = error.GetProperty("data");
+        Assert.Equal("NotFound", data.GetProperty("code").GetString());
+        Assert.False(data.TryGetProperty("userMessage", out _), $"a userMessage of a deleted session: {data}");
+        Assert.Equal(0, (await rpc.ResultAsync("session.list")).GetProperty("sessions").GetArrayLength());
+    }
+
+    [Fact]
     public async Task ChatSend_without_a_model_says_how_to_configure_one_and_changes_nothing()
     {
         await using var rpc = RpcProcess.Start(Store);
