@@ -114,6 +114,25 @@ internal sealed partial class RpcMethods
             // is done, and LSP lets a server answer a cancelled request with its result.
             runnerKnowsAll = false;
         }
+        catch (AgentSessionsException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The store refused part of the turn (a checkpoint too large, the session deleted meanwhile, a busy
+            // store), perhaps after the user's message was stored: the client must be told it is, or it offers the
+            // prompt again and a resend stores it twice. So the usual error for e, with the turn's data.
+            chat.Seen = default;
+            if (await StoredOrNullAsync(sessionId, before.MessageCount, cancellationToken).ConfigureAwait(false) is not { } stored
+                || !stored.Exists(m => m.Role == MessageRole.User))
+            {
+                // Nothing of the turn is there (or the session is gone with it): the plain error says so.
+                throw;
+            }
+
+            throw new RpcException(
+                RpcErrors.For(e.Code),
+                $"{ErrorHints.ForRpc(e)} (the message is stored in session '{sessionId}')",
+                e.Code.ToString(),
+                w => WriteTurnProperties(w, sessionId, stored, stoppedEarly: true));
+        }
         catch (Exception e) when (e is not (AgentSessionsException or ConnectionLostException or OutOfMemoryException)
                                   && !cancellationToken.IsCancellationRequested && !call.Cancellation.IsCancellationRequested)
         {
@@ -203,6 +222,19 @@ internal sealed partial class RpcMethods
     {
         _chat?.Client.Dispose();
         _chat = null;
+    }
+
+    /// <summary><see cref="StoredSinceAsync"/>, or null when the store cannot say (the session was deleted, the store is failing).</summary>
+    private async ValueTask<List<SessionMessage>?> StoredOrNullAsync(string sessionId, long count, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await StoredSinceAsync(sessionId, count, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AgentSessionsException)
+        {
+            return null;
+        }
     }
 
     /// <summary>What the turn stored: the messages after the session's first <paramref name="count"/> (a bounded read).</summary>

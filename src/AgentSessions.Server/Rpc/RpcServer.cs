@@ -325,6 +325,29 @@ public sealed class RpcServer
             return ErrorResponse(default, RpcErrors.InvalidRequest, "\"id\" must be a string, a number or null", null);
         }
 
+        // Registered when the message was read, so a $/cancelRequest could reach it while it waited; released on
+        // every path from here, an invalid request's and a batched $/cancelRequest's too: a source left behind
+        // would stay for the connection's life, and a later request with the same id would inherit it (cancelled).
+        var key = hasId ? Connection.Key(id) : null;
+        var cancellation = key is null ? null : connection.Find(key);
+        try
+        {
+            return await HandleRegisteredAsync(methods, connection, request, hasId ? id : null, cancellation, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (cancellation is not null)
+            {
+                connection.Complete(key!, cancellation);
+            }
+        }
+    }
+
+    /// <summary>Checks and runs one request whose id (if any) is valid; <paramref name="cancellation"/> is its registered source, if any.</summary>
+    private async Task<byte[]?> HandleRegisteredAsync(RpcMethods methods, Connection connection, JsonElement request, JsonElement? requestId, CancellationTokenSource? cancellation, CancellationToken cancellationToken)
+    {
+        var hasId = requestId is not null;
+        var id = requestId.GetValueOrDefault();
         if (!request.TryGetProperty("jsonrpc", out var version) || version.ValueKind != JsonValueKind.String || version.GetString() != "2.0")
         {
             return ErrorResponse(id, RpcErrors.InvalidRequest, "\"jsonrpc\" must be \"2.0\"", null);
@@ -354,9 +377,6 @@ public sealed class RpcServer
             return null;
         }
 
-        // Registered when the message was read, so a $/cancelRequest could reach it while it waited.
-        var key = hasId ? Connection.Key(id) : null;
-        var cancellation = key is null ? null : connection.Find(key);
         try
         {
             if (cancellation is { IsCancellationRequested: true })
@@ -385,13 +405,6 @@ public sealed class RpcServer
             // A bug: the peer gets a generic answer, stderr gets the details, and the connection goes on.
             Log(_options.Debug ? $"internal error in {method}: {e}" : $"internal error in {method}: {e.GetType().Name}: {e.Message} (set AGENT_SESSIONS_DEBUG=1 for details)");
             return hasId ? ErrorResponse(id, RpcErrors.InternalError, $"internal error ({e.GetType().Name}); see the server's stderr", null) : null;
-        }
-        finally
-        {
-            if (cancellation is not null)
-            {
-                connection.Complete(key!, cancellation);
-            }
         }
     }
 

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using AgentSessions.FakeOpenAi;
 using AgentSessions.Server.Rpc;
+using AgentSessions.Storage;
 using AgentSessions.Testing;
 using Xunit;
 
@@ -274,6 +275,66 @@ public sealed class RpcChatTests : IAsyncLifetime, IDisposable
 
         await ExitAsync(rpc);
         AssertKeyNowhere(await rpc.Stderr);
+    }
+
+    [Fact]
+    public async Task ChatSend_refused_by_the_store_after_the_users_message_says_the_message_is_stored()
+    {
+        await using var rpc = RpcProcess.Start(Store);
+        await InitializeAsync(rpc);
+        await rpc.ResultAsync("session.create", new { id = "big" });
+        // An answer past the store's largest message: its save is refused (TooLarge) after the user's message was
+        // stored. A client that saw no userMessage would offer the prompt again, and a resend would store it twice.
+        var answer = string.Concat(Enumerable.Repeat("abcdefghijklmno ", (int)(StoreRules.DefaultMaxMessageBytes / 16) + 4096));
+        _server.Enqueue(ScriptedReply.Answer(answer) with { Chunks = 17 });
+
+        var notifications = new List<JsonElement>();
+        var request = await rpc.SendRequestAsync("chat.send", new { content = "tell me everything" });
+        var error = Error(await rpc.ReadResponseAsync(request, notifications), RpcErrors.For(ErrorCode.TooLarge));
+        var data = error.GetProperty("data");
+        Assert.Equal("TooLarge", data.GetProperty("code").GetString());
+        Assert.Equal("big", data.GetProperty("id").GetString());
+        var userMessage = data.GetProperty("userMessage");
+        Assert.Equal("tell me everything", userMessage.GetProperty("text").GetString());
+        Assert.Contains("'big'", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        // The message data.userMessage names is the one stored, once.
+        var loaded = await rpc.ResultAsync("session.load", new { id = "big" });
+        var users = loaded.GetProperty("messages").EnumerateArray().Where(m => m.GetProperty("role").GetString() == "user").ToList();
+        Assert.Equal(userMessage.GetProperty("id").GetString(), Assert.Single(users).GetProperty("id").GetString());
+
+        // The connection goes on, and the next turn's context is the store's.
+        _server.Enqueue(ScriptedReply.Answer("in short: a lot"));
+        var next = await ChatAsync(rpc, new { content = "in short?" });
+        Assert.Equal("in short: a lot", next.GetProperty("message").GetProperty("text").GetString());
+        Assert.Equal("user: tell me everything", _server.ChatRequests[^1].Messages[0].ToString());
+        Assert.Equal("user: in short?", _server.ChatRequests[^1].Messages[^1].ToString());
+    }
+
+    [Fact]
+    public async Task ChatSend_whose_session_another_client_deletes_mid_answer_is_NotFound_without_a_userMessage()
+    {
+        await using var rpc = RpcProcess.Start(Store);
+        await InitializeAsync(rpc);
+        await rpc.ResultAsync("session.create", new { id = "doomed" });
+        // Slow: 400 words 50 ms apart, still streaming (and checkpointing every second) after the delete.
+        _server.Enqueue(ScriptedReply.Words(400) with { ChunkDelayMs = 50 });
+
+        var notifications = new List<JsonElement>();
+        var request = await rpc.SendRequestAsync("chat.send", new { content = "are you there" });
+        notifications.Add(await rpc.ReadAsync());
+        await using (var other = RpcProcess.Start(Store))
+        {
+            Assert.True((await other.ResultAsync("session.delete", new { id = "doomed" })).GetProperty("deleted").GetBoolean());
+        }
+
+        // The checkpoint after the delete is refused: the store's NotFound, and no userMessage, because the message
+        // went with the session (a client may offer the prompt again: resending it cannot store it twice).
+        var error = Error(await rpc.ReadResponseAsync(request, notifications), RpcErrors.For(ErrorCode.NotFound));
+        var data = error.GetProperty("data");
+        Assert.Equal("NotFound", data.GetProperty("code").GetString());
+        Assert.False(data.TryGetProperty("userMessage", out _), $"a userMessage of a deleted session: {data}");
+        Assert.Equal(0, (await rpc.ResultAsync("session.list")).GetProperty("sessions").GetArrayLength());
     }
 
     [Fact]

@@ -469,4 +469,45 @@ public sealed class RpcMethodTests
 
         Assert.Equal(JsonValueKind.Object, (await rpc.ResultAsync("session.list")).ValueKind);
     }
+
+    [Fact]
+    public async Task AnIdOfARequestAnsweredWithAnErrorOrACancelInABatchCanBeUsedAgain()
+    {
+        using var store = TempDirectory.ForCaller();
+        await using var rpc = RpcProcess.Start(store.Path);
+
+        // Each of these is answered without running a method; its id must be free afterwards. The
+        // $/cancelRequest for the id would otherwise reach a source left over from the bad request, and the
+        // next request with that id would be answered "cancelled before it ran".
+        foreach (var (request, id) in new[]
+        {
+            ("{\"jsonrpc\": \"1.0\", \"id\": 7, \"method\": \"session.list\"}", 7),
+            ("{\"jsonrpc\": \"2.0\", \"id\": 8, \"method\": 42}", 8),
+            ("{\"jsonrpc\": \"2.0\", \"id\": 9, \"method\": \"session.list\", \"params\": \"x\"}", 9),
+            ("[{\"jsonrpc\": \"1.0\", \"id\": 10, \"method\": \"session.list\"}]", 10),
+        })
+        {
+            await rpc.SendFrameAsync(request);
+            var error = await rpc.ReadAsync();
+            Assert.Equal(-32600, (error.ValueKind == JsonValueKind.Array ? error[0] : error).GetProperty("error").GetProperty("code").GetInt32());
+            await AssertIdRunsAsync(rpc, id);
+        }
+
+        // A $/cancelRequest inside a batch, with an id of its own (here naming itself): answered with null, and
+        // its id is free too.
+        await rpc.SendFrameAsync($"[{RpcProcess.Request(11, "$/cancelRequest", new { id = 11 })}]");
+        Assert.Equal(JsonValueKind.Null, (await rpc.ReadAsync()).GetProperty("result").ValueKind);
+        await AssertIdRunsAsync(rpc, 11);
+    }
+
+    /// <summary>Cancels <paramref name="id"/> (nothing should be running under it), then sends a request with it and insists it runs.</summary>
+    private static async Task AssertIdRunsAsync(RpcProcess rpc, int id)
+    {
+        await rpc.NotifyAsync("$/cancelRequest", new { id });
+        await rpc.SendFrameAsync(RpcProcess.Request(id, "session.list"));
+        var response = await rpc.ReadAsync();
+        Assert.Equal(id, response.GetProperty("id").GetInt32());
+        Assert.False(response.TryGetProperty("error", out var error), $"request {id} failed: {error}");
+        Assert.Equal(JsonValueKind.Object, response.GetProperty("result").ValueKind);
+    }
 }
