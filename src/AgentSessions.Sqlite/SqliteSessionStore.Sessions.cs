@@ -233,7 +233,7 @@ public sealed partial class SqliteSessionStore
     }
 
     /// <inheritdoc />
-    public ValueTask<Session> ImportAsync(SessionArchive archive, bool replace = false, CancellationToken cancellationToken = default)
+    public ValueTask<Session> ImportAsync(SessionArchive archive, bool replace = false, Session? expected = null, CancellationToken cancellationToken = default)
     {
         var imported = SessionRules.PrepareImport(archive, _options.MaxMessageBytes, out var texts);
 
@@ -249,6 +249,23 @@ public sealed partial class SqliteSessionStore
         {
             if (replace)
             {
+                if (expected is not null)
+                {
+                    // Read under the write lock: what the caller compared is still what would be replaced, or nothing is.
+                    var head = _commands.SessionHead;
+                    head.Parameters[0].Value = imported.Id;
+                    Session? current;
+                    using (var reader = head.ExecuteReader())
+                    {
+                        current = reader.Read() ? ReadSession(reader) : null;
+                    }
+
+                    if (current is null || current.UpdatedAt != expected.UpdatedAt || current.MessageCount != expected.MessageCount)
+                    {
+                        throw new AgentSessionsException(ErrorCode.Conflict, $"session '{imported.Id}' changed since it was read (it was written to or deleted meanwhile); nothing was replaced");
+                    }
+                }
+
                 DeleteCore(connection, imported.Id);
             }
 

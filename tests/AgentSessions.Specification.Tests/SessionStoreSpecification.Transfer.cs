@@ -57,6 +57,29 @@ public abstract partial class SessionStoreSpecification
     }
 
     [Fact]
+    public async Task A_replace_that_expects_the_session_as_read_refuses_one_written_to_since_and_keeps_that_write()
+    {
+        await Store.CreateAsync(new NewSession { Id = "raced", Title = "one" });
+        await Store.AppendAsync("raced", [new NewMessage(MessageRole.User, "first")]);
+        var read = (await Store.GetAsync("raced"))!;
+        var messages = await ReadAllAsync("raced");
+
+        // Another writer appends after the read: the replace must not wipe that message out.
+        await Store.AppendAsync("raced", [new NewMessage(MessageRole.Assistant, "written meanwhile")]);
+        await ThrowsCode(ErrorCode.Conflict, async () => await Store.ImportAsync(new SessionArchive { Session = read with { Title = "two" }, Messages = messages }, replace: true, expected: read));
+        Assert.Equal(["first", "written meanwhile"], (await ReadAllAsync("raced")).Select(m => m.Text));
+        Assert.Equal("one", (await Store.GetAsync("raced"))!.Title);
+
+        // Read again, the same replace goes through; a deleted session is a conflict too, and nothing is created.
+        var now = (await Store.GetAsync("raced"))!;
+        var replaced = await Store.ImportAsync(new SessionArchive { Session = now with { Title = "two" }, Messages = await ReadAllAsync("raced") }, replace: true, expected: now);
+        Assert.Equal("two", replaced.Title);
+        Assert.True(await Store.DeleteAsync("raced"));
+        await ThrowsCode(ErrorCode.Conflict, async () => await Store.ImportAsync(new SessionArchive { Session = now, Messages = messages }, replace: true, expected: now));
+        Assert.Null(await Store.GetAsync("raced"));
+    }
+
+    [Fact]
     public async Task Import_refuses_gaps_in_sequence_numbers_and_stores_nothing()
     {
         var now = DateTimeOffset.UtcNow;

@@ -141,6 +141,27 @@ public sealed class CopyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_turn_written_to_the_target_while_the_copy_updates_it_is_kept_and_the_session_is_a_conflict()
+    {
+        var id = await ConversationAsync(_source, 1);
+        await _source.CopyToAsync(_target, All);
+        await _source.AppendAsync(id, new NewMessage(MessageRole.User, "q2"));
+
+        // A chat on the target stores a turn after the copy compared the session and before it replaces it.
+        var racing = new SessionService(FailingStore.Wrap(SqliteSessionStore.Open(_temp.Combine("target")), failOnImport: 0, beforeReplace: async inner =>
+            await inner.AppendAsync(id, [new NewMessage(MessageRole.User, "typed on the target meanwhile")])), ownsStore: true);
+        CopySummary summary;
+        await using (racing)
+        {
+            summary = await _source.CopyToAsync(racing, All);
+        }
+
+        Assert.Empty(summary.Updated);
+        Assert.Equal([id], summary.Conflicts.Select(c => c.SessionId));
+        Assert.Contains("typed on the target meanwhile", (await _target.ReadAsync(id).ToListAsync()).Select(m => m.Text));
+    }
+
+    [Fact]
     public async Task A_target_that_diverged_is_a_conflict_and_is_left_untouched()
     {
         var diverged = await ConversationAsync(_source, 2);
@@ -300,13 +321,18 @@ public sealed class CopyTests : IAsyncLifetime
         private ISessionStore _inner = null!;
         private int _failOn;
         private int _imports;
+        private Func<ISessionStore, Task>? _beforeReplace;
 
-        public static ISessionStore Wrap(ISessionStore inner, int failOnImport)
+        /// <param name="inner">The real store.</param>
+        /// <param name="failOnImport">Which import fails (1 = the first; 0 = none).</param>
+        /// <param name="beforeReplace">Runs on the real store just before each replacing import, as a concurrent writer would.</param>
+        public static ISessionStore Wrap(ISessionStore inner, int failOnImport, Func<ISessionStore, Task>? beforeReplace = null)
         {
             var proxy = Create<ISessionStore, FailingStore>();
             var failing = (FailingStore)(object)proxy;
             failing._inner = inner;
             failing._failOn = failOnImport;
+            failing._beforeReplace = beforeReplace;
             return proxy;
         }
 
@@ -316,6 +342,11 @@ public sealed class CopyTests : IAsyncLifetime
             if (targetMethod.Name == nameof(ISessionStore.ImportAsync) && ++_imports == _failOn)
             {
                 return ValueTask.FromException<Session>(new AgentSessionsException(ErrorCode.StoreFull, "disk on fire"));
+            }
+
+            if (targetMethod.Name == nameof(ISessionStore.ImportAsync) && args is [_, true, ..] && _beforeReplace is { } writer)
+            {
+                writer(_inner).GetAwaiter().GetResult();
             }
 
             try

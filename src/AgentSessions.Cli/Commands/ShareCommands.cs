@@ -203,7 +203,7 @@ internal static class ShareCommands
                 // does not hand out the owner's session id.
                 var fork = archive.Session with { Id = SessionIds.NewSessionId(), Metadata = metadata };
                 await using var service = CliApp.OpenService(parse);
-                var stored = await service.ImportArchiveAsync(archive with { Session = fork }, replace: false, ct);
+                var stored = await service.ImportArchiveAsync(archive with { Session = fork }, replace: false, cancellationToken: ct);
                 Console.Out.WriteLine(stored.Id);
                 Console.Error.WriteLine($"forked '{TerminalText.NeutralizeLine(stored.Title ?? "(untitled)")}' ({stored.MessageCount} messages) from {link} as {stored.Id}");
                 return ExitCodes.Success;

@@ -61,7 +61,7 @@ internal sealed partial class RpcMethods
             archive = archive with { Session = archive.Session with { Id = asId } };
         }
 
-        return Json(await _service.ImportArchiveAsync(archive, replace, cancellationToken).ConfigureAwait(false), AgentSessionsJson.Context.Session);
+        return Json(await _service.ImportArchiveAsync(archive, replace, cancellationToken: cancellationToken).ConfigureAwait(false), AgentSessionsJson.Context.Session);
     }
 
     /// <summary>Reads one of our exports from text: the JSON document, JSON Lines, or the base64 of the JSON.</summary>

@@ -269,7 +269,7 @@ public sealed partial class SessionService
             try
             {
                 // Not cancellable once started: a write cancelled after its commit would be counted as not done.
-                await target.ImportArchiveAsync(source.Archive, replace: false, CancellationToken.None).ConfigureAwait(false);
+                await target.ImportArchiveAsync(source.Archive, replace: false, cancellationToken: CancellationToken.None).ConfigureAwait(false);
                 return new CopyOutcome(CopyOutcomeKind.Copied, source.Archive.Messages.Count, null);
             }
             catch (AgentSessionsException e) when (e.Code == ErrorCode.Conflict)
@@ -313,7 +313,16 @@ public sealed partial class SessionService
 
         // Replacing in one transaction rather than appending the tail: the session's fields and history change with
         // the messages, atomically, through the one write every backend has. The target held nothing the source lacks.
-        await target.ImportArchiveAsync(source.Archive, replace: true, CancellationToken.None).ConfigureAwait(false);
+        // Only the target as it was compared: a turn a chat stored there meanwhile makes this a conflict, not a loss.
+        try
+        {
+            await target.ImportArchiveAsync(source.Archive, replace: true, expected: existing.Archive.Session, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (AgentSessionsException e) when (e.Code == ErrorCode.Conflict)
+        {
+            return new CopyOutcome(CopyOutcomeKind.Conflict, 0, "written to in the target while the copy ran; run the copy again");
+        }
+
         return new CopyOutcome(CopyOutcomeKind.Updated, sourceMessages.Count - targetMessages.Count, null);
     }
 

@@ -67,17 +67,21 @@ public sealed partial class SessionService
             archive = archive with { Session = archive.Session with { Id = newId } };
         }
 
-        return await ImportArchiveAsync(archive, replace, cancellationToken).ConfigureAwait(false);
+        return await ImportArchiveAsync(archive, replace, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Stores an archive read by a format reader as a session, in one transaction.</summary>
     /// <exception cref="AgentSessionsException"><see cref="ErrorCode.Conflict"/> (with <see cref="ErrorHint.ImportAsOrReplace"/>) when the id is taken and <paramref name="replace"/> is false.</exception>
-    public async ValueTask<Session> ImportArchiveAsync(SessionArchive archive, bool replace = false, CancellationToken cancellationToken = default)
+    /// <param name="archive">The session and its history.</param>
+    /// <param name="replace">Replace a session with the same id.</param>
+    /// <param name="expected">With <paramref name="replace"/>: replace only the session as read (see <see cref="ISessionStore.ImportAsync"/>).</param>
+    /// <param name="cancellationToken">Cancels the import; nothing is written then.</param>
+    public async ValueTask<Session> ImportArchiveAsync(SessionArchive archive, bool replace = false, Session? expected = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(archive);
         try
         {
-            return await Store.ImportAsync(archive, replace, cancellationToken).ConfigureAwait(false);
+            return await Store.ImportAsync(archive, replace, expected, cancellationToken).ConfigureAwait(false);
         }
         catch (AgentSessionsException e) when (e.Code == ErrorCode.Conflict && !replace && e.Hint == ErrorHint.None)
         {

@@ -94,8 +94,14 @@ public interface ISessionStore : IAsyncDisposable
     /// Replace an existing session with the same id instead of failing with <see cref="ErrorCode.Conflict"/>; the
     /// replaced session is deleted as by <see cref="DeleteAsync"/>, share links and all.
     /// </param>
+    /// <param name="expected">
+    /// With <paramref name="replace"/>: the stored session as the caller read it. The replace happens only if the
+    /// session still has that <see cref="Session.UpdatedAt"/> and <see cref="Session.MessageCount"/> inside the
+    /// import's transaction; otherwise nothing is written and the import fails with <see cref="ErrorCode.Conflict"/>,
+    /// so a write that came in between (an append by another process) is never replaced unseen.
+    /// </param>
     /// <param name="cancellationToken">Cancels the import; nothing is written then.</param>
-    ValueTask<Session> ImportAsync(SessionArchive archive, bool replace = false, CancellationToken cancellationToken = default);
+    ValueTask<Session> ImportAsync(SessionArchive archive, bool replace = false, Session? expected = null, CancellationToken cancellationToken = default);
 
     // ---- history ----
 

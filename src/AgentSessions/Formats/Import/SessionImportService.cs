@@ -244,7 +244,7 @@ public sealed class SessionImportService
             }
         }
 
-        var stored = await _store.ImportAsync(archive with { Session = session }, replace, cancellationToken).ConfigureAwait(false);
+        var stored = await _store.ImportAsync(archive with { Session = session }, replace, cancellationToken: cancellationToken).ConfigureAwait(false);
         var notes = new List<string>();
         if (replace)
         {
