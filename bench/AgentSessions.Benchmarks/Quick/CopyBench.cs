@@ -73,22 +73,11 @@ public static class CopyBench
                 handTimes.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
 
-            using var raw = RawSqlite.OpenDurable(Path.Combine(temp.Directory($"copy-raw-{round}"), "raw.db"));
-            RawSqlite.Execute(raw, "CREATE TABLE messages (id INTEGER PRIMARY KEY, session TEXT, seq INTEGER, text TEXT)");
-            using var insert = RawSqlite.Prepare(raw, "INSERT INTO messages (session, seq, text) VALUES ($session, $seq, $text)", "$session", "$seq", "$text");
+            using var raw = RawAppender.Open(Path.Combine(temp.Directory($"copy-raw-{round}"), "raw.db"));
             var rawStart = Stopwatch.GetTimestamp();
             for (var s = 0; s < Sessions; s++)
             {
-                RawSqlite.Execute(raw, "BEGIN IMMEDIATE");
-                for (var i = 0; i < MessagesPerSession; i++)
-                {
-                    insert.Parameters[0].Value = ids[s];
-                    insert.Parameters[1].Value = i + 1;
-                    insert.Parameters[2].Value = BenchText.Get(s + i);
-                    insert.ExecuteNonQuery();
-                }
-
-                RawSqlite.Execute(raw, "COMMIT");
+                raw.InsertSession(ids[s], MessagesPerSession, textOffset: s);
             }
 
             rawTimes.Add(Stopwatch.GetElapsedTime(rawStart).TotalMilliseconds);

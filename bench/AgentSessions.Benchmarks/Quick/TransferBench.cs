@@ -65,9 +65,7 @@ public static class TransferBench
 
         var importTimes = new List<double>(Sessions);
         var rawTimes = new List<double>(Sessions);
-        using var raw = RawSqlite.OpenDurable(Path.Combine(temp.Directory("transfer-raw"), "raw.db"));
-        RawSqlite.Execute(raw, "CREATE TABLE messages (id INTEGER PRIMARY KEY, session TEXT, seq INTEGER, text TEXT)");
-        using var insert = RawSqlite.Prepare(raw, "INSERT INTO messages (session, seq, text) VALUES ($session, $seq, $text)", "$session", "$seq", "$text");
+        using var raw = RawAppender.Open(Path.Combine(temp.Directory("transfer-raw"), "raw.db"));
         await using (var target = new SessionService(SqliteSessionStore.Open(temp.Directory("transfer-target")), ownsStore: true))
         {
             foreach (var id in ids)
@@ -85,16 +83,7 @@ public static class TransferBench
                 importTimes.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
 
                 start = Stopwatch.GetTimestamp();
-                RawSqlite.Execute(raw, "BEGIN IMMEDIATE");
-                for (var i = 0; i < MessagesPerSession; i++)
-                {
-                    insert.Parameters[0].Value = id;
-                    insert.Parameters[1].Value = i + 1;
-                    insert.Parameters[2].Value = BenchText.Get(i);
-                    insert.ExecuteNonQuery();
-                }
-
-                RawSqlite.Execute(raw, "COMMIT");
+                raw.InsertSession(id, MessagesPerSession);
                 rawTimes.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
         }

@@ -33,6 +33,25 @@ public sealed class RawAppender : IDisposable
         _commit.ExecuteNonQuery();
     }
 
+    /// <summary>One durable transaction inserting <paramref name="count"/> rows of one session: the raw side of an import or a copy.</summary>
+    /// <param name="sessionId">The rows' session.</param>
+    /// <param name="count">How many rows (sequence 1..count).</param>
+    /// <param name="textOffset">Where in <see cref="BenchText"/> the rows' texts start.</param>
+    public void InsertSession(string sessionId, int count, int textOffset = 0)
+    {
+        _begin.ExecuteNonQuery();
+        _insert.Parameters[0].Value = sessionId;
+        for (var i = 0; i < count; i++)
+        {
+            _insert.Parameters[1].Value = i + 1;
+            _insert.Parameters[2].Value = BenchText.Get(textOffset + i);
+            _insert.ExecuteNonQuery();
+        }
+
+        _commit.ExecuteNonQuery();
+        _insert.Parameters[0].Value = "raw";
+    }
+
     public void Dispose()
     {
         _begin.Dispose();
