@@ -9,12 +9,7 @@
 // Run by VscodeJsonRpcTests against the fake OpenAI server it starts; see docs/protocol.md.
 'use strict';
 
-const { spawn } = require('node:child_process');
-const fs = require('node:fs');
-const path = require('node:path');
-const rpc = require('vscode-jsonrpc/node');
-
-const TIMEOUT_MS = 60_000;
+const { start } = require('./server');
 
 const [dll, store, endpoint, apiKey] = process.argv.slice(2);
 if (!dll || !store || !endpoint || !apiKey) {
@@ -22,52 +17,17 @@ if (!dll || !store || !endpoint || !apiKey) {
   process.exit(2);
 }
 
-const version = JSON.parse(fs.readFileSync(path.join(__dirname, 'node_modules', 'vscode-jsonrpc', 'package.json'), 'utf8')).version;
-
 // The settings come from initialize only: nothing of the test's environment may configure the server.
-const env = { ...process.env };
-for (const name of ['AGENT_SESSIONS_HOME', 'AGENT_SESSIONS_DEBUG', 'AGENT_SESSIONS_ENDPOINT', 'AGENT_SESSIONS_MODEL', 'OPENAI_API_KEY', 'AGENT_SESSIONS_API_KEY']) {
-  delete env[name];
-}
-const child = spawn('dotnet', [dll, 'rpc', '--store', store], { stdio: ['pipe', 'pipe', 'pipe'], env });
-let stderr = '';
-child.stderr.setEncoding('utf8');
-child.stderr.on('data', (chunk) => { stderr += chunk; });
-const exited = new Promise((resolve, reject) => {
-  child.on('exit', (code, signal) => resolve({ code, signal }));
-  child.on('error', reject);
+const { rpc, version, connection, fail, check, stop, stderr } = start('vscode-jsonrpc chat client', dll, store, {
+  timeoutMs: 60_000,
+  scrub: ['AGENT_SESSIONS_HOME', 'AGENT_SESSIONS_DEBUG', 'AGENT_SESSIONS_ENDPOINT', 'AGENT_SESSIONS_MODEL', 'OPENAI_API_KEY', 'AGENT_SESSIONS_API_KEY'],
 });
-
-function fail(reason) {
-  console.error(`vscode-jsonrpc chat client: ${reason}`);
-  if (stderr) {
-    console.error(`server stderr: ${stderr.trimEnd()}`);
-  }
-  if (child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-  }
-  process.exit(1);
-}
-
-function check(condition, what, actual) {
-  if (!condition) {
-    fail(`${what}; got ${JSON.stringify(actual)}`);
-  }
-}
-
-const timer = setTimeout(() => fail(`timed out after ${TIMEOUT_MS} ms`), TIMEOUT_MS);
-
-const connection = rpc.createMessageConnection(new rpc.StreamMessageReader(child.stdout), new rpc.StreamMessageWriter(child.stdin));
-let closing = false;
 let deltas = [];
 let onDelta = () => {};
-connection.onError(([error]) => fail(`connection error: ${error && error.message}`));
-connection.onClose(() => { if (!closing) fail('the server closed the connection early'); });
 connection.onNotification('chat.delta', (params) => {
   deltas.push(params);
   onDelta();
 });
-connection.onUnhandledNotification((n) => fail(`unexpected notification from the server: ${n.method}`));
 connection.listen();
 
 const text = (list) => list.map((d) => d.text).join('');
@@ -108,14 +68,7 @@ async function main() {
 
   const loaded = await connection.sendRequest('session.load', { id: first.id });
 
-  const shutdown = await connection.sendRequest('shutdown');
-  check(shutdown === null, 'shutdown result', shutdown);
-  closing = true;
-  await connection.sendNotification('exit');
-  const { code, signal } = await exited;
-  connection.dispose();
-  clearTimeout(timer);
-  check(code === 0, 'server exit code', { code, signal });
+  const { code } = await stop();
 
   process.stdout.write(JSON.stringify({
     vscodeJsonrpc: version,
@@ -129,7 +82,7 @@ async function main() {
     partialDeltas: deltas.length,
     stored: loaded.messages.map((m) => ({ role: m.role, text: m.text })),
     exitCode: code,
-    serverStderr: stderr,
+    serverStderr: stderr(),
   }) + '\n');
 }
 

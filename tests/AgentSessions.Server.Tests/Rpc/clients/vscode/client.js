@@ -7,12 +7,7 @@
 // Run by VscodeJsonRpcTests; see docs/protocol.md.
 'use strict';
 
-const { spawn } = require('node:child_process');
-const fs = require('node:fs');
-const path = require('node:path');
-const rpc = require('vscode-jsonrpc/node');
-
-const TIMEOUT_MS = 30_000;
+const { start } = require('./server');
 
 const [dll, store] = process.argv.slice(2);
 if (!dll || !store) {
@@ -20,45 +15,10 @@ if (!dll || !store) {
   process.exit(2);
 }
 
-// The package's exports map hides package.json, so read it from disk.
-const version = JSON.parse(fs.readFileSync(path.join(__dirname, 'node_modules', 'vscode-jsonrpc', 'package.json'), 'utf8')).version;
-
-const env = { ...process.env };
-delete env.AGENT_SESSIONS_HOME;
-delete env.AGENT_SESSIONS_DEBUG;
-const child = spawn('dotnet', [dll, 'rpc', '--store', store], { stdio: ['pipe', 'pipe', 'pipe'], env });
-let stderr = '';
-child.stderr.setEncoding('utf8');
-child.stderr.on('data', (chunk) => { stderr += chunk; });
-const exited = new Promise((resolve, reject) => {
-  child.on('exit', (code, signal) => resolve({ code, signal }));
-  child.on('error', reject);
+const { rpc, version, connection, fail, check, stop } = start('vscode-jsonrpc client', dll, store, {
+  timeoutMs: 30_000,
+  scrub: ['AGENT_SESSIONS_HOME', 'AGENT_SESSIONS_DEBUG'],
 });
-
-function fail(reason) {
-  console.error(`vscode-jsonrpc client: ${reason}`);
-  if (stderr) {
-    console.error(`server stderr: ${stderr.trimEnd()}`);
-  }
-  if (child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-  }
-  process.exit(1);
-}
-
-function check(condition, what, actual) {
-  if (!condition) {
-    fail(`${what}; got ${JSON.stringify(actual)}`);
-  }
-}
-
-const timer = setTimeout(() => fail(`timed out after ${TIMEOUT_MS} ms`), TIMEOUT_MS);
-
-const connection = rpc.createMessageConnection(new rpc.StreamMessageReader(child.stdout), new rpc.StreamMessageWriter(child.stdin));
-let closing = false;
-connection.onError(([error]) => fail(`connection error: ${error && error.message}`));
-connection.onClose(() => { if (!closing) fail('the server closed the connection early'); });
-connection.onUnhandledNotification((n) => fail(`unexpected notification from the server: ${n.method}`));
 connection.listen();
 
 async function main() {
@@ -88,15 +48,7 @@ async function main() {
   }
   check(unknownCode === -32601, 'no.such.method error code', unknownCode);
 
-  const shutdown = await connection.sendRequest('shutdown');
-  check(shutdown === null, 'shutdown result', shutdown);
-
-  closing = true;
-  await connection.sendNotification('exit');
-  const { code, signal } = await exited;
-  connection.dispose();
-  clearTimeout(timer);
-  check(code === 0, 'server exit code', { code, signal });
+  const { code, shutdown } = await stop();
 
   process.stdout.write(JSON.stringify({
     vscodeJsonrpc: version,
