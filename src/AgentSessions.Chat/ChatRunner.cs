@@ -36,6 +36,9 @@ public sealed record ChatTurn(string Text, IReadOnlyList<SessionMessage> Message
     /// <summary>How many messages of the context this turn's request left out to fit <see cref="ChatRunnerOptions.MaxContextTokens"/> (0: none).</summary>
     public int ContextMessagesDropped { get; init; }
 
+    /// <summary>The user's message as stored (its id and sequence), or null when the turn is held (<see cref="ChatRunnerOptions.Deferred"/>).</summary>
+    public SessionMessage? UserMessage { get; init; }
+
     /// <summary>How many messages the runner holds unsaved after this turn (always 0 unless <see cref="ChatRunnerOptions.Deferred"/>).</summary>
     public int Held { get; init; }
 
@@ -231,16 +234,21 @@ public sealed class ChatRunner
         // leave _lastSequence behind (the next turn would list this one's answer as its own). The read is this
         // turn's few messages.
         var stored = new List<SessionMessage>();
+        SessionMessage? user = null;
         await foreach (var message in _service.ReadAsync(SessionId, new MessageRange(userMessageSequence), CancellationToken.None).ConfigureAwait(false))
         {
             _lastSequence = message.Sequence;
-            if (message.Role != MessageRole.User || stored.Count > 0)
+            if (message.Role == MessageRole.User && user is null && stored.Count == 0)
+            {
+                user = message;
+            }
+            else
             {
                 stored.Add(message);
             }
         }
 
-        return new ChatTurn(streamed.ToString(), stored) { ContextMessagesDropped = _trimmer?.LastDropped ?? 0 };
+        return new ChatTurn(streamed.ToString(), stored) { UserMessage = user, ContextMessagesDropped = _trimmer?.LastDropped ?? 0 };
     }
 
     /// <summary>

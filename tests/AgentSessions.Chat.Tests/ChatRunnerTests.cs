@@ -45,6 +45,7 @@ public sealed class ChatRunnerTests : StoreTests
         Assert.Equal(["user: q1", "assistant: a1", "user: q2", "assistant: a2", "user: What were we discussing?"], Sent(Assert.Single(model.Requests)));
         Assert.Equal("a3", turn.Text);
         Assert.Equal("a3", turn.Answer?.Text);
+        Assert.Equal(("What were we discussing?", 5L), (turn.UserMessage?.Text, turn.UserMessage?.Sequence ?? 0));
         Assert.Equal(["user: q1", "assistant: a1", "user: q2", "assistant: a2", "user: What were we discussing?", "assistant: a3"], await StoredTextsAsync());
     }
 

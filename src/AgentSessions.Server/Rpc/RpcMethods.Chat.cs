@@ -91,11 +91,12 @@ internal sealed partial class RpcMethods
         var chat = await ChatFor(before, endpoint, cancellationToken).ConfigureAwait(false);
         // False when the runner's own view of the session may be off (it was interrupted after the stream): reread next turn.
         var runnerKnowsAll = true;
+        ChatTurn? turn = null;
         try
         {
             // Deltas are written with the connection's token, not the request's: a cancellation thrown from the
             // callback, outside the model's stream, would store the partial answer as "abandoned", not "cancelled".
-            await chat.Runner.SendAsync(content, delta => SendDeltaAsync(sessionId, call.Id, delta, cancellationToken), call.Cancellation).ConfigureAwait(false);
+            turn = await chat.Runner.SendAsync(content, delta => SendDeltaAsync(sessionId, call.Id, delta, cancellationToken), call.Cancellation).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (call.Cancellation.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -147,7 +148,10 @@ internal sealed partial class RpcMethods
                 w => WriteTurnProperties(w, sessionId, stored, stoppedEarly: true));
         }
 
-        var all = await StoredSinceAsync(sessionId, before.MessageCount, cancellationToken).ConfigureAwait(false);
+        // The runner read the turn's messages back already; only a turn it did not finish reporting is read here.
+        var all = turn is { UserMessage: { } user }
+            ? [user, .. turn.Messages]
+            : await StoredSinceAsync(sessionId, before.MessageCount, cancellationToken).ConfigureAwait(false);
         var session = await _service.GetAsync(sessionId, cancellationToken).ConfigureAwait(false);
         chat.Seen = runnerKnowsAll ? (session.MessageCount, session.UpdatedAt) : default;
 
